@@ -1,0 +1,184 @@
+//! Rendering: JSON documents (a versioned contract) and text, errors on stderr.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The version of every JSON document the CLI prints. Bumped only on
+/// incompatible changes; fields may be added within a version.
+pub const JSON_VERSION: u32 = 1;
+
+/// `modelseal hash --format json`.
+#[derive(Debug, Serialize)]
+pub struct HashReport {
+    /// Always `"hash"`.
+    pub kind: &'static str,
+    /// The JSON schema version.
+    pub version: u32,
+    /// The model path as given.
+    pub model: String,
+    /// `directory` or `file`.
+    pub model_kind: &'static str,
+    /// How the resources were produced (the OMS `serialization`).
+    pub serialization: SerializationJson,
+    /// Each resource in canonical order.
+    pub resources: Vec<ResourceJson>,
+    /// The OMS root digest.
+    pub root_digest: DigestJson,
+    /// Number of files hashed.
+    pub files: usize,
+    /// Bytes hashed.
+    pub bytes: u64,
+    /// Wall time of the whole command, in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// The OMS `serialization` object.
+#[derive(Debug, Serialize)]
+pub struct SerializationJson {
+    pub method: &'static str,
+    pub hash_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_size: Option<u64>,
+    pub allow_symlinks: bool,
+    pub ignore_paths: Vec<String>,
+}
+
+impl From<&modelseal_hash::Serialization> for SerializationJson {
+    fn from(s: &modelseal_hash::Serialization) -> Self {
+        Self {
+            method: s.method.name(),
+            hash_type: s.hash_type.name(),
+            shard_size: match s.method {
+                modelseal_hash::Method::Shards { shard_size } => Some(shard_size),
+                modelseal_hash::Method::Files => None,
+            },
+            allow_symlinks: s.allow_symlinks,
+            ignore_paths: s.ignore_paths.clone(),
+        }
+    }
+}
+
+/// One resource.
+#[derive(Debug, Serialize)]
+pub struct ResourceJson {
+    pub name: String,
+    pub algorithm: &'static str,
+    pub digest: String,
+    pub size: u64,
+}
+
+/// A digest with its algorithm.
+#[derive(Debug, Serialize)]
+pub struct DigestJson {
+    pub algorithm: &'static str,
+    pub digest: String,
+}
+
+impl HashReport {
+    pub fn new(
+        model: &modelseal_hash::Model,
+        manifest: &modelseal_hash::Manifest,
+        elapsed: Duration,
+    ) -> Self {
+        Self {
+            kind: "hash",
+            version: JSON_VERSION,
+            model: model.root().display().to_string(),
+            model_kind: match model.kind() {
+                modelseal_hash::ModelKind::Directory => "directory",
+                modelseal_hash::ModelKind::File => "file",
+            },
+            serialization: (&manifest.serialization).into(),
+            resources: manifest
+                .resources
+                .iter()
+                .map(|r| ResourceJson {
+                    name: r.name.clone(),
+                    algorithm: r.algorithm.name(),
+                    digest: r.digest.to_hex(),
+                    size: r.size,
+                })
+                .collect(),
+            root_digest: DigestJson {
+                algorithm: "sha256",
+                digest: manifest.root_digest.to_hex(),
+            },
+            files: model.files().len(),
+            bytes: manifest.total_size(),
+            elapsed_ms: elapsed.as_secs_f64() * 1000.0,
+        }
+    }
+
+    /// `sha256sum`-style lines (`DIGEST  NAME`), then the root digest.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        for r in &self.resources {
+            text.push_str(&r.digest);
+            text.push_str("  ");
+            text.push_str(&r.name);
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "root {}:{}\n",
+            self.root_digest.algorithm, self.root_digest.digest
+        ));
+        text
+    }
+}
+
+/// Writes a JSON document and a newline to stdout.
+pub fn write_json(value: &impl Serialize) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes text to stdout.
+pub fn write_text(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Whether an error is a closed stdout pipe.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Prints an error and its causes to stderr: `error: what: why`.
+pub fn print_error(error: &anyhow::Error) {
+    let color = std::env::var_os(crate::env::NO_COLOR).is_none() && io::stderr().is_terminal();
+    let label = if color {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let mut err = io::stderr().lock();
+    // Several per-file failures: one line each, so none is lost in a long line.
+    if let Some(modelseal_hash::Error::Many(failures)) = error.downcast_ref() {
+        let _ = writeln!(err, "{label}: {} files could not be hashed", failures.len());
+        for failure in failures {
+            let _ = writeln!(err, "  - {}", chain(failure));
+        }
+        return;
+    }
+    let _ = writeln!(err, "{label}: {}", chain(error.as_ref()));
+}
+
+/// An error and its causes on one line: `what: why: why`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,417 @@
+//! Enumerating a model's files by the OMS v1.0 rules.
+//!
+//! A model is a directory or a single file. Every regular file below a
+//! directory model is an entry, named by its `/`-separated path relative to
+//! the model root; names are sorted by Unicode code point. Directories are not
+//! entries. `.git`, `.gitattributes`, `.github` and `.gitignore` are excluded
+//! at the top level only, user ignore paths are exact model-relative paths,
+//! and every exclusion is recorded so a verifier can repeat the walk.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, io_error};
+
+/// The names OMS excludes at the top level of every model.
+pub const DEFAULT_IGNORES: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+
+/// How deep a directory tree may nest before the walk gives up; a guard
+/// against hostile trees (and chains of directory symlinks) that would
+/// otherwise exhaust the stack.
+const MAX_DEPTH: usize = 256;
+
+/// Options for [`walk`].
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Follow symbolic links that resolve inside the model (OMS
+    /// `allow_symlinks`). When false, any symbolic link is an error.
+    pub allow_symlinks: bool,
+    /// Paths to exclude: model-relative (`cache`, `sub/dir`) or absolute paths
+    /// inside the model. Each excludes one file or one directory subtree.
+    pub ignore_paths: Vec<PathBuf>,
+    /// Files to exclude wherever they are, such as the signature file: a path
+    /// as the user gave it (relative to the working directory, or absolute).
+    /// One that lies inside the model is excluded and recorded; one outside
+    /// is not a concern of the walk.
+    pub exclude_files: Vec<PathBuf>,
+}
+
+/// Whether a model is a directory tree or a single file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// A directory tree: resources are named by their relative paths.
+    Directory,
+    /// A single file: its one resource is named by its basename.
+    File,
+}
+
+/// One file of a model, as found by [`walk`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFile {
+    /// The canonical resource name: relative, `/`-separated, UTF-8.
+    pub name: String,
+    /// Where the file is on disk (the link's own path for a symlink).
+    pub path: PathBuf,
+    /// For a followed symlink, the file whose content is hashed.
+    pub target: Option<PathBuf>,
+    /// The size in bytes when the walk saw it.
+    pub size: u64,
+}
+
+impl ModelFile {
+    /// The path whose content is hashed: the symlink target, or the file.
+    pub fn content_path(&self) -> &Path {
+        self.target.as_deref().unwrap_or(&self.path)
+    }
+}
+
+/// The result of walking a model: its files in canonical order and the
+/// exclusions that applied.
+#[derive(Debug, Clone)]
+pub struct Model {
+    root: PathBuf,
+    kind: ModelKind,
+    files: Vec<ModelFile>,
+    ignore_paths: Vec<String>,
+    allow_symlinks: bool,
+}
+
+impl Model {
+    /// The model path as given.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory or single file.
+    pub fn kind(&self) -> ModelKind {
+        self.kind
+    }
+
+    /// The files, sorted by name in Unicode code point order.
+    pub fn files(&self) -> &[ModelFile] {
+        &self.files
+    }
+
+    /// Every exclusion that applied, as model-relative paths, sorted: the
+    /// default git entries, the user's ignore paths and excluded files inside
+    /// the model. This is what OMS records as `serialization.ignore_paths`.
+    pub fn ignore_paths(&self) -> &[String] {
+        &self.ignore_paths
+    }
+
+    /// Whether symbolic links were followed.
+    pub fn allow_symlinks(&self) -> bool {
+        self.allow_symlinks
+    }
+
+    /// The basename of the model path: the informational OMS subject name.
+    pub fn name(&self) -> String {
+        let canonical;
+        let path = match self.root.file_name() {
+            Some(_) => &self.root,
+            None => {
+                // `.` or `..`: name the directory it stands for.
+                canonical = fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+                &canonical
+            }
+        };
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".to_owned())
+    }
+
+    /// Total bytes of content in the model.
+    pub fn total_size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+
+    /// Keeps only the files whose names `keep` accepts (for partial
+    /// verification). The recorded exclusions are unchanged.
+    pub fn retain_files(&mut self, mut keep: impl FnMut(&ModelFile) -> bool) {
+        self.files.retain(|f| keep(f));
+    }
+}
+
+/// Walks a model (a directory or a single file) by the OMS rules.
+///
+/// # Errors
+/// Any path that cannot be read, a name that is not UTF-8, a special file
+/// (FIFO, socket, device), a symbolic link that is not allowed, leaves the
+/// model or forms a cycle, an invalid ignore path, or a model with no file
+/// left after exclusions. Every error names the offending path.
+pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
+    let meta = fs::symlink_metadata(model).map_err(|e| io_error(model, e))?;
+    let is_link = meta.file_type().is_symlink();
+    if is_link && !options.allow_symlinks {
+        return Err(Error::SymlinkNotAllowed {
+            path: model.to_owned(),
+        });
+    }
+    let meta = if is_link {
+        fs::metadata(model).map_err(|e| io_error(model, e))?
+    } else {
+        meta
+    };
+    if meta.is_file() {
+        return walk_single_file(model, &meta, is_link);
+    }
+    if !meta.is_dir() {
+        return Err(Error::SpecialFile {
+            path: model.to_owned(),
+            kind: special_kind(&meta.file_type()),
+        });
+    }
+
+    let canonical_root = fs::canonicalize(model).map_err(|e| io_error(model, e))?;
+    let mut ignored: BTreeSet<String> = DEFAULT_IGNORES.iter().map(|s| (*s).to_owned()).collect();
+    for path in &options.ignore_paths {
+        ignored.insert(normalize_ignore_path(model, &canonical_root, path)?);
+    }
+    for path in &options.exclude_files {
+        if let Some(name) = relative_inside(&canonical_root, path) {
+            ignored.insert(name);
+        }
+    }
+
+    let mut walker = Walker {
+        canonical_root: &canonical_root,
+        ignored: &ignored,
+        allow_symlinks: options.allow_symlinks,
+        files: Vec::new(),
+        ancestors: vec![canonical_root.clone()],
+    };
+    walker.visit_dir(model, "", 0)?;
+    let mut files = walker.files;
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if files.is_empty() {
+        return Err(Error::EmptyModel {
+            path: model.to_owned(),
+        });
+    }
+    Ok(Model {
+        root: model.to_owned(),
+        kind: ModelKind::Directory,
+        files,
+        ignore_paths: ignored.into_iter().collect(),
+        allow_symlinks: options.allow_symlinks,
+    })
+}
+
+fn walk_single_file(model: &Path, meta: &fs::Metadata, is_link: bool) -> Result<Model, Error> {
+    let name = model
+        .file_name()
+        .ok_or_else(|| Error::EmptyModel {
+            path: model.to_owned(),
+        })?
+        .to_str()
+        .ok_or_else(|| Error::NonUtf8Name {
+            path: model.to_owned(),
+        })?
+        .to_owned();
+    let target = if is_link {
+        Some(fs::canonicalize(model).map_err(|e| io_error(model, e))?)
+    } else {
+        None
+    };
+    Ok(Model {
+        root: model.to_owned(),
+        kind: ModelKind::File,
+        files: vec![ModelFile {
+            name,
+            path: model.to_owned(),
+            target,
+            size: meta.len(),
+        }],
+        ignore_paths: Vec::new(),
+        allow_symlinks: is_link,
+    })
+}
+
+struct Walker<'a> {
+    canonical_root: &'a Path,
+    ignored: &'a BTreeSet<String>,
+    allow_symlinks: bool,
+    files: Vec<ModelFile>,
+    /// Canonical directories from the root down to the one being read, to
+    /// detect symlink cycles.
+    ancestors: Vec<PathBuf>,
+}
+
+impl Walker<'_> {
+    fn visit_dir(&mut self, dir: &Path, prefix: &str, depth: usize) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(Error::TooDeep {
+                path: dir.to_owned(),
+            });
+        }
+        let entries = fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(dir, e))?;
+            let path = entry.path();
+            let Ok(file_name) = entry.file_name().into_string() else {
+                return Err(Error::NonUtf8Name { path });
+            };
+            let name = if prefix.is_empty() {
+                file_name
+            } else {
+                format!("{prefix}/{file_name}")
+            };
+            // Default exclusions are top-level names, user ignores are exact
+            // relative paths: both are exact matches on the relative name.
+            if self.ignored.contains(&name) {
+                continue;
+            }
+            let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
+            if file_type.is_symlink() {
+                self.visit_symlink(path, name, depth)?;
+            } else if file_type.is_dir() {
+                self.visit_dir(&path, &name, depth + 1)?;
+            } else if file_type.is_file() {
+                let size = entry.metadata().map_err(|e| io_error(&path, e))?.len();
+                self.files.push(ModelFile {
+                    name,
+                    path,
+                    target: None,
+                    size,
+                });
+            } else {
+                return Err(Error::SpecialFile {
+                    path,
+                    kind: special_kind(&file_type),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_symlink(&mut self, path: PathBuf, name: String, depth: usize) -> Result<(), Error> {
+        if !self.allow_symlinks {
+            return Err(Error::SymlinkNotAllowed { path });
+        }
+        let target = match fs::canonicalize(&path) {
+            Ok(target) => target,
+            Err(e) if e.raw_os_error() == Some(libc_eloop()) => {
+                return Err(Error::SymlinkCycle { path });
+            }
+            Err(e) => return Err(Error::BrokenSymlink { path, source: e }),
+        };
+        if !target.starts_with(self.canonical_root) {
+            return Err(Error::SymlinkEscapes { path, target });
+        }
+        let meta = fs::metadata(&target).map_err(|e| io_error(&target, e))?;
+        if meta.is_file() {
+            self.files.push(ModelFile {
+                name,
+                path,
+                target: Some(target),
+                size: meta.len(),
+            });
+            Ok(())
+        } else if meta.is_dir() {
+            if self.ancestors.iter().any(|a| a == &target) {
+                return Err(Error::SymlinkCycle { path });
+            }
+            // Read the directory through the link so that names stay the
+            // link's own; remember the target to catch cycles below it.
+            self.ancestors.push(target);
+            let result = self.visit_dir(&path, &name, depth + 1);
+            self.ancestors.pop();
+            result
+        } else {
+            Err(Error::SpecialFile {
+                path: target,
+                kind: special_kind(&meta.file_type()),
+            })
+        }
+    }
+}
+
+/// `ELOOP`, without a dependency on `libc` for one constant.
+const fn libc_eloop() -> i32 {
+    40
+}
+
+fn special_kind(file_type: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+    }
+    let _ = file_type;
+    "not a regular file"
+}
+
+/// Turns a user ignore path (model-relative, or absolute inside the model)
+/// into the model-relative `/`-separated form OMS records.
+fn normalize_ignore_path(
+    model: &Path,
+    canonical_root: &Path,
+    path: &Path,
+) -> Result<String, Error> {
+    let shown = path.to_string_lossy().into_owned();
+    let invalid = |reason: &'static str| Error::InvalidIgnorePath {
+        path: shown.clone(),
+        reason,
+    };
+    let text = path.to_str().ok_or_else(|| invalid("not valid UTF-8"))?;
+    if text.contains(['*', '?', '[']) {
+        return Err(invalid(
+            "glob characters (`*`, `?`, `[`) are not allowed; ignore paths are exact paths",
+        ));
+    }
+    let relative: PathBuf = if path.is_absolute() {
+        let absolute_root = std::path::absolute(model).unwrap_or_else(|_| model.to_owned());
+        match (
+            path.strip_prefix(canonical_root),
+            path.strip_prefix(&absolute_root),
+        ) {
+            (Ok(inside), _) | (_, Ok(inside)) => inside.to_owned(),
+            _ => return Err(invalid("the path is outside the model")),
+        }
+    } else {
+        path.to_owned()
+    };
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_str().unwrap_or_default()),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(invalid("`..` is not allowed")),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(invalid("the path is outside the model"));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(invalid("it names the whole model"));
+    }
+    Ok(parts.join("/"))
+}
+
+/// If `path` (relative to the working directory, or absolute) lies inside
+/// the model, its model-relative name.
+fn relative_inside(canonical_root: &Path, path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    let parent = absolute.parent()?;
+    let file_name = absolute.file_name()?;
+    // The file may not exist yet (a signature about to be written), but its
+    // directory must for it to be inside the model.
+    let parent = fs::canonicalize(parent).ok()?;
+    let full = parent.join(file_name);
+    let rel = full.strip_prefix(canonical_root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    let parts = parts?;
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
