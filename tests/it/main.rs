@@ -1,1 +1,4 @@
+//! modelseal's integration tests: one binary, a module per area.
+
 mod hash;
+mod support;

@@ -89,15 +89,14 @@ impl Digest {
     /// Wraps raw digest bytes. Returns `None` unless the length is one a
     /// supported algorithm produces (32 or 64 bytes).
     pub fn from_bytes(raw: &[u8]) -> Option<Self> {
-        if raw.len() != 32 && raw.len() != 64 {
-            return None;
-        }
+        let len = match raw.len() {
+            32 => 32,
+            64 => 64,
+            _ => return None,
+        };
         let mut bytes = [0u8; MAX_DIGEST_LEN];
         bytes[..raw.len()].copy_from_slice(raw);
-        Some(Self {
-            bytes,
-            len: raw.len() as u8,
-        })
+        Some(Self { bytes, len })
     }
 
     /// The raw digest bytes.

@@ -496,3 +496,7 @@ impl fmt::Debug for Hasher {
         f.debug_tuple("Hasher").field(&algorithm).finish()
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -61,7 +61,7 @@ pub use walk::{DEFAULT_IGNORES, Model, ModelFile, ModelKind, WalkOptions, walk};
 /// let manifest = hash_path(dir.path(), &WalkOptions::default(), &options)?;
 /// let names: Vec<_> = manifest.resources.iter().map(|r| r.name.as_str()).collect();
 /// assert_eq!(names, ["weights.bin:0:1000", "weights.bin:1000:2000", "weights.bin:2000:2500"]);
-/// # Ok::<(), modelseal_hash::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors

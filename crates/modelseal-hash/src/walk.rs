@@ -415,3 +415,7 @@ fn relative_inside(canonical_root: &Path, path: &Path) -> Option<String> {
     let parts = parts?;
     (!parts.is_empty()).then(|| parts.join("/"))
 }
+
+#[cfg(test)]
+#[path = "walk_tests.rs"]
+mod tests;

@@ -428,7 +428,8 @@ mod tests {
 
     #[test]
     fn malformed_bundles_get_their_own_errors() {
-        let cases: Vec<(String, fn(&BundleError) -> bool)> = vec![
+        type Check = fn(&BundleError) -> bool;
+        let cases: Vec<(String, Check)> = vec![
             (String::new(), |e| matches!(e, BundleError::Empty)),
             (SAMPLE[..100].to_owned(), |e| {
                 matches!(e, BundleError::Truncated { .. })
@@ -436,7 +437,9 @@ mod tests {
             (SAMPLE.replace("},\"dsse", "],\"dsse"), |e| {
                 matches!(e, BundleError::Json { .. })
             }),
-            ("[1,2]".to_owned(), |e| matches!(e, BundleError::Json { .. })),
+            ("[1,2]".to_owned(), |e| {
+                matches!(e, BundleError::Json { .. })
+            }),
             (SAMPLE.replace("v0.3", "v0.1"), |e| {
                 matches!(e, BundleError::MediaType(_))
             }),
@@ -457,16 +460,21 @@ mod tests {
                 ),
                 |e| matches!(e, BundleError::AmbiguousKeyMaterial),
             ),
-            (
-                SAMPLE.replace(r#""publicKey":{"hint":"ab"},"#, ""),
-                |e| matches!(e, BundleError::NoKeyMaterial),
-            ),
+            (SAMPLE.replace(r#""publicKey":{"hint":"ab"},"#, ""), |e| {
+                matches!(e, BundleError::NoKeyMaterial)
+            }),
             (
                 SAMPLE.replace("application/vnd.in-toto+json", "text/plain"),
                 |e| matches!(e, BundleError::PayloadType(_)),
             ),
             (SAMPLE.replace("e30=", "e3!="), |e| {
-                matches!(e, BundleError::Base64 { field: "dsseEnvelope.payload", .. })
+                matches!(
+                    e,
+                    BundleError::Base64 {
+                        field: "dsseEnvelope.payload",
+                        ..
+                    }
+                )
             }),
             (SAMPLE.replace("AAEC", "A"), |e| {
                 matches!(e, BundleError::Base64 { .. })

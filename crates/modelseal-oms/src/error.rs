@@ -24,7 +24,7 @@ pub enum KeyError {
         name: String,
         /// The decoding problem.
         #[source]
-        source: pkcs8::der::pem::Error,
+        source: BoxError,
     },
     /// A PEM block that is not a key (a certificate, say).
     #[error("`{name}` holds a `{label}` PEM block, not a key")]
@@ -62,9 +62,7 @@ pub enum KeyError {
         name: String,
     },
     /// A key of an algorithm or curve modelseal does not support.
-    #[error(
-        "`{name}`: unsupported key type {algorithm} (supported: ed25519, p256, p384, p521)"
-    )]
+    #[error("`{name}`: unsupported key type {algorithm} (supported: ed25519, p256, p384, p521)")]
     UnsupportedAlgorithm {
         /// What the key was read from.
         name: String,
@@ -208,13 +206,19 @@ pub enum TrustError {
         expected: String,
     },
     /// A key bundle checked against certificate roots.
-    #[error("the bundle was signed with a bare key, but certificate roots were given: verify it with the public key")]
+    #[error(
+        "the bundle was signed with a bare key, but certificate roots were given: verify it with the public key"
+    )]
     KeyBundleWithRoots,
     /// A certificate bundle checked against a key.
-    #[error("the bundle carries a certificate chain, but a public key was given: verify it with the root certificates")]
+    #[error(
+        "the bundle carries a certificate chain, but a public key was given: verify it with the root certificates"
+    )]
     CertificateBundleWithKey,
     /// A Sigstore keyless bundle.
-    #[error("the bundle uses the Sigstore (Fulcio/Rekor) method, which modelseal does not verify yet")]
+    #[error(
+        "the bundle uses the Sigstore (Fulcio/Rekor) method, which modelseal does not verify yet"
+    )]
     SigstoreUnsupported,
     /// No root certificates given.
     #[error("no trusted root certificates were given")]
@@ -246,7 +250,9 @@ pub enum TrustError {
         time: SystemTime,
     },
     /// The leaf (or a CA) lacks the code-signing extended key usage.
-    #[error("the signing certificate is not valid for code signing (extended key usage 1.3.6.1.5.5.7.3.3)")]
+    #[error(
+        "the signing certificate is not valid for code signing (extended key usage 1.3.6.1.5.5.7.3.3)"
+    )]
     NotCodeSigning,
     /// CA basic constraints violated (a non-CA used as CA, a CA as leaf, path length).
     #[error("the certificate chain violates CA constraints: {0}")]
@@ -358,7 +364,9 @@ pub enum StatementError {
         name: String,
     },
     /// A digest whose length does not fit its algorithm.
-    #[error("resource `{name}`: {algorithm} digest has {found} hex characters, expected {expected}")]
+    #[error(
+        "resource `{name}`: {algorithm} digest has {found} hex characters, expected {expected}"
+    )]
     DigestLength {
         /// The resource.
         name: String,
@@ -370,7 +378,9 @@ pub enum StatementError {
         found: usize,
     },
     /// The subject digest is not the root of the resource digests.
-    #[error("root_mismatch: the subject digest {subject} is not the root digest {computed} of the resources")]
+    #[error(
+        "root_mismatch: the subject digest {subject} is not the root digest {computed} of the resources"
+    )]
     RootMismatch {
         /// The subject's digest.
         subject: String,
@@ -427,7 +437,9 @@ pub enum SignError {
         source: BoxError,
     },
     /// The leaf certificate's key is not the signing key.
-    #[error("the signing certificate's public key ({certificate_key}) is not the signing key ({signing_key})")]
+    #[error(
+        "the signing certificate's public key ({certificate_key}) is not the signing key ({signing_key})"
+    )]
     CertificateKeyMismatch {
         /// The certificate key's id (or algorithm if unsupported).
         certificate_key: String,

@@ -180,7 +180,11 @@ impl SigningKey {
             source: e,
         };
         let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(|e| malformed(Box::new(e)))?;
-        let algorithm = classify(name, info.algorithm.oid, info.algorithm.parameters_oid().ok())?;
+        let algorithm = classify(
+            name,
+            info.algorithm.oid,
+            info.algorithm.parameters_oid().ok(),
+        )?;
         let secret = match algorithm {
             KeyAlgorithm::Ed25519 => Secret::Ed25519(
                 ed25519_dalek::SigningKey::from_pkcs8_der(der)
@@ -256,7 +260,7 @@ impl SigningKey {
             Secret::Ed25519(k) => Public::Ed25519(k.verifying_key()),
             Secret::P256(k) => Public::P256(*k.verifying_key()),
             Secret::P384(k) => Public::P384(*k.verifying_key()),
-            Secret::P521(k) => Public::P521(k.verifying_key()),
+            Secret::P521(k) => Public::P521(p521::ecdsa::VerifyingKey::from(k)),
         };
         PublicKey::from_inner(inner)
     }
@@ -289,8 +293,9 @@ impl SigningKey {
         let scrypt = pkcs8::pkcs5::scrypt::Params::new(SCRYPT_LOG_N, 8, 1, 32)
             .map_err(|e| encode(format!("scrypt parameters: {e}").into()))?;
         let params = pkcs8::pkcs5::pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv)
-            .map_err(|e| encode(Box::new(e)))?;
-        let info = pkcs8::PrivateKeyInfo::from_der(doc.as_bytes()).map_err(|e| encode(Box::new(e)))?;
+            .map_err(|e| encode(e.to_string().into()))?;
+        let info =
+            pkcs8::PrivateKeyInfo::from_der(doc.as_bytes()).map_err(|e| encode(Box::new(e)))?;
         let encrypted = info
             .encrypt_with_params(params, password)
             .map_err(|e| encode(Box::new(e)))?;
@@ -400,17 +405,20 @@ fn decode_pem(name: &str, text: &str) -> Result<(String, Zeroizing<Vec<u8>>), Ke
             });
         };
         let block = &rest[start..];
-        let label_end = block["-----BEGIN ".len()..]
-            .find("-----")
-            .ok_or_else(|| KeyError::NotPem {
-                name: name.to_owned(),
-            })?;
+        let label_end =
+            block["-----BEGIN ".len()..]
+                .find("-----")
+                .ok_or_else(|| KeyError::NotPem {
+                    name: name.to_owned(),
+                })?;
         let label = &block["-----BEGIN ".len().."-----BEGIN ".len() + label_end];
         let end_marker = format!("-----END {label}-----");
         let Some(end) = block.find(&end_marker) else {
             return Err(KeyError::Pem {
                 name: name.to_owned(),
-                source: pkcs8::der::pem::Error::PostEncapsulationBoundary,
+                source: pkcs8::der::pem::Error::PostEncapsulationBoundary
+                    .to_string()
+                    .into(),
             });
         };
         let this = &block[..end + end_marker.len()];
@@ -419,9 +427,9 @@ fn decode_pem(name: &str, text: &str) -> Result<(String, Zeroizing<Vec<u8>>), Ke
             continue;
         }
         let (label, der) =
-            pkcs8::der::pem::decode_vec(this.as_bytes()).map_err(|source| KeyError::Pem {
+            pkcs8::der::pem::decode_vec(this.as_bytes()).map_err(|e| KeyError::Pem {
                 name: name.to_owned(),
-                source,
+                source: e.to_string().into(),
             })?;
         return Ok((label.to_owned(), Zeroizing::new(der)));
     }
@@ -516,22 +524,26 @@ impl PublicKey {
             what: "public key",
             source: Box::new(e),
         };
-        let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
-            name: name.to_owned(),
-            what: "public key",
-            source: Box::new(e),
-        })?;
-        let inner = match classify(name, info.algorithm.oid, info.algorithm.parameters_oid().ok())?
-        {
+        let info =
+            spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::Malformed {
+                name: name.to_owned(),
+                what: "public key",
+                source: Box::new(e),
+            })?;
+        let inner = match classify(
+            name,
+            info.algorithm.oid,
+            info.algorithm.parameters_oid().ok(),
+        )? {
             KeyAlgorithm::Ed25519 => Public::Ed25519(
                 ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(malformed)?,
             ),
-            KeyAlgorithm::P256 => {
-                Public::P256(p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(malformed)?)
-            }
-            KeyAlgorithm::P384 => {
-                Public::P384(p384::ecdsa::VerifyingKey::from_public_key_der(der).map_err(malformed)?)
-            }
+            KeyAlgorithm::P256 => Public::P256(
+                p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(malformed)?,
+            ),
+            KeyAlgorithm::P384 => Public::P384(
+                p384::ecdsa::VerifyingKey::from_public_key_der(der).map_err(malformed)?,
+            ),
             KeyAlgorithm::P521 => {
                 let key = p521::PublicKey::from_public_key_der(der).map_err(malformed)?;
                 Public::P521(
@@ -604,11 +616,7 @@ impl PublicKey {
 
     /// Verifies an ECDSA P-521 signature made over `message` with the given
     /// digest, for X.509 signature checks.
-    pub(crate) fn p521_verify_prehash(
-        spki_bits: &[u8],
-        prehash: &[u8],
-        signature: &[u8],
-    ) -> bool {
+    pub(crate) fn p521_verify_prehash(spki_bits: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
         use ecdsa::signature::hazmat::PrehashVerifier;
         let Ok(key) = p521::ecdsa::VerifyingKey::from_sec1_bytes(spki_bits) else {
             return false;

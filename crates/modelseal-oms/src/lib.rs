@@ -1,1 +1,79 @@
-//! x
+//! OpenSSF Model Signing (OMS) v1.0 signatures: keys, Sigstore bundles,
+//! DSSE envelopes, in-toto statements and X.509 chains.
+//!
+//! # Which type for what
+//!
+//! | You want to…                                   | Use                                              |
+//! |------------------------------------------------|--------------------------------------------------|
+//! | make or load a private key                     | [`SigningKey`] ([`SigningKey::generate`], [`SigningKey::from_pem`]) |
+//! | load a public key, get its OMS key id          | [`PublicKey`] ([`PublicKey::from_pem`], [`PublicKey::key_id`]) |
+//! | sign a [`modelseal_hash::Manifest`]            | [`sign_manifest`] → bundle JSON bytes            |
+//! | check a bundle's signature                     | [`verify_bundle`] with a [`Trust`] → [`VerifiedBundle`] |
+//! | read what was signed                           | [`SignedManifest`] (in [`VerifiedBundle::manifest`]) |
+//! | tell tampering from a malformed file           | [`VerifyError`]: [`BundleError`], [`SignatureError`], [`TrustError`], [`StatementError`] |
+//! | handle the bundle JSON or DSSE directly        | [`bundle::Bundle`], [`bundle::pae`]              |
+//! | read certificates                              | [`x509::certificates_from_pem`], [`x509::verify_chain`] |
+//!
+//! Verification never hashes the model: it proves who signed which
+//! manifest. The caller then compares [`SignedManifest::resources`] with the
+//! files on disk.
+//!
+//! # Example
+//!
+//! ```
+//! use modelseal_hash::{Digest, HashAlgorithm, Manifest, Method, Resource, Serialization};
+//! use modelseal_oms::{KeyAlgorithm, SigningKey, Trust, sign_manifest, verify_bundle};
+//!
+//! let digest = HashAlgorithm::Sha256.digest(b"weights");
+//! let manifest = Manifest {
+//!     serialization: Serialization {
+//!         method: Method::Files,
+//!         hash_type: HashAlgorithm::Sha256,
+//!         allow_symlinks: false,
+//!         ignore_paths: vec![".git".into()],
+//!     },
+//!     resources: vec![Resource {
+//!         name: "model.safetensors".into(),
+//!         algorithm: HashAlgorithm::Sha256,
+//!         digest,
+//!         size: 7,
+//!     }],
+//!     root_digest: Manifest::root_digest_of([&digest]),
+//! };
+//! let key = SigningKey::generate(KeyAlgorithm::Ed25519);
+//! let bundle = sign_manifest(&manifest, "my-model", &key, None)?;
+//!
+//! let verified = verify_bundle(&bundle, &Trust::PublicKey(key.public_key()))?;
+//! assert_eq!(verified.manifest.resources[0].name, "model.safetensors");
+//! assert_eq!(verified.manifest.root_digest, manifest.root_digest);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Reading what the reference tool writes
+//!
+//! Bundles from the Python `model-signing` tool are accepted as they are:
+//! `publicKey.hint` or `rawBytes`; `keyid` absent, `""` or `null`;
+//! `tlogEntries` absent or `[]`; resources in its own order (the root digest
+//! is checked over the order given); shard digests named
+//! `sha256-sharded-<N>`; `shard_size` written as a float; a single file named
+//! `"."`. Bundles written here use the spec's names and a deterministic
+//! layout.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod bundle;
+mod error;
+pub mod keys;
+mod sign;
+pub mod statement;
+mod verify;
+pub mod x509;
+
+pub use error::{
+    BundleError, KeyError, NameProblem, SignError, SignatureError, StatementError, TrustError,
+    VerifyError,
+};
+pub use keys::{KeyAlgorithm, PublicKey, SigningKey};
+pub use sign::sign_manifest;
+pub use statement::{SignedManifest, SignedResource, parse_statement};
+pub use verify::{Signer, Trust, VerifiedBundle, verify_bundle};

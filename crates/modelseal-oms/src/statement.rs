@@ -3,9 +3,7 @@
 
 use std::collections::HashSet;
 
-use modelseal_hash::{
-    Digest, HashAlgorithm, Manifest, Method, Serialization, parse_shard_name,
-};
+use modelseal_hash::{Digest, HashAlgorithm, Manifest, Method, Serialization, parse_shard_name};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -91,7 +89,10 @@ struct OutResource<'a> {
 /// order, so the same manifest always gives the same bytes. Resource
 /// algorithms are written as the spec names them (`sha256`, not the
 /// reference tool's `sha256-sharded-N`).
-pub fn statement_json(manifest: &Manifest, subject_name: &str) -> Result<Vec<u8>, serde_json::Error> {
+pub fn statement_json(
+    manifest: &Manifest,
+    subject_name: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
     let s = &manifest.serialization;
     let out = OutStatement {
         type_: STATEMENT_TYPE,
@@ -129,7 +130,11 @@ pub fn statement_json(manifest: &Manifest, subject_name: &str) -> Result<Vec<u8>
 
 // --- Parsing -------------------------------------------------------------
 
-fn field<'a>(obj: &'a Map<String, Value>, key: &'static str, path: &'static str) -> Result<&'a Value, StatementError> {
+fn field<'a>(
+    obj: &'a Map<String, Value>,
+    key: &'static str,
+    path: &'static str,
+) -> Result<&'a Value, StatementError> {
     obj.get(key).ok_or(StatementError::MissingField(path))
 }
 
@@ -140,7 +145,10 @@ fn as_str<'a>(v: &'a Value, path: &'static str) -> Result<&'a str, StatementErro
     })
 }
 
-fn as_object<'a>(v: &'a Value, path: &'static str) -> Result<&'a Map<String, Value>, StatementError> {
+fn as_object<'a>(
+    v: &'a Value,
+    path: &'static str,
+) -> Result<&'a Map<String, Value>, StatementError> {
     v.as_object().ok_or(StatementError::FieldType {
         field: path,
         expected: "an object",
@@ -155,7 +163,8 @@ fn as_array<'a>(v: &'a Value, path: &'static str) -> Result<&'a Vec<Value>, Stat
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks that `name` is a normalised relative `/`-separated path (`.` alone
@@ -202,7 +211,7 @@ fn parse_shard_size(v: &Value) -> Result<u64, StatementError> {
     let f = n.as_f64().ok_or_else(invalid)?;
     // 2^53: beyond this, floats do not hold every integer.
     const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
-    if !(f >= 1.0 && f <= MAX_EXACT && f.fract() == 0.0) {
+    if !((1.0..=MAX_EXACT).contains(&f) && f.fract() == 0.0) {
         return Err(invalid());
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -223,7 +232,10 @@ pub fn parse_statement(payload: &[u8]) -> Result<SignedManifest, StatementError>
     if type_ != STATEMENT_TYPE {
         return Err(StatementError::StatementType(type_.to_owned()));
     }
-    let predicate_type = as_str(field(root, "predicateType", "predicateType")?, "predicateType")?;
+    let predicate_type = as_str(
+        field(root, "predicateType", "predicateType")?,
+        "predicateType",
+    )?;
     if predicate_type != PREDICATE_TYPE {
         return Err(StatementError::PredicateType(predicate_type.to_owned()));
     }
@@ -237,13 +249,18 @@ pub fn parse_statement(payload: &[u8]) -> Result<SignedManifest, StatementError>
         Some(v) => as_str(v, "subject[0].name")?.to_owned(),
         None => String::new(),
     };
-    let digests = as_object(field(subject, "digest", "subject[0].digest")?, "subject[0].digest")?;
+    let digests = as_object(
+        field(subject, "digest", "subject[0].digest")?,
+        "subject[0].digest",
+    )?;
     let subject_hex = as_str(
         field(digests, "sha256", "subject[0].digest.sha256")?,
         "subject[0].digest.sha256",
     )?;
     if subject_hex.len() != 64 || !is_lower_hex(subject_hex) {
-        return Err(StatementError::SubjectDigest(subject_hex.chars().take(140).collect()));
+        return Err(StatementError::SubjectDigest(
+            subject_hex.chars().take(140).collect(),
+        ));
     }
     let root_digest: Digest = subject_hex
         .parse()
@@ -305,12 +322,16 @@ fn parse_serialization(obj: &Map<String, Value>) -> Result<Serialization, Statem
     let hash_type: HashAlgorithm = hash_type
         .parse()
         .map_err(|_| StatementError::UnknownHashType(hash_type.to_owned()))?;
-    let allow_symlinks = field(obj, "allow_symlinks", "predicate.serialization.allow_symlinks")?
-        .as_bool()
-        .ok_or(StatementError::FieldType {
-            field: "predicate.serialization.allow_symlinks",
-            expected: "a boolean",
-        })?;
+    let allow_symlinks = field(
+        obj,
+        "allow_symlinks",
+        "predicate.serialization.allow_symlinks",
+    )?
+    .as_bool()
+    .ok_or(StatementError::FieldType {
+        field: "predicate.serialization.allow_symlinks",
+        expected: "a boolean",
+    })?;
     let method = match method {
         "files" => Method::Files,
         "shards" => Method::Shards {
@@ -336,7 +357,10 @@ fn parse_serialization(obj: &Map<String, Value>) -> Result<Serialization, Statem
     })
 }
 
-fn parse_resource(entry: &Value, serialization: &Serialization) -> Result<SignedResource, StatementError> {
+fn parse_resource(
+    entry: &Value,
+    serialization: &Serialization,
+) -> Result<SignedResource, StatementError> {
     let obj = as_object(entry, "predicate.resources[]")?;
     let name = as_str(
         field(obj, "name", "predicate.resources[].name")?,
@@ -359,9 +383,14 @@ fn parse_resource(entry: &Value, serialization: &Serialization) -> Result<Signed
         field(obj, "algorithm", "predicate.resources[].algorithm")?,
         "predicate.resources[].algorithm",
     )?;
-    let algorithm = match (serialization.method, algorithm_text.strip_prefix("sha256-sharded-")) {
+    let algorithm = match (
+        serialization.method,
+        algorithm_text.strip_prefix("sha256-sharded-"),
+    ) {
         // The reference tool names shard digests `sha256-sharded-<size>`.
-        (Method::Shards { .. }, Some(size)) if !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()) => {
+        (Method::Shards { .. }, Some(size))
+            if !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             HashAlgorithm::Sha256
         }
         _ => algorithm_text

@@ -1,0 +1,240 @@
+use super::*;
+
+macro_rules! data {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/", $path))
+    };
+}
+
+#[test]
+fn every_algorithm_signs_and_verifies_and_round_trips_through_pem() {
+    for alg in KeyAlgorithm::ALL {
+        let key = SigningKey::generate(alg);
+        assert_eq!(key.algorithm(), alg);
+        let sig = key.sign(b"message");
+        match alg {
+            KeyAlgorithm::Ed25519 => assert_eq!(sig.len(), 64),
+            // DER SEQUENCE of two INTEGERs.
+            _ => assert_eq!(sig[0], 0x30, "{alg}: not DER"),
+        }
+        let public = key.public_key();
+        public.verify(b"message", &sig).expect("verifies");
+        assert!(matches!(
+            public.verify(b"messagE", &sig),
+            Err(SignatureError::Invalid { .. })
+        ));
+
+        let pem = key.to_pkcs8_pem(None).expect("encodes");
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let again = SigningKey::from_pem(&pem, None).expect("reloads");
+        assert_eq!(again.public_key(), public);
+
+        let public_pem = public.to_pem();
+        assert_eq!(public_pem, public.to_pem(), "same text each time");
+        assert!(public_pem.ends_with("-----END PUBLIC KEY-----\n"));
+        let reread = PublicKey::from_pem(&public_pem).expect("public PEM reloads");
+        assert_eq!(reread, public);
+        assert_eq!(reread.key_id(), public.key_id());
+        assert_eq!(reread.algorithm(), alg);
+        assert_eq!(
+            PublicKey::from_spki_der(public.to_spki_der()).expect("DER reloads"),
+            public
+        );
+    }
+}
+
+#[test]
+fn ecdsa_uses_the_hash_matching_the_curve() {
+    use ecdsa::signature::Verifier;
+    // A P-384 signature must be over SHA-384, P-521 over SHA-512: check with
+    // the curve crates' own digest-specific verifiers.
+    let key = SigningKey::generate(KeyAlgorithm::P384);
+    let sig = key.sign(b"m");
+    let vk = p384::ecdsa::VerifyingKey::from_public_key_der(key.public_key().to_spki_der())
+        .expect("key");
+    let sig = p384::ecdsa::Signature::from_der(&sig).expect("der");
+    vk.verify(b"m", &sig).expect("SHA-384");
+
+    let key = SigningKey::generate(KeyAlgorithm::P521);
+    let raw = key.sign(b"m");
+    let prehash = sha2::Sha512::digest(b"m");
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(key.public_key().to_spki_der())
+        .expect("spki")
+        .subject_public_key
+        .raw_bytes()
+        .to_vec();
+    assert!(PublicKey::p521_verify_prehash(&spki, &prehash, &raw));
+    let wrong = sha2::Sha384::digest(b"m");
+    assert!(!PublicKey::p521_verify_prehash(&spki, &wrong, &raw));
+}
+
+#[test]
+fn key_id_of_the_reference_sample_key_matches_its_hint() {
+    let text = data!("reference-sample/key.pub");
+    let key = PublicKey::from_pem(text).expect("loads");
+    assert_eq!(key.algorithm(), KeyAlgorithm::P256);
+    assert_eq!(key.to_pem(), text, "our PEM text is OpenSSL's");
+    assert_eq!(
+        key.key_id(),
+        "753117f8944bf95afef4166e55e418d7cc2a1f26aa2911e76b06381aa5469ab0"
+    );
+}
+
+#[test]
+fn encrypted_pkcs8_round_trip_and_password_errors() {
+    let key = SigningKey::generate(KeyAlgorithm::P256);
+    let pem = key.to_pkcs8_pem(Some(b"correct horse")).expect("encrypts");
+    assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+    let back = SigningKey::from_pem(&pem, Some(b"correct horse")).expect("decrypts");
+    assert_eq!(back.public_key(), key.public_key());
+
+    let err = SigningKey::from_pem_named("k.pem", &pem, None).expect_err("needs password");
+    assert!(matches!(err, KeyError::Encrypted { .. }));
+    assert_eq!(
+        err.to_string(),
+        "the private key `k.pem` is encrypted: give its password"
+    );
+    assert!(matches!(
+        SigningKey::from_pem(&pem, Some(b"wrong")),
+        Err(KeyError::WrongPassword { .. })
+    ));
+}
+
+#[test]
+fn openssl_written_keys_load() {
+    let sec1 = SigningKey::from_pem(data!("keys/sec1-p256.pem"), None).expect("SEC1");
+    let public = PublicKey::from_pem(data!("keys/sec1-p256.pub")).expect("SPKI");
+    assert_eq!(sec1.public_key(), public);
+    // The same key as PKCS#8 after explanatory text (RFC 7468 §5.2).
+    let with_text =
+        SigningKey::from_pem(data!("keys/pkcs8-p256-with-text.pem"), None).expect("PKCS#8 + text");
+    assert_eq!(with_text.public_key(), public);
+    // OpenSSL's encrypted PKCS#8 (PBKDF2 + AES-256-CBC).
+    let encrypted = SigningKey::from_pem(data!("keys/pkcs8-p256-encrypted.pem"), Some(b"hunter2"))
+        .expect("encrypted PKCS#8");
+    assert_eq!(encrypted.public_key(), public);
+    // SEC1 after an `EC PARAMETERS` block.
+    let p384 = SigningKey::from_pem(data!("keys/sec1-p384-with-params.pem"), None).expect("P-384");
+    assert_eq!(p384.algorithm(), KeyAlgorithm::P384);
+    let ed = SigningKey::from_pem(data!("keys/ed25519.pem"), None).expect("Ed25519");
+    assert_eq!(
+        ed.public_key(),
+        PublicKey::from_pem(data!("keys/ed25519.pub")).expect("Ed25519 SPKI")
+    );
+    assert_eq!(ed.public_key().to_pem(), data!("keys/ed25519.pub"));
+    let p521 = SigningKey::from_pem(data!("keys/p521.pem"), None).expect("P-521");
+    assert_eq!(p521.algorithm(), KeyAlgorithm::P521);
+    // A public key with text before it.
+    let text = format!(
+        "Subject: test\nIssuer: test\n{}",
+        data!("keys/sec1-p256.pub")
+    );
+    assert_eq!(PublicKey::from_pem(&text).expect("SPKI + text"), public);
+}
+
+#[test]
+fn bad_keys_get_clear_errors() {
+    type Check = fn(&KeyError) -> bool;
+    let private_cases: [(&str, Check, &str); 7] = [
+        (
+            data!("keys/secp256k1-sec1.pem"),
+            |e| matches!(e, KeyError::UnsupportedAlgorithm { .. }),
+            "secp256k1",
+        ),
+        (
+            data!("keys/secp256k1-pkcs8.pem"),
+            |e| matches!(e, KeyError::UnsupportedAlgorithm { .. }),
+            "secp256k1",
+        ),
+        (
+            data!("keys/rsa.pem"),
+            |e| matches!(e, KeyError::UnsupportedAlgorithm { .. }),
+            "RSA",
+        ),
+        (
+            "just some text\n",
+            |e| matches!(e, KeyError::NotPem { .. }),
+            "not a PEM key",
+        ),
+        (
+            data!("keys/sec1-p256.pub"),
+            |e| matches!(e, KeyError::PublicNotPrivate { .. }),
+            "public key",
+        ),
+        (
+            data!("chain/rsa-root.pem"),
+            |e| matches!(e, KeyError::UnexpectedLabel { .. }),
+            "CERTIFICATE",
+        ),
+        (
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            |e| matches!(e, KeyError::Malformed { .. }),
+            "malformed",
+        ),
+    ];
+    for (text, check, words) in private_cases {
+        let err = SigningKey::from_pem_named("k.pem", text, None).expect_err(text);
+        assert!(check(&err), "{text}: {err:?}");
+        assert!(err.to_string().contains(words), "{err} lacks {words}");
+        assert!(err.to_string().contains("k.pem"), "{err} names no key");
+    }
+    let public_cases: [(&str, Check, &str); 3] = [
+        (
+            data!("keys/rsa.pub"),
+            |e| matches!(e, KeyError::UnsupportedAlgorithm { .. }),
+            "RSA",
+        ),
+        (
+            data!("keys/sec1-p256.pem"),
+            |e| matches!(e, KeyError::PrivateNotPublic { .. }),
+            "private key",
+        ),
+        (
+            "-----BEGIN PUBLIC KEY-----\nAAAA",
+            |e| matches!(e, KeyError::Pem { .. }),
+            "malformed PEM",
+        ),
+    ];
+    for (text, check, words) in public_cases {
+        let err = PublicKey::from_pem(text).expect_err(text);
+        assert!(check(&err), "{text}: {err:?}");
+        assert!(err.to_string().contains(words), "{err} lacks {words}");
+    }
+}
+
+#[test]
+fn malformed_signatures_are_reported_as_such() {
+    for alg in KeyAlgorithm::ALL {
+        let key = SigningKey::generate(alg).public_key();
+        assert!(matches!(
+            key.verify(b"m", &[1, 2, 3]),
+            Err(SignatureError::Malformed { .. })
+        ));
+    }
+}
+
+#[test]
+fn debug_never_prints_key_material() {
+    for alg in KeyAlgorithm::ALL {
+        let key = SigningKey::generate(alg);
+        let shown = format!("{key:?}");
+        assert_eq!(
+            shown,
+            format!(
+                "SigningKey {{ algorithm: {alg:?}, key_id: {:?}, .. }}",
+                key.public_key().key_id()
+            )
+        );
+        let pem = key.to_pkcs8_pem(None).expect("pem");
+        let body: String = pem.lines().nth(1).expect("body").chars().take(40).collect();
+        assert!(!shown.contains(&body));
+    }
+}
+
+#[test]
+fn algorithm_names_round_trip() {
+    for alg in KeyAlgorithm::ALL {
+        assert_eq!(alg.name().parse::<KeyAlgorithm>().expect("parses"), alg);
+    }
+    assert!("rsa".parse::<KeyAlgorithm>().is_err());
+}

@@ -1,0 +1,152 @@
+//! Checking an OMS bundle's signature against an explicit trust input.
+
+use std::time::SystemTime;
+
+use crate::bundle::{Bundle, VerificationMaterial};
+use crate::error::{SignatureError, TrustError, VerifyError};
+use crate::keys::{KeyAlgorithm, PublicKey};
+use crate::statement::{SignedManifest, parse_statement};
+
+/// What a bundle must be signed by. The key or certificate inside a bundle
+/// is never trusted by itself.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+// Built once per verification; boxing the key would only make it clumsier.
+#[allow(clippy::large_enum_variant)]
+pub enum Trust {
+    /// Key method: this public key.
+    PublicKey(PublicKey),
+    /// Certificate method: a chain leading to one of these DER roots, valid
+    /// at `time` (default now) for code signing.
+    Roots {
+        /// Trusted root certificates, DER.
+        roots: Vec<Vec<u8>>,
+        /// The time to check validity at; `None` means now.
+        time: Option<SystemTime>,
+    },
+}
+
+/// Who signed a verified bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Signer {
+    /// A bare key.
+    Key {
+        /// The key id (OMS `publicKey.hint`).
+        key_id: String,
+        /// The key's algorithm.
+        algorithm: KeyAlgorithm,
+    },
+    /// A certificate that chains to a trusted root.
+    Certificate {
+        /// The leaf's subject, RFC 4514 style.
+        subject: String,
+        /// The leaf's issuer, RFC 4514 style.
+        issuer: String,
+        /// The leaf's serial number, lowercase hex.
+        serial: String,
+        /// The end of the leaf's validity.
+        not_after: SystemTime,
+        /// Certificates in the bundle's chain, leaf included.
+        chain_len: usize,
+    },
+}
+
+/// A bundle whose signature verified, with its statement.
+#[derive(Debug, Clone)]
+pub struct VerifiedBundle {
+    /// The signed content.
+    pub manifest: SignedManifest,
+    /// Who signed it.
+    pub signer: Signer,
+    /// The DSSE signature's algorithm.
+    pub algorithm: KeyAlgorithm,
+}
+
+/// Verifies bundle JSON: parses it, checks its verification material fits
+/// `trust`, checks the one DSSE signature over the pre-authentication
+/// encoding, and only then parses and checks the statement.
+///
+/// This does not hash the model: compare [`VerifiedBundle::manifest`] with
+/// the files afterwards.
+pub fn verify_bundle(bundle_bytes: &[u8], trust: &Trust) -> Result<VerifiedBundle, VerifyError> {
+    let bundle = Bundle::from_json(bundle_bytes)?;
+    let (key, signer) = match (&bundle.material, trust) {
+        (VerificationMaterial::SigstoreCertificate(_), _) => {
+            return Err(TrustError::SigstoreUnsupported.into());
+        }
+        (VerificationMaterial::PublicKey { .. }, Trust::Roots { .. }) => {
+            return Err(TrustError::KeyBundleWithRoots.into());
+        }
+        (VerificationMaterial::CertificateChain(_), Trust::PublicKey(_)) => {
+            return Err(TrustError::CertificateBundleWithKey.into());
+        }
+        (VerificationMaterial::PublicKey { hint, raw_bytes }, Trust::PublicKey(key)) => {
+            check_key_material(key, hint.as_deref(), raw_bytes.as_deref())?;
+            let signer = Signer::Key {
+                key_id: key.key_id(),
+                algorithm: key.algorithm(),
+            };
+            (key.clone(), signer)
+        }
+        (VerificationMaterial::CertificateChain(chain), Trust::Roots { roots, time }) => {
+            let (key, info) = crate::x509::verify_chain(chain, roots, *time)?;
+            let signer = Signer::Certificate {
+                subject: info.subject,
+                issuer: info.issuer,
+                serial: info.serial,
+                not_after: info.not_after,
+                chain_len: chain.len(),
+            };
+            (key, signer)
+        }
+    };
+    let [signature] = bundle.envelope.signatures.as_slice() else {
+        return Err(SignatureError::Count(bundle.envelope.signatures.len()).into());
+    };
+    key.verify(&bundle.envelope.pae(), &signature.sig)?;
+    let manifest = parse_statement(&bundle.envelope.payload)?;
+    Ok(VerifiedBundle {
+        manifest,
+        signer,
+        algorithm: key.algorithm(),
+    })
+}
+
+fn check_key_material(
+    key: &PublicKey,
+    hint: Option<&str>,
+    raw_bytes: Option<&[u8]>,
+) -> Result<(), TrustError> {
+    if let Some(hint) = hint {
+        let id = key.key_id();
+        if !hint.eq_ignore_ascii_case(&id) {
+            return Err(TrustError::KeyIdMismatch {
+                expected: id,
+                found: hint.to_owned(),
+            });
+        }
+        return Ok(());
+    }
+    if let Some(raw) = raw_bytes {
+        // Older reference tools wrote the key itself: DER, or PEM text.
+        let same = raw == key.to_spki_der()
+            || raw == key.to_pem().as_bytes()
+            || PublicKey::from_spki_der(raw)
+                .or_else(|_| {
+                    std::str::from_utf8(raw)
+                        .map_err(|_| ())
+                        .and_then(|t| PublicKey::from_pem(t).map_err(|_| ()))
+                        .map_err(|()| crate::KeyError::NotPem {
+                            name: String::new(),
+                        })
+                })
+                .is_ok_and(|k| &k == key);
+        if !same {
+            return Err(TrustError::RawKeyMismatch {
+                expected: key.key_id(),
+            });
+        }
+    }
+    Ok(())
+}
