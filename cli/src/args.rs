@@ -19,6 +19,12 @@ pub enum Command {
     /// Hash a model (a directory or one file) and print each resource's
     /// digest and the root digest.
     Hash(HashArgs),
+    /// Generate a signing key pair: PATH (private, mode 0600) and PATH.pub.
+    Keygen(KeygenArgs),
+    /// Sign a model: hash it and write an OMS v1.0 signature bundle.
+    Sign(SignArgs),
+    /// Verify a model against its signature before loading it.
+    Verify(VerifyArgs),
 }
 
 /// Output formats.
@@ -90,6 +96,128 @@ pub struct HashArgs {
 
     #[command(flatten)]
     pub hashing: HashingArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Key algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum KeyAlgorithmArg {
+    /// Ed25519 (RFC 8032): small, fast, deterministic. Not in the OMS
+    /// registry: only Ed25519-aware verifiers read it.
+    #[default]
+    Ed25519,
+    /// ECDSA P-256 with SHA-256: what the OMS reference tools use.
+    P256,
+    /// ECDSA P-384 with SHA-384.
+    P384,
+    /// ECDSA P-521 with SHA-512.
+    P521,
+}
+
+/// Where a private key's password comes from.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// Read the private key's password from this file (first line). Without
+    /// it, the MODELSEAL_PASSWORD environment variable is used if set.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// Arguments of `modelseal keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The private key file to write; the public key goes to PATH.pub.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+
+    /// Key algorithm.
+    #[arg(long, value_enum, default_value_t)]
+    pub algorithm: KeyAlgorithmArg,
+
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// Arguments of `modelseal sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The model: a directory or a single file.
+    pub model: PathBuf,
+
+    /// The private key (PKCS#8, encrypted PKCS#8 or SEC1 PEM).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+
+    /// Sign with this certificate (PEM) for the key (certificate method).
+    #[arg(long, value_name = "LEAF.pem")]
+    pub cert: Option<PathBuf>,
+
+    /// Intermediate CA certificates to include after the leaf (PEM; a file
+    /// may hold several). Repeatable.
+    #[arg(long = "cert-chain", value_name = "CA.pem", requires = "cert")]
+    pub cert_chain: Vec<PathBuf>,
+
+    /// Where to write the signature (default: MODEL/model.sig for a
+    /// directory, MODEL.sig beside a single file).
+    #[arg(long, value_name = "OUT")]
+    pub signature: Option<PathBuf>,
+
+    /// Replace an existing signature.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub hashing: HashingArgs,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `modelseal verify`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "cert_chain"])))]
+pub struct VerifyArgs {
+    /// The model: a directory or a single file.
+    pub model: PathBuf,
+
+    /// The signature (default: MODEL/model.sig for a directory, MODEL.sig
+    /// beside a single file).
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+
+    /// Trust this public key (SubjectPublicKeyInfo PEM): the bundle must be
+    /// signed by it.
+    #[arg(long, value_name = "PUB.pem")]
+    pub key: Option<PathBuf>,
+
+    /// Trust these root certificates (PEM; a file may hold several): the
+    /// bundle's certificate chain must lead to one of them. Repeatable.
+    #[arg(long = "cert-chain", value_name = "ROOT.pem")]
+    pub cert_chain: Vec<PathBuf>,
+
+    /// Also exclude this path (relative to the model, or absolute inside
+    /// it), beyond those the signature records. Repeatable.
+    #[arg(long = "ignore", value_name = "PATH")]
+    pub ignore: Vec<PathBuf>,
+
+    /// Do not fail on files that were not signed (they are still listed).
+    #[arg(long)]
+    pub ignore_unsigned_files: bool,
+
+    /// Hashing threads (default: RAYON_NUM_THREADS, else one per CPU).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t)]

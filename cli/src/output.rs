@@ -128,6 +128,24 @@ impl HashReport {
     }
 }
 
+/// A byte count for people: `1.5 GB`, `12.0 kB`, `512 B` (SI units).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "B";
+    for next in UNITS {
+        if value < 1000.0 {
+            break;
+        }
+        value /= 1000.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
 /// Writes a JSON document and a newline to stdout.
 pub fn write_json(value: &impl Serialize) -> io::Result<()> {
     let mut out = io::stdout().lock();
@@ -161,7 +179,13 @@ pub fn print_error(error: &anyhow::Error) {
     };
     let mut err = io::stderr().lock();
     // Several per-file failures: one line each, so none is lost in a long line.
-    if let Some(modelseal_hash::Error::Many(failures)) = error.downcast_ref() {
+    let many = error.downcast_ref::<modelseal_hash::Error>().or_else(|| {
+        match error.downcast_ref::<modelseal::Error>() {
+            Some(modelseal::Error::Model(inner)) => Some(inner),
+            _ => None,
+        }
+    });
+    if let Some(modelseal_hash::Error::Many(failures)) = many {
         let _ = writeln!(err, "{label}: {} files could not be hashed", failures.len());
         for failure in failures {
             let _ = writeln!(err, "  - {}", chain(failure));

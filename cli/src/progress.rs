@@ -27,6 +27,23 @@ impl Progress {
         Self(Some(bar))
     }
 
+    /// A bar for a model path, sized by a quick walk, when stderr is a
+    /// terminal; the walk is skipped otherwise.
+    pub fn for_model(model: &std::path::Path) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let options = modelseal_hash::WalkOptions {
+            allow_symlinks: true,
+            keep_going: true,
+            ..modelseal_hash::WalkOptions::default()
+        };
+        let total = modelseal_hash::walk(model, &options)
+            .map(|m| m.total_size())
+            .unwrap_or(0);
+        Self::for_bytes(total)
+    }
+
     /// The callback the hashing engine calls with bytes hashed.
     pub fn callback(&self) -> Option<modelseal_hash::ProgressFn> {
         let bar = self.0.clone()?;

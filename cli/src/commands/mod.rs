@@ -1,16 +1,20 @@
 //! One module per subcommand.
 
 mod hash;
+mod keygen;
+mod sign;
+mod verify;
 
-use crate::args::{Cli, Command, HashArg, HashingArgs, MethodArg};
+use zeroize::Zeroizing;
+
+use crate::args::{Cli, Command, HashArg, HashingArgs, KeyAlgorithmArg, MethodArg, PasswordArgs};
 
 /// How a command ended, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Done, or verified.
     Success = 0,
-    /// Verification failed (unused until `verify` exists).
-    #[allow(dead_code)]
+    /// Verification failed.
     Failure = 1,
     /// Usage, I/O or internal error.
     Error = 2,
@@ -20,6 +24,9 @@ pub enum Status {
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Hash(args) => hash::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Sign(args) => sign::run(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }
 
@@ -56,6 +63,40 @@ impl HashingArgs {
             allow_symlinks: self.allow_symlinks,
             ignore_paths: self.ignore.clone(),
             exclude_files: Vec::new(),
+            keep_going: false,
+        }
+    }
+}
+
+impl PasswordArgs {
+    /// The password from `--password-file`, else `MODELSEAL_PASSWORD`.
+    pub fn password(&self) -> anyhow::Result<Option<Zeroizing<Vec<u8>>>> {
+        if let Some(path) = &self.password_file {
+            let text = Zeroizing::new(std::fs::read(path).map_err(|e| {
+                anyhow::anyhow!("cannot read password file `{}`: {e}", path.display())
+            })?);
+            // The first line; a trailing newline is not part of the password.
+            let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                anyhow::bail!("password file `{}` is empty", path.display());
+            }
+            return Ok(Some(Zeroizing::new(line.to_vec())));
+        }
+        Ok(std::env::var_os(crate::env::MODELSEAL_PASSWORD)
+            .filter(|p| !p.is_empty())
+            .map(|p| Zeroizing::new(p.into_encoded_bytes())))
+    }
+}
+
+impl KeyAlgorithmArg {
+    /// The library's algorithm.
+    pub fn algorithm(self) -> modelseal::KeyAlgorithm {
+        match self {
+            KeyAlgorithmArg::Ed25519 => modelseal::KeyAlgorithm::Ed25519,
+            KeyAlgorithmArg::P256 => modelseal::KeyAlgorithm::P256,
+            KeyAlgorithmArg::P384 => modelseal::KeyAlgorithm::P384,
+            KeyAlgorithmArg::P521 => modelseal::KeyAlgorithm::P521,
         }
     }
 }

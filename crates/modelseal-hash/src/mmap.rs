@@ -23,8 +23,8 @@ pub(crate) fn map_window(file: &File, offset: u64, len: usize) -> io::Result<Mma
     // undefined memory. Callers map only ranges inside the size `fstat`
     // reported when the file was opened.
     let map = unsafe { MmapOptions::new().offset(offset).len(len).map(file)? };
-    // Sequential access lets the kernel read ahead and drop pages behind.
-    let _ = map.advise(Advice::Sequential);
+    // No MADV_SEQUENTIAL: it makes the kernel drop pages behind the reader,
+    // which evicts a warm page cache and measured 15-30% slower here.
     Ok(map)
 }
 

@@ -35,6 +35,11 @@ pub struct WalkOptions {
     /// One that lies inside the model is excluded and recorded; one outside
     /// is not a concern of the walk.
     pub exclude_files: Vec<PathBuf>,
+    /// Keep walking past entries that break a rule (a refused symlink, a
+    /// special file, a non-UTF-8 name): skip them and list them in
+    /// [`Model::problems`] instead of failing. A verifier uses this to report
+    /// every problem in one run; an empty result is then not an error either.
+    pub keep_going: bool,
 }
 
 /// Whether a model is a directory tree or a single file.
@@ -68,13 +73,14 @@ impl ModelFile {
 
 /// The result of walking a model: its files in canonical order and the
 /// exclusions that applied.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Model {
     root: PathBuf,
     kind: ModelKind,
     files: Vec<ModelFile>,
     ignore_paths: Vec<String>,
     allow_symlinks: bool,
+    problems: Vec<Error>,
 }
 
 impl Model {
@@ -103,6 +109,12 @@ impl Model {
     /// Whether symbolic links were followed.
     pub fn allow_symlinks(&self) -> bool {
         self.allow_symlinks
+    }
+
+    /// Entries skipped because they break a rule, when walked with
+    /// [`WalkOptions::keep_going`]; always empty otherwise.
+    pub fn problems(&self) -> &[Error] {
+        &self.problems
     }
 
     /// The basename of the model path: the informational OMS subject name.
@@ -179,12 +191,24 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         ignored: &ignored,
         allow_symlinks: options.allow_symlinks,
         files: Vec::new(),
+        problems: Vec::new(),
         ancestors: vec![canonical_root.clone()],
     };
     walker.visit_dir(model, "", 0)?;
-    let mut files = walker.files;
+    let Walker {
+        mut files,
+        mut problems,
+        ..
+    } = walker;
+    if !options.keep_going {
+        match problems.len() {
+            0 => {}
+            1 => return Err(problems.remove(0)),
+            _ => return Err(Error::Many(problems)),
+        }
+    }
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    if files.is_empty() {
+    if files.is_empty() && !options.keep_going {
         return Err(Error::EmptyModel {
             path: model.to_owned(),
         });
@@ -195,6 +219,7 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         files,
         ignore_paths: ignored.into_iter().collect(),
         allow_symlinks: options.allow_symlinks,
+        problems,
     })
 }
 
@@ -225,6 +250,7 @@ fn walk_single_file(model: &Path, meta: &fs::Metadata, is_link: bool) -> Result<
         }],
         ignore_paths: Vec::new(),
         allow_symlinks: is_link,
+        problems: Vec::new(),
     })
 }
 
@@ -233,6 +259,7 @@ struct Walker<'a> {
     ignored: &'a BTreeSet<String>,
     allow_symlinks: bool,
     files: Vec<ModelFile>,
+    problems: Vec<Error>,
     /// Canonical directories from the root down to the one being read, to
     /// detect symlink cycles.
     ancestors: Vec<PathBuf>,
@@ -250,7 +277,8 @@ impl Walker<'_> {
             let entry = entry.map_err(|e| io_error(dir, e))?;
             let path = entry.path();
             let Ok(file_name) = entry.file_name().into_string() else {
-                return Err(Error::NonUtf8Name { path });
+                self.problems.push(Error::NonUtf8Name { path });
+                continue;
             };
             let name = if prefix.is_empty() {
                 file_name
@@ -264,7 +292,13 @@ impl Walker<'_> {
             }
             let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
             if file_type.is_symlink() {
-                self.visit_symlink(path, name, depth)?;
+                if let Err(problem) = self.visit_symlink(path, name, depth) {
+                    match problem {
+                        // Reading a linked directory can fail like any other.
+                        Error::Io { .. } | Error::TooDeep { .. } => return Err(problem),
+                        _ => self.problems.push(problem),
+                    }
+                }
             } else if file_type.is_dir() {
                 self.visit_dir(&path, &name, depth + 1)?;
             } else if file_type.is_file() {
@@ -276,7 +310,7 @@ impl Walker<'_> {
                     size,
                 });
             } else {
-                return Err(Error::SpecialFile {
+                self.problems.push(Error::SpecialFile {
                     path,
                     kind: special_kind(&file_type),
                 });

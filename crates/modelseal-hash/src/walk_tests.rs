@@ -306,10 +306,14 @@ fn symlink_cycles_and_broken_links_are_errors() {
     let dir = model(&["a.bin"]);
     symlink("loop2", dir.path().join("loop1")).expect("symlink");
     symlink("loop1", dir.path().join("loop2")).expect("symlink");
-    assert!(matches!(
-        walk(dir.path(), &allow()),
-        Err(Error::SymlinkCycle { .. })
-    ));
+    let error = walk(dir.path(), &allow()).expect_err("a loop of links");
+    assert_eq!(error.failures().len(), 2, "both links are reported");
+    assert!(
+        error
+            .failures()
+            .iter()
+            .all(|e| matches!(e, Error::SymlinkCycle { .. }))
+    );
 
     let dir = model(&["a.bin"]);
     symlink("missing.bin", dir.path().join("dangling")).expect("symlink");
@@ -375,4 +379,33 @@ fn a_missing_model_is_an_io_error_naming_it() {
         Err(Error::Io { path, .. }) => assert_eq!(path, missing),
         other => panic!("expected Io, got {other:?}"),
     }
+}
+
+#[test]
+fn every_problem_is_reported_and_keep_going_lists_them() {
+    let dir = model(&["a.bin", "sub/b.bin"]);
+    symlink("a.bin", dir.path().join("link1")).expect("symlink");
+    symlink("b.bin", dir.path().join("sub/link2")).expect("symlink");
+    match walk(dir.path(), &WalkOptions::default()) {
+        Err(Error::Many(problems)) => assert_eq!(problems.len(), 2),
+        other => panic!("expected both symlinks reported, got {other:?}"),
+    }
+    let options = WalkOptions {
+        keep_going: true,
+        ..WalkOptions::default()
+    };
+    let walked = walk(dir.path(), &options).expect("walk");
+    assert_eq!(walked.problems().len(), 2);
+    let names: Vec<_> = walked.files().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a.bin", "sub/b.bin"]);
+
+    // With keep_going an empty model is an empty list, for the verifier to
+    // report each signed file as missing.
+    let empty = tempfile::tempdir().expect("tempdir");
+    assert!(
+        walk(empty.path(), &options)
+            .expect("walk")
+            .files()
+            .is_empty()
+    );
 }

@@ -1,0 +1,89 @@
+//! `modelseal sign`: hash a model and write its signature.
+
+use serde::Serialize;
+
+use crate::args::{Format, SignArgs};
+use crate::commands::Status;
+use crate::output::{self, DigestJson, JSON_VERSION, SerializationJson};
+use crate::progress::Progress;
+
+/// `modelseal sign --format json`.
+#[derive(Debug, Serialize)]
+struct SignJson {
+    kind: &'static str,
+    version: u32,
+    model: String,
+    signature: String,
+    key_id: String,
+    method: &'static str,
+    serialization: SerializationJson,
+    root_digest: DigestJson,
+    files: usize,
+    resources: usize,
+    bytes: u64,
+    elapsed_ms: f64,
+}
+
+pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
+    let password = args.password.password()?;
+    let key = modelseal::load_signing_key(&args.key, password.as_deref().map(Vec::as_slice))?;
+    let mut certificates = Vec::new();
+    if let Some(leaf) = &args.cert {
+        certificates.extend(modelseal::load_certificates(leaf)?);
+        for chain in &args.cert_chain {
+            certificates.extend(modelseal::load_certificates(chain)?);
+        }
+    }
+    let mut hash = args.hashing.hash_options()?;
+    // Size the progress bar from a first cheap walk only when it will show.
+    let progress = Progress::for_model(&args.model);
+    hash.progress = progress.callback();
+    let options = modelseal::SignOptions {
+        walk: args.hashing.walk_options(),
+        hash,
+        signature: args.signature.clone(),
+        certificates,
+        force: args.force,
+    };
+    let outcome = modelseal::sign_model(&args.model, &key, &options);
+    progress.finish();
+    let outcome = outcome?;
+
+    let report = SignJson {
+        kind: "sign",
+        version: JSON_VERSION,
+        model: args.model.display().to_string(),
+        signature: outcome.signature.display().to_string(),
+        key_id: outcome.key_id.clone(),
+        method: if options.certificates.is_empty() {
+            "key"
+        } else {
+            "certificate"
+        },
+        serialization: (&outcome.manifest.serialization).into(),
+        root_digest: DigestJson {
+            algorithm: "sha256",
+            digest: outcome.manifest.root_digest.to_hex(),
+        },
+        files: outcome.files,
+        resources: outcome.manifest.resources.len(),
+        bytes: outcome.manifest.total_size(),
+        elapsed_ms: outcome.elapsed.as_secs_f64() * 1000.0,
+    };
+    match args.format {
+        Format::Json => output::write_json(&report)?,
+        Format::Text => output::write_text(&format!(
+            "signed `{}`: {} files, {}, {} {}\n  signature  {}\n  signer     {} {}\n  root       sha256:{}\n",
+            report.model,
+            report.files,
+            output::human_bytes(report.bytes),
+            report.serialization.hash_type,
+            report.serialization.method,
+            report.signature,
+            report.method,
+            report.key_id,
+            report.root_digest.digest,
+        ))?,
+    }
+    Ok(Status::Success)
+}

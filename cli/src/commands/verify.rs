@@ -1,0 +1,132 @@
+//! `modelseal verify`: check a model against its signature.
+
+use std::fmt::Write as _;
+
+use modelseal::{Finding, SignerReport, Trust, VerificationReport};
+
+use crate::args::{Format, VerifyArgs};
+use crate::commands::Status;
+use crate::output;
+use crate::progress::Progress;
+
+pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
+    let trust = match &args.key {
+        Some(key) => Trust::PublicKey(modelseal::load_public_key(key)?),
+        None => {
+            let mut roots = Vec::new();
+            for path in &args.cert_chain {
+                roots.extend(modelseal::load_certificates(path)?);
+            }
+            Trust::Roots { roots, time: None }
+        }
+    };
+    let progress = Progress::for_model(&args.model);
+    let options = modelseal::VerifyOptions {
+        trust,
+        signature: args.signature.clone(),
+        ignore_paths: args.ignore.clone(),
+        ignore_unsigned_files: args.ignore_unsigned_files,
+        threads: args.threads.map(usize::from),
+        progress: progress.callback(),
+    };
+    let outcome = modelseal::verify_model(&args.model, &options);
+    progress.finish();
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) if error.is_verification_failure() => {
+            output::print_error(&error.into());
+            return Ok(Status::Failure);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    match args.format {
+        Format::Json => output::write_json(&report)?,
+        Format::Text => output::write_text(&to_text(&report))?,
+    }
+    Ok(if report.verified {
+        Status::Success
+    } else {
+        Status::Failure
+    })
+}
+
+fn to_text(report: &VerificationReport) -> String {
+    let mut text = String::new();
+    let failing = report.findings.iter().filter(|f| f.fails()).count();
+    if report.verified {
+        let _ = writeln!(text, "verified `{}`", report.model);
+    } else {
+        let _ = writeln!(
+            text,
+            "verification FAILED for `{}`: {failing} finding{}",
+            report.model,
+            if failing == 1 { "" } else { "s" }
+        );
+    }
+    for finding in &report.findings {
+        match finding {
+            Finding::Modified {
+                name,
+                algorithm,
+                expected,
+                actual,
+            } => {
+                let _ = writeln!(text, "  modified      {name}");
+                let _ = writeln!(text, "                expected {algorithm}:{expected}");
+                let _ = writeln!(text, "                actual   {algorithm}:{actual}");
+            }
+            Finding::SizeChanged {
+                name,
+                expected_size,
+                actual_size,
+            } => {
+                let _ = writeln!(
+                    text,
+                    "  size changed  {name} (signed {expected_size} bytes, now {actual_size})"
+                );
+            }
+            Finding::Missing { name } => {
+                let _ = writeln!(text, "  missing       {name}");
+            }
+            Finding::Unsigned { name, fails: true } => {
+                let _ = writeln!(text, "  unsigned      {name}");
+            }
+            Finding::Unsigned { name, fails: false } => {
+                let _ = writeln!(
+                    text,
+                    "  unsigned      {name} (allowed by --ignore-unsigned-files)"
+                );
+            }
+            Finding::PathProblem { message, .. } => {
+                let _ = writeln!(text, "  path problem  {message}");
+            }
+            _ => {
+                let _ = writeln!(text, "  {finding:?}");
+            }
+        }
+    }
+    let signer = match &report.signer {
+        SignerReport::Key { key_id } => format!("key {key_id}"),
+        SignerReport::Certificate {
+            subject, issuer, ..
+        } => format!("certificate `{subject}` issued by `{issuer}`"),
+        _ => "unknown".to_owned(),
+    };
+    let _ = writeln!(
+        text,
+        "  signature     {} ({})",
+        report.signature, report.signature_algorithm
+    );
+    let _ = writeln!(text, "  signer        {signer}");
+    let _ = writeln!(text, "  root          sha256:{}", report.root_digest);
+    let _ = writeln!(
+        text,
+        "  checked       {} resources, {}, {} {}, in {:.0} ms",
+        report.resources_checked,
+        output::human_bytes(report.bytes_hashed),
+        report.serialization.hash_type,
+        report.serialization.method,
+        report.elapsed_ms
+    );
+    text
+}

@@ -1,0 +1,81 @@
+//! Errors of the high-level API, split by stage.
+
+use std::io;
+use std::path::PathBuf;
+
+/// What can go wrong while signing or verifying a model.
+///
+/// [`Error::is_verification_failure`] tells a signature that does not verify
+/// (malformed, forged, untrusted: the CLI's exit code 1) from everything
+/// else (usage, a missing file, a disk error: exit code 2). Differences
+/// between the model and its manifest are not errors: they are findings in
+/// a [`crate::VerificationReport`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("cannot {action} `{path}`")]
+    Io {
+        /// `read`, `write`, …
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// A file that must not be overwritten exists already.
+    #[error("`{path}` already exists; refusing to overwrite it (use --force to replace it)")]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A key could not be loaded or written.
+    #[error("key `{path}`")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: modelseal_oms::KeyError,
+    },
+    /// A certificate file could not be read.
+    #[error("certificate file `{path}`: {message}")]
+    Certificate {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The model could not be walked or hashed.
+    #[error(transparent)]
+    Model(#[from] modelseal_hash::Error),
+    /// Signing failed.
+    #[error("cannot sign")]
+    Sign(#[source] modelseal_oms::SignError),
+    /// The signature file does not verify: malformed, forged or untrusted.
+    #[error("signature `{path}` does not verify")]
+    Signature {
+        /// The signature file.
+        path: PathBuf,
+        /// The stage that failed: bundle format, signature, trust or statement.
+        #[source]
+        source: modelseal_oms::VerifyError,
+    },
+}
+
+impl Error {
+    /// Whether this is a failed verification (exit code 1) rather than a
+    /// usage or I/O error (exit code 2).
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(self, Error::Signature { .. })
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

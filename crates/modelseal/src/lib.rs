@@ -1,0 +1,62 @@
+//! Sign machine-learning models and verify them before loading.
+//!
+//! This is the API applications embed: it ties the model walk and hashing
+//! engine ([`modelseal_hash`]) to OpenSSF Model Signing v1.0 signatures
+//! ([`modelseal_oms`]).
+//!
+//! Which type for what:
+//! - [`sign_model`] with [`SignOptions`] hashes a model and writes its
+//!   signature bundle, giving a [`SignOutcome`].
+//! - [`verify_model`] with [`VerifyOptions`] checks the signature against an
+//!   explicit [`Trust`] (a public key or root certificates), re-hashes the
+//!   model once and returns a [`VerificationReport`] listing every
+//!   [`Finding`].
+//! - [`generate_key_pair`], [`load_signing_key`], [`load_public_key`] and
+//!   [`load_certificates`] handle key and certificate files.
+//! - [`Error`] tells a signature that does not verify from an I/O or usage
+//!   problem ([`Error::is_verification_failure`]).
+//!
+//! ```
+//! use modelseal::{generate_key_pair, load_public_key, load_signing_key, sign_model,
+//!     verify_model, KeyAlgorithm, SignOptions, Trust, VerifyOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let model = dir.path().join("my-model");
+//! std::fs::create_dir(&model)?;
+//! std::fs::write(model.join("config.json"), b"{}\n")?;
+//! std::fs::write(model.join("model.safetensors"), [0u8; 64])?;
+//!
+//! let files = generate_key_pair(&dir.path().join("key"), KeyAlgorithm::Ed25519, None, false)?;
+//! let key = load_signing_key(&files.private_key, None)?;
+//! let signed = sign_model(&model, &key, &SignOptions::default())?;
+//! assert!(signed.signature.ends_with("my-model/model.sig"));
+//!
+//! let trust = Trust::PublicKey(load_public_key(&files.public_key)?);
+//! let report = verify_model(&model, &VerifyOptions::new(trust.clone()))?;
+//! assert!(report.verified);
+//!
+//! std::fs::write(model.join("config.json"), b"{\"tampered\": true}\n")?;
+//! let report = verify_model(&model, &VerifyOptions::new(trust))?;
+//! assert!(!report.verified);
+//! assert_eq!(report.findings.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod files;
+mod keys;
+mod report;
+mod sign;
+mod verify;
+
+pub use error::Error;
+pub use keys::{
+    KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
+    public_key_path,
+};
+pub use modelseal_oms::{KeyAlgorithm, PublicKey, SigningKey, Trust};
+pub use report::{Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport};
+pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
+pub use verify::{VerifyOptions, verify_model};

@@ -1,0 +1,107 @@
+//! Signing a model: walk, hash, sign the manifest, write the bundle.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use modelseal_hash::{HashOptions, Manifest, ModelKind, WalkOptions};
+use modelseal_oms::SigningKey;
+
+use crate::error::Error;
+use crate::files::write_atomic;
+
+/// The signature file name inside a directory model.
+pub const SIGNATURE_FILE_NAME: &str = "model.sig";
+
+/// Where a model's signature goes by default: `MODEL/model.sig` for a
+/// directory, `MODEL.sig` beside a single-file model.
+pub fn default_signature_path(model: &Path) -> PathBuf {
+    if model.is_dir() {
+        model.join(SIGNATURE_FILE_NAME)
+    } else {
+        let mut name = model.as_os_str().to_owned();
+        name.push(".sig");
+        PathBuf::from(name)
+    }
+}
+
+/// Options for [`sign_model`].
+#[derive(Debug, Clone, Default)]
+pub struct SignOptions {
+    /// How to walk the model; the signature file is excluded automatically.
+    pub walk: WalkOptions,
+    /// How to hash it.
+    pub hash: HashOptions,
+    /// Where to write the signature; [`default_signature_path`] if `None`.
+    pub signature: Option<PathBuf>,
+    /// Certificate method: the signing certificate first, then its CA chain
+    /// (DER). Empty for the key method.
+    pub certificates: Vec<Vec<u8>>,
+    /// Replace an existing signature file.
+    pub force: bool,
+}
+
+/// What [`sign_model`] did.
+#[derive(Debug, Clone)]
+pub struct SignOutcome {
+    /// The signature file written.
+    pub signature: PathBuf,
+    /// The manifest that was signed.
+    pub manifest: Manifest,
+    /// The files signed.
+    pub files: usize,
+    /// The signing key's id.
+    pub key_id: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Signs a model: hashes it and writes an OMS v1.0 bundle.
+///
+/// The signature file is written atomically and never replaces an existing
+/// one unless [`SignOptions::force`] is set; the check happens before any
+/// hashing, so a refusal is immediate.
+///
+/// # Errors
+/// [`Error::Exists`], walk and hashing errors, signing errors (a certificate
+/// whose key is not the signing key), I/O errors.
+pub fn sign_model(
+    model: &Path,
+    key: &SigningKey,
+    options: &SignOptions,
+) -> Result<SignOutcome, Error> {
+    let started = Instant::now();
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    if !options.force && std::fs::symlink_metadata(&signature).is_ok() {
+        return Err(Error::Exists { path: signature });
+    }
+    let mut walk_options = options.walk.clone();
+    walk_options.exclude_files.push(signature.clone());
+    walk_options.keep_going = false;
+    let walked = modelseal_hash::walk(model, &walk_options)?;
+    let manifest = modelseal_hash::hash_model(&walked, &options.hash)?;
+    let subject = walked.name();
+    let certificates =
+        (!options.certificates.is_empty()).then_some(options.certificates.as_slice());
+    let bundle = modelseal_oms::sign_manifest(&manifest, &subject, key, certificates)
+        .map_err(Error::Sign)?;
+    write_atomic(&signature, &bundle, 0o644, options.force)?;
+    Ok(SignOutcome {
+        signature,
+        files: walked.files().len(),
+        manifest,
+        key_id: key.public_key().key_id(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Whether the model at `path` is a directory or one file.
+pub(crate) fn model_kind(path: &Path) -> ModelKind {
+    if path.is_dir() {
+        ModelKind::Directory
+    } else {
+        ModelKind::File
+    }
+}

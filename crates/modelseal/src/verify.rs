@@ -1,0 +1,372 @@
+//! Verifying a model: signature first, then one hashing pass.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use modelseal_hash::{
+    Digest, HashAlgorithm, HashOptions, Method, ModelFile, ModelKind, ProgressFn, WalkOptions,
+    parse_shard_name,
+};
+use modelseal_oms::{Signer, Trust, VerifiedBundle, bundle::MAX_BUNDLE_SIZE};
+
+use crate::error::Error;
+use crate::files::read_capped;
+use crate::report::{
+    Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport,
+};
+use crate::sign::{default_signature_path, model_kind};
+
+/// Options for [`verify_model`].
+#[derive(Clone)]
+pub struct VerifyOptions {
+    /// What the signature must chain to: a public key, or root certificates.
+    pub trust: Trust,
+    /// The signature file; [`crate::default_signature_path`] if `None`.
+    pub signature: Option<PathBuf>,
+    /// More paths to exclude, beyond those the signature records.
+    pub ignore_paths: Vec<PathBuf>,
+    /// Do not fail on files that were not signed (they are still listed).
+    pub ignore_unsigned_files: bool,
+    /// Hashing threads; `None` for rayon's default.
+    pub threads: Option<usize>,
+    /// Called as bytes are hashed.
+    pub progress: Option<ProgressFn>,
+}
+
+impl VerifyOptions {
+    /// Options that check against `trust` and otherwise use the defaults.
+    pub fn new(trust: Trust) -> Self {
+        Self {
+            trust,
+            signature: None,
+            ignore_paths: Vec::new(),
+            ignore_unsigned_files: false,
+            threads: None,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyOptions")
+            .field("trust", &self.trust)
+            .field("signature", &self.signature)
+            .field("ignore_paths", &self.ignore_paths)
+            .field("ignore_unsigned_files", &self.ignore_unsigned_files)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Verifies a model against its signature.
+///
+/// The bundle's signature is checked against `options.trust` before any
+/// model file is read; then the model is walked and hashed once with the
+/// signed serialization (method, hash, shard size, symlink policy, ignore
+/// paths), and every difference is reported as a [`Finding`].
+///
+/// # Errors
+/// [`Error::Signature`] when the signature file is malformed, forged or not
+/// trusted ([`Error::is_verification_failure`]); I/O and walk errors
+/// otherwise. Differences in the model's files are findings, not errors.
+pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<VerificationReport, Error> {
+    let started = Instant::now();
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    // Fail on a missing model before reading the signature.
+    std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
+    let bundle = read_capped(&signature, MAX_BUNDLE_SIZE)?;
+    let verified = modelseal_oms::verify_bundle(&bundle, &options.trust).map_err(|source| {
+        Error::Signature {
+            path: signature.clone(),
+            source,
+        }
+    })?;
+
+    let signed = &verified.manifest;
+    let mut ignore_paths: Vec<PathBuf> = signed
+        .serialization
+        .ignore_paths
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    ignore_paths.extend(options.ignore_paths.iter().cloned());
+    let walk_options = WalkOptions {
+        allow_symlinks: signed.serialization.allow_symlinks,
+        ignore_paths,
+        exclude_files: vec![signature.clone()],
+        keep_going: true,
+    };
+    let walked = modelseal_hash::walk(model, &walk_options)?;
+    let mut findings: Vec<Finding> = walked
+        .problems()
+        .iter()
+        .map(|problem| Finding::PathProblem {
+            path: problem_path(problem),
+            message: problem.to_string(),
+        })
+        .collect();
+
+    let expected = Expected::from_signed(&verified, model_kind(model), &walked);
+    let on_disk: BTreeMap<&str, &ModelFile> = walked
+        .files()
+        .iter()
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+
+    for name in expected.files.keys() {
+        if !on_disk.contains_key(name.as_str()) {
+            findings.push(Finding::Missing { name: name.clone() });
+        }
+    }
+    for name in on_disk.keys() {
+        if !expected.files.contains_key(*name) {
+            findings.push(Finding::Unsigned {
+                name: (*name).to_owned(),
+                fails: !options.ignore_unsigned_files,
+            });
+        }
+    }
+
+    // Hash only what was signed and is present: extra files need no hashing.
+    let to_hash: Vec<ModelFile> = walked
+        .files()
+        .iter()
+        .filter(|f| expected.files.contains_key(&f.name))
+        .cloned()
+        .collect();
+    let hash_options = HashOptions {
+        algorithm: signed.serialization.hash_type,
+        method: Some(signed.serialization.method),
+        threads: options.threads,
+        progress: options.progress.clone(),
+    };
+    let actual = modelseal_hash::hash_files(
+        &to_hash,
+        signed.serialization.hash_type,
+        signed.serialization.method,
+        &hash_options,
+    )?;
+    let bytes_hashed = actual.iter().map(|r| r.size).sum();
+    compare(
+        &expected,
+        &to_hash,
+        &actual,
+        signed.serialization.method,
+        &mut findings,
+    );
+
+    findings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
+    Ok(VerificationReport {
+        kind: "verify",
+        version: REPORT_VERSION,
+        verified: !findings.iter().any(Finding::fails),
+        model: model.display().to_string(),
+        signature: signature.display().to_string(),
+        signer: signer_report(&verified.signer),
+        signature_algorithm: verified.algorithm.name(),
+        root_digest: signed.root_digest.to_hex(),
+        serialization: serialization_report(&signed.serialization),
+        findings,
+        resources_checked: signed.resources.len(),
+        bytes_hashed,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// The signed manifest, indexed by file.
+struct Expected {
+    /// File name → its signed resources: one `(0, None, digest)` entry for
+    /// the files method, `(start, Some(end), digest)` per shard.
+    files: BTreeMap<String, Vec<(u64, Option<u64>, Digest)>>,
+    algorithm: HashAlgorithm,
+}
+
+impl Expected {
+    fn from_signed(
+        verified: &VerifiedBundle,
+        kind: ModelKind,
+        walked: &modelseal_hash::Model,
+    ) -> Self {
+        let signed = &verified.manifest;
+        // The reference tool names a single-file model's resource `.`.
+        let single_name = (kind == ModelKind::File)
+            .then(|| walked.files().first().map(|f| f.name.clone()))
+            .flatten();
+        let rename = |path: &str| -> String {
+            match (&single_name, path) {
+                (Some(name), ".") => name.clone(),
+                _ => path.to_owned(),
+            }
+        };
+        let mut files: BTreeMap<String, Vec<(u64, Option<u64>, Digest)>> = BTreeMap::new();
+        for resource in &signed.resources {
+            match signed.serialization.method {
+                Method::Files => files.entry(rename(&resource.name)).or_default().push((
+                    0,
+                    None,
+                    resource.digest,
+                )),
+                Method::Shards { .. } => {
+                    // The statement parser has checked the name's form.
+                    let (path, start, end) =
+                        parse_shard_name(&resource.name).unwrap_or((resource.name.as_str(), 0, 0));
+                    files.entry(rename(path)).or_default().push((
+                        start,
+                        Some(end),
+                        resource.digest,
+                    ));
+                }
+            }
+        }
+        for shards in files.values_mut() {
+            shards.sort_by_key(|s| s.0);
+        }
+        Self {
+            files,
+            algorithm: signed.serialization.hash_type,
+        }
+    }
+}
+
+fn compare(
+    expected: &Expected,
+    hashed: &[ModelFile],
+    actual: &[modelseal_hash::Resource],
+    method: Method,
+    findings: &mut Vec<Finding>,
+) {
+    let actual: BTreeMap<&str, &Digest> = actual
+        .iter()
+        .map(|r| (r.name.as_str(), &r.digest))
+        .collect();
+    for file in hashed {
+        let Some(signed) = expected.files.get(&file.name) else {
+            continue;
+        };
+        match method {
+            Method::Files => {
+                let (_, _, digest) = &signed[0];
+                if let Some(found) = actual.get(file.name.as_str()) {
+                    if *found != digest {
+                        findings.push(modified(&file.name, expected.algorithm, digest, found));
+                    }
+                }
+            }
+            Method::Shards { .. } => {
+                let signed_size = signed.iter().filter_map(|s| s.1).max().unwrap_or(0);
+                let layout_matches = signed_size == file.size
+                    && signed.iter().all(|(start, end, _)| {
+                        let name = modelseal_hash::shard_name(&file.name, *start, end.unwrap_or(0));
+                        actual.contains_key(name.as_str())
+                    })
+                    && signed.len() == shard_count(file.size, method);
+                if !layout_matches {
+                    findings.push(Finding::SizeChanged {
+                        name: file.name.clone(),
+                        expected_size: signed_size,
+                        actual_size: file.size,
+                    });
+                    continue;
+                }
+                for (start, end, digest) in signed {
+                    let name = modelseal_hash::shard_name(&file.name, *start, end.unwrap_or(0));
+                    if let Some(found) = actual.get(name.as_str()) {
+                        if *found != digest {
+                            findings.push(modified(&name, expected.algorithm, digest, found));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn shard_count(size: u64, method: Method) -> usize {
+    match method {
+        Method::Shards { shard_size } if shard_size > 0 => {
+            usize::try_from(size.div_ceil(shard_size)).unwrap_or(usize::MAX)
+        }
+        _ => 1,
+    }
+}
+
+fn modified(name: &str, algorithm: HashAlgorithm, expected: &Digest, actual: &Digest) -> Finding {
+    Finding::Modified {
+        name: name.to_owned(),
+        algorithm: algorithm.name(),
+        expected: expected.to_hex(),
+        actual: actual.to_hex(),
+    }
+}
+
+fn finding_key(finding: &Finding) -> (&str, u8) {
+    match finding {
+        Finding::Modified { name, .. } => (name, 0),
+        Finding::SizeChanged { name, .. } => (name, 1),
+        Finding::Missing { name } => (name, 2),
+        Finding::Unsigned { name, .. } => (name, 3),
+        Finding::PathProblem { path, .. } => (path, 4),
+    }
+}
+
+fn problem_path(problem: &modelseal_hash::Error) -> String {
+    use modelseal_hash::Error as E;
+    match problem {
+        E::NonUtf8Name { path }
+        | E::SpecialFile { path, .. }
+        | E::SymlinkNotAllowed { path }
+        | E::SymlinkEscapes { path, .. }
+        | E::SymlinkCycle { path }
+        | E::BrokenSymlink { path, .. }
+        | E::Io { path, .. } => path.display().to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn serialization_report(s: &modelseal_hash::Serialization) -> SerializationReport {
+    SerializationReport {
+        method: s.method.name(),
+        hash_type: s.hash_type.name(),
+        shard_size: match s.method {
+            Method::Shards { shard_size } => Some(shard_size),
+            Method::Files => None,
+        },
+        allow_symlinks: s.allow_symlinks,
+        ignore_paths: s.ignore_paths.clone(),
+    }
+}
+
+fn signer_report(signer: &Signer) -> SignerReport {
+    match signer {
+        Signer::Key { key_id, .. } => SignerReport::Key {
+            key_id: key_id.clone(),
+        },
+        Signer::Certificate {
+            subject,
+            issuer,
+            serial,
+            not_after,
+            chain_len,
+        } => SignerReport::Certificate {
+            subject: subject.clone(),
+            issuer: issuer.clone(),
+            serial: serial.clone(),
+            not_after: rfc3339(*not_after),
+            chain_length: *chain_len,
+        },
+        _ => SignerReport::Key {
+            key_id: String::new(),
+        },
+    }
+}
+
+fn rfc3339(time: SystemTime) -> String {
+    x509_cert::der::DateTime::from_system_time(time)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| "unrepresentable".to_owned())
+}
