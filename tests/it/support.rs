@@ -1,14 +1,18 @@
 //! Helpers shared by the integration tests.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use serde::Deserialize;
 
 /// The `modelseal` binary under test.
 pub fn modelseal() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_modelseal"));
     command
         .env_remove("NO_COLOR")
-        .env_remove("RAYON_NUM_THREADS");
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("MODELSEAL_PASSWORD");
     command
 }
 
@@ -52,5 +56,193 @@ pub fn run(command: &mut Command) -> Run {
         code: output.status.code().expect("exited normally (no signal)"),
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing both streams when it differs, and
+    /// that nothing panicked.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+}
+
+/// Writes a small nested model: two top-level files and a 3000-byte
+/// weights file in a subdirectory (three shards of 1000 bytes).
+pub fn tiny_model(parent: &Path, name: &str) -> PathBuf {
+    let model = parent.join(name);
+    std::fs::create_dir_all(model.join("weights")).expect("mkdir");
+    std::fs::write(
+        model.join("config.json"),
+        b"{\"model_type\": \"tiny\", \"hidden_size\": 4}\n",
+    )
+    .expect("write");
+    std::fs::write(model.join("tokenizer.json"), b"{\"vocab\": [\"a\", \"b\"]}\n").expect("write");
+    let weights: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(model.join("weights/model.safetensors"), weights).expect("write");
+    model
+}
+
+/// `modelseal keygen --out DIR/NAME --algorithm ALG`: the private key path,
+/// the public key path and the printed key id.
+pub fn keygen(dir: &Path, name: &str, algorithm: &str) -> (PathBuf, PathBuf, String) {
+    let out = dir.join(name);
+    let run = run(modelseal()
+        .args(["keygen", "--algorithm", algorithm, "--out"])
+        .arg(&out));
+    run.expect_code(0);
+    let key_id = run.stdout.trim().to_owned();
+    let mut public = out.clone().into_os_string();
+    public.push(".pub");
+    (out, PathBuf::from(public), key_id)
+}
+
+/// `sha256sum FILE`, as hex.
+pub fn sha256sum(path: &Path) -> String {
+    let out = run(Command::new("sha256sum").arg(path));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
+        .split_whitespace()
+        .next()
+        .expect("a digest")
+        .to_owned()
+}
+
+/// `modelseal verify … --format json`: the run and its parsed report (the
+/// report is printed whether or not the model verified).
+pub fn verify_json(model: &Path, args: &[&dyn AsRef<OsStr>]) -> (Run, VerifyJson) {
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(model)
+        .args(args.iter().map(|a| a.as_ref()))
+        .args(["--format", "json"]));
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    let report = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no report ({e}), exit {}\nstdout: {}\nstderr: {}",
+            out.code, out.stdout, out.stderr
+        )
+    });
+    (out, report)
+}
+
+/// `modelseal verify --format json` (README, "JSON output"), parsed
+/// strictly: a field added or renamed fails the tests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyJson {
+    pub kind: String,
+    pub version: u32,
+    pub verified: bool,
+    pub model: String,
+    pub signature: String,
+    pub signer: SignerJson,
+    pub signature_algorithm: String,
+    pub root_digest: String,
+    pub serialization: SerializationJson,
+    pub findings: Vec<FindingJson>,
+    pub resources_checked: usize,
+    pub bytes_hashed: u64,
+    pub elapsed_ms: f64,
+}
+
+impl VerifyJson {
+    /// The findings' kinds, in report order.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.findings.iter().map(FindingJson::kind).collect()
+    }
+
+    /// The key id of a key-method signer.
+    pub fn key_id(&self) -> &str {
+        match &self.signer {
+            SignerJson::Key { key_id } => key_id,
+            other => panic!("not a key signer: {other:?}"),
+        }
+    }
+}
+
+/// The OMS `serialization`, as both `sign` and `verify` print it.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SerializationJson {
+    pub method: String,
+    pub hash_type: String,
+    pub shard_size: Option<u64>,
+    pub allow_symlinks: bool,
+    pub ignore_paths: Vec<String>,
+}
+
+/// Who signed.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignerJson {
+    Key {
+        key_id: String,
+    },
+    Certificate {
+        subject: String,
+        issuer: String,
+        serial: String,
+        not_after: String,
+        chain_length: usize,
+    },
+}
+
+/// One difference between the model and its signature.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FindingJson {
+    Modified {
+        name: String,
+        algorithm: String,
+        expected: String,
+        actual: String,
+    },
+    SizeChanged {
+        name: String,
+        expected_size: u64,
+        actual_size: u64,
+    },
+    Missing {
+        name: String,
+    },
+    Unsigned {
+        name: String,
+        fails: bool,
+    },
+    PathProblem {
+        path: String,
+        message: String,
+    },
+}
+
+impl FindingJson {
+    /// The `kind` tag.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FindingJson::Modified { .. } => "modified",
+            FindingJson::SizeChanged { .. } => "size_changed",
+            FindingJson::Missing { .. } => "missing",
+            FindingJson::Unsigned { .. } => "unsigned",
+            FindingJson::PathProblem { .. } => "path_problem",
+        }
+    }
+
+    /// The file (or shard, or path) it is about.
+    pub fn name(&self) -> &str {
+        match self {
+            FindingJson::Modified { name, .. }
+            | FindingJson::SizeChanged { name, .. }
+            | FindingJson::Missing { name }
+            | FindingJson::Unsigned { name, .. } => name,
+            FindingJson::PathProblem { path, .. } => path,
+        }
     }
 }
