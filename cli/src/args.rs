@@ -215,6 +215,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub ignore_unsigned_files: bool,
 
+    /// Partial verification: check the signature and only these files
+    /// (relative to the model, or absolute inside it); no other file is
+    /// read. Takes one or more paths; repeatable.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub only: Vec<PathBuf>,
+
     /// Hashing threads (default: RAYON_NUM_THREADS, else one per CPU).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,

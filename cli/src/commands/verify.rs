@@ -26,6 +26,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
         signature: args.signature.clone(),
         ignore_paths: args.ignore.clone(),
         ignore_unsigned_files: args.ignore_unsigned_files,
+        only: args.only.clone(),
         threads: args.threads.map(usize::from),
         progress: progress.callback(),
     };
@@ -96,6 +97,9 @@ fn to_text(report: &VerificationReport) -> String {
                     text,
                     "  unsigned      {name} (allowed by --ignore-unsigned-files)"
                 );
+            }
+            Finding::NotSigned { name } => {
+                let _ = writeln!(text, "  not signed    {name} (named by --only)");
             }
             Finding::PathProblem { message, .. } => {
                 let _ = writeln!(text, "  path problem  {message}");

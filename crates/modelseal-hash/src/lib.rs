@@ -44,7 +44,9 @@ pub use engine::{
     hash_files, hash_model, parse_shard_name, shard_name,
 };
 pub use error::Error;
-pub use walk::{DEFAULT_IGNORES, Model, ModelFile, ModelKind, WalkOptions, walk};
+pub use walk::{
+    DEFAULT_IGNORES, Model, ModelFile, ModelKind, WalkOptions, model_relative_name, walk,
+};
 
 /// Walks the model at `path` and hashes it: [`walk`] then [`hash_model`].
 ///

@@ -387,6 +387,19 @@ fn special_kind(file_type: &fs::FileType) -> &'static str {
     "not a regular file"
 }
 
+/// Turns a path naming something inside a model (relative to the model
+/// root, or absolute inside it) into its model-relative `/`-separated name:
+/// `./weights//a.bin` becomes `weights/a.bin`.
+///
+/// # Errors
+/// [`Error::InvalidIgnorePath`] for globs, `..`, paths outside the model or
+/// naming the whole model; [`Error::Io`] when the model root cannot be
+/// resolved.
+pub fn model_relative_name(model: &Path, path: &Path) -> Result<String, Error> {
+    let canonical_root = fs::canonicalize(model).map_err(|e| io_error(model, e))?;
+    normalize_ignore_path(model, &canonical_root, path)
+}
+
 /// Turns a user ignore path (model-relative, or absolute inside the model)
 /// into the model-relative `/`-separated form OMS records.
 fn normalize_ignore_path(

@@ -60,3 +60,6 @@ pub use modelseal_oms::{KeyAlgorithm, PublicKey, SigningKey, Trust};
 pub use report::{Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport};
 pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
 pub use verify::{VerifyOptions, verify_model};
+
+#[cfg(test)]
+mod tests;

@@ -117,6 +117,12 @@ pub enum Finding {
         /// False when `--ignore-unsigned-files` allowed it.
         fails: bool,
     },
+    /// A file named for partial verification that the signature does not
+    /// cover.
+    NotSigned {
+        /// The file.
+        name: String,
+    },
     /// An entry the walk refused: a symlink, a special file, a non-UTF-8
     /// name.
     PathProblem {

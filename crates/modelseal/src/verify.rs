@@ -28,6 +28,9 @@ pub struct VerifyOptions {
     pub ignore_paths: Vec<PathBuf>,
     /// Do not fail on files that were not signed (they are still listed).
     pub ignore_unsigned_files: bool,
+    /// Partial verification: check only these files (relative to the model,
+    /// or absolute inside it); no other file is read. Empty means all.
+    pub only: Vec<PathBuf>,
     /// Hashing threads; `None` for rayon's default.
     pub threads: Option<usize>,
     /// Called as bytes are hashed.
@@ -42,6 +45,7 @@ impl VerifyOptions {
             signature: None,
             ignore_paths: Vec::new(),
             ignore_unsigned_files: false,
+            only: Vec::new(),
             threads: None,
             progress: None,
         }
@@ -55,6 +59,7 @@ impl std::fmt::Debug for VerifyOptions {
             .field("signature", &self.signature)
             .field("ignore_paths", &self.ignore_paths)
             .field("ignore_unsigned_files", &self.ignore_unsigned_files)
+            .field("only", &self.only)
             .field("threads", &self.threads)
             .finish_non_exhaustive()
     }
@@ -111,12 +116,28 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         })
         .collect();
 
-    let expected = Expected::from_signed(&verified, model_kind(model), &walked);
-    let on_disk: BTreeMap<&str, &ModelFile> = walked
+    let mut expected = Expected::from_signed(&verified, model_kind(model), &walked);
+    let mut on_disk: BTreeMap<&str, &ModelFile> = walked
         .files()
         .iter()
         .map(|f| (f.name.as_str(), f))
         .collect();
+    if !options.only.is_empty() {
+        let only = only_names(model, &options.only, &walked)?;
+        for name in &only {
+            if !expected.files.contains_key(name) {
+                findings.push(Finding::NotSigned { name: name.clone() });
+            }
+        }
+        expected.files.retain(|name, _| only.contains(name));
+        on_disk.retain(|name, _| only.contains(*name));
+        findings.retain(|finding| match finding {
+            Finding::PathProblem { path, .. } => {
+                only.iter().any(|name| Path::new(path).ends_with(name))
+            }
+            _ => true,
+        });
+    }
 
     for name in expected.files.keys() {
         if !on_disk.contains_key(name.as_str()) {
@@ -124,7 +145,7 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         }
     }
     for name in on_disk.keys() {
-        if !expected.files.contains_key(*name) {
+        if !expected.files.contains_key(*name) && options.only.is_empty() {
             findings.push(Finding::Unsigned {
                 name: (*name).to_owned(),
                 fails: !options.ignore_unsigned_files,
@@ -172,7 +193,7 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         root_digest: signed.root_digest.to_hex(),
         serialization: serialization_report(&signed.serialization),
         findings,
-        resources_checked: signed.resources.len(),
+        resources_checked: resources_checked(&expected),
         bytes_hashed,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
@@ -286,6 +307,34 @@ fn compare(
     }
 }
 
+fn resources_checked(expected: &Expected) -> usize {
+    expected.files.values().map(Vec::len).sum()
+}
+
+/// The model-relative names `--only` gave; a single-file model's only name
+/// is its own.
+fn only_names(
+    model: &Path,
+    only: &[PathBuf],
+    walked: &modelseal_hash::Model,
+) -> Result<std::collections::BTreeSet<String>, Error> {
+    if walked.kind() == ModelKind::File {
+        return Ok(walked.files().iter().map(|f| f.name.clone()).collect());
+    }
+    only.iter()
+        .map(|path| {
+            // Model-relative first; a path that exists only relative to the
+            // working directory (as shell completion gives it) also works.
+            let path = if path.is_relative() && !model.join(path).exists() && path.exists() {
+                std::path::absolute(path).map_err(|e| Error::io("read", path, e))?
+            } else {
+                path.clone()
+            };
+            modelseal_hash::model_relative_name(model, &path).map_err(Error::from)
+        })
+        .collect()
+}
+
 fn shard_count(size: u64, method: Method) -> usize {
     match method {
         Method::Shards { shard_size } if shard_size > 0 => {
@@ -310,7 +359,8 @@ fn finding_key(finding: &Finding) -> (&str, u8) {
         Finding::SizeChanged { name, .. } => (name, 1),
         Finding::Missing { name } => (name, 2),
         Finding::Unsigned { name, .. } => (name, 3),
-        Finding::PathProblem { path, .. } => (path, 4),
+        Finding::NotSigned { name } => (name, 4),
+        Finding::PathProblem { path, .. } => (path, 5),
     }
 }
 
