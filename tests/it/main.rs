@@ -1,4 +1,6 @@
 //! modelseal's integration tests: one binary, a module per area.
 
 mod hash;
+mod interop;
+mod sign_verify;
 mod support;

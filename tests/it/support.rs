@@ -84,7 +84,11 @@ pub fn tiny_model(parent: &Path, name: &str) -> PathBuf {
         b"{\"model_type\": \"tiny\", \"hidden_size\": 4}\n",
     )
     .expect("write");
-    std::fs::write(model.join("tokenizer.json"), b"{\"vocab\": [\"a\", \"b\"]}\n").expect("write");
+    std::fs::write(
+        model.join("tokenizer.json"),
+        b"{\"vocab\": [\"a\", \"b\"]}\n",
+    )
+    .expect("write");
     let weights: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(model.join("weights/model.safetensors"), weights).expect("write");
     model
@@ -217,6 +221,10 @@ pub enum FindingJson {
         name: String,
         fails: bool,
     },
+    /// A file named by `verify --only` that the signature does not cover.
+    NotSigned {
+        name: String,
+    },
     PathProblem {
         path: String,
         message: String,
@@ -231,6 +239,7 @@ impl FindingJson {
             FindingJson::SizeChanged { .. } => "size_changed",
             FindingJson::Missing { .. } => "missing",
             FindingJson::Unsigned { .. } => "unsigned",
+            FindingJson::NotSigned { .. } => "not_signed",
             FindingJson::PathProblem { .. } => "path_problem",
         }
     }
@@ -241,7 +250,8 @@ impl FindingJson {
             FindingJson::Modified { name, .. }
             | FindingJson::SizeChanged { name, .. }
             | FindingJson::Missing { name }
-            | FindingJson::Unsigned { name, .. } => name,
+            | FindingJson::Unsigned { name, .. }
+            | FindingJson::NotSigned { name } => name,
             FindingJson::PathProblem { path, .. } => path,
         }
     }

@@ -1,0 +1,632 @@
+//! Interoperability with the reference OMS tool (`model_signing`, PyPI
+//! model-signing 1.1.1), run as a subprocess: each tool verifies what the
+//! other signed, and both catch the same tampering.
+//!
+//! The tool lives in a virtualenv made by `scripts/reference-tool.sh`:
+//! `$MODELSEAL_REFERENCE_VENV`, else `<repo>/target/oms-reference-venv`.
+//! Without it these tests fail; they never skip.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::support::{
+    FindingJson, Run, copy_fixture, keygen, modelseal, run, sha256sum, tiny_model, verify_json,
+};
+
+/// The reference tool's executable; panics with a hint when it is missing.
+fn reference_tool() -> PathBuf {
+    let venv = std::env::var_os("MODELSEAL_REFERENCE_VENV")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oms-reference-venv")
+        });
+    let tool = venv.join("bin/model_signing");
+    assert!(
+        tool.is_file(),
+        "the reference OMS tool `{}` is missing: run `bash scripts/reference-tool.sh` \
+         (the test command in README does it), or set MODELSEAL_REFERENCE_VENV",
+        tool.display()
+    );
+    tool
+}
+
+/// Runs `model_signing ARGS` in `cwd` (it writes nothing there: every call
+/// names its signature file).
+fn reference(cwd: &Path, args: &[&dyn AsRef<OsStr>]) -> Run {
+    run(Command::new(reference_tool())
+        .args(args.iter().map(|a| a.as_ref()))
+        .current_dir(cwd))
+}
+
+/// `model_signing sign key MODEL --private_key KEY --signature SIG`.
+fn reference_sign(model: &Path, key: &Path, sig: &Path) {
+    let out = reference(
+        model.parent().expect("parent"),
+        &[
+            &"sign",
+            &"key",
+            &model,
+            &"--private_key",
+            &key,
+            &"--signature",
+            &sig,
+        ],
+    );
+    assert_eq!(
+        out.code, 0,
+        "reference sign failed\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+}
+
+/// `model_signing verify key MODEL --signature SIG --public_key PUB …`.
+fn reference_verify(model: &Path, sig: &Path, public: &Path, extra: &[&str]) -> Run {
+    let mut args: Vec<&dyn AsRef<OsStr>> = vec![
+        &"verify",
+        &"key",
+        &model,
+        &"--signature",
+        &sig,
+        &"--public_key",
+        &public,
+    ];
+    args.extend(extra.iter().map(|a| a as &dyn AsRef<OsStr>));
+    reference(model.parent().expect("parent"), &args)
+}
+
+#[track_caller]
+fn assert_reference_verifies(out: &Run) {
+    assert_eq!(
+        out.code, 0,
+        "the reference tool rejected it\nstdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("Verification succeeded"),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// An EC key pair made the way the reference sample was: a SEC1 private key
+/// (`openssl ecparam -genkey -noout`) and its SubjectPublicKeyInfo.
+fn openssl_ec_key(dir: &Path, name: &str, curve: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub"));
+    let out = run(Command::new("openssl")
+        .args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"])
+        .arg(&key));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&public));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        std::fs::read_to_string(&key)
+            .expect("key")
+            .starts_with("-----BEGIN EC PRIVATE KEY-----"),
+        "SEC1"
+    );
+    (key, public)
+}
+
+/// `modelseal sign MODEL --key KEY --signature SIG`, asserting success.
+fn modelseal_sign(model: &Path, key: &Path, sig: &Path) -> Run {
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(model)
+        .arg("--key")
+        .arg(key)
+        .arg("--signature")
+        .arg(sig));
+    out.expect_code(0);
+    out
+}
+
+/// The signed in-toto statement of a bundle.
+fn statement(sig: &Path) -> serde_json::Value {
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sig).expect("read")).expect("bundle JSON");
+    let payload = STANDARD
+        .decode(
+            bundle["dsseEnvelope"]["payload"]
+                .as_str()
+                .expect("a DSSE payload"),
+        )
+        .expect("base64");
+    serde_json::from_slice(&payload).expect("statement JSON")
+}
+
+fn resource_names(statement: &serde_json::Value) -> Vec<String> {
+    statement["predicate"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[test]
+fn p256_bundles_verify_in_both_directions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+
+    // Reference -> modelseal.
+    let theirs = dir.path().join("reference.sig");
+    reference_sign(&model, &key, &theirs);
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.verified && report.findings.is_empty(), "{report:?}");
+    assert_eq!(report.signature_algorithm, "p256");
+    assert_eq!(report.key_id(), sha256sum(&public), "OMS key hint");
+    assert_eq!(report.resources_checked, 3);
+    assert_eq!(report.serialization.method, "files");
+
+    // modelseal -> reference, with the same key as SEC1 and as PKCS#8.
+    let pkcs8 = dir.path().join("p256.p8.pem");
+    let out = run(Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-nocrypt", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&pkcs8));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let key_id = report.key_id().to_owned();
+    for (name, private) in [("sec1", &key), ("pkcs8", &pkcs8)] {
+        let ours = dir.path().join(format!("modelseal-{name}.sig"));
+        let signed = modelseal_sign(&model, private, &ours);
+        assert!(signed.stdout.contains(&key_id), "{name}: {}", signed.stdout);
+        assert_reference_verifies(&reference_verify(&model, &ours, &public, &[]));
+    }
+
+    // A key pair from `modelseal keygen`, used by the reference tool.
+    let (our_key, our_public, key_id) = keygen(dir.path(), "keygen.key", "p256");
+    let theirs = dir.path().join("reference-keygen.sig");
+    reference_sign(&model, &our_key, &theirs);
+    let (out, report) = verify_json(&model, &[&"--key", &our_public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert_eq!(report.key_id(), key_id);
+    assert_reference_verifies(&reference_verify(&model, &theirs, &our_public, &[]));
+}
+
+#[test]
+fn p384_bundles_verify_in_both_directions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let (key, public) = openssl_ec_key(dir.path(), "p384", "secp384r1");
+
+    let theirs = dir.path().join("reference.sig");
+    reference_sign(&model, &key, &theirs);
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.verified);
+    assert_eq!(report.signature_algorithm, "p384");
+
+    let ours = dir.path().join("modelseal.sig");
+    modelseal_sign(&model, &key, &ours);
+    assert_reference_verifies(&reference_verify(&model, &ours, &public, &[]));
+}
+
+#[test]
+fn certificate_bundles_verify_in_both_directions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/modelseal-oms/tests/data/chain");
+    let (key, leaf, intermediate, root) = (
+        data.join("p521-leaf.key"),
+        data.join("p521-leaf.pem"),
+        data.join("p521-intermediate.pem"),
+        data.join("rsa-root.pem"),
+    );
+
+    let theirs = dir.path().join("reference.sig");
+    let out = reference(
+        dir.path(),
+        &[
+            &"sign",
+            &"certificate",
+            &model,
+            &"--private_key",
+            &key,
+            &"--signing_certificate",
+            &leaf,
+            &"--certificate_chain",
+            &intermediate,
+            &"--signature",
+            &theirs,
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let (out, report) = verify_json(&model, &[&"--cert-chain", &root, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.verified);
+    assert_eq!(report.signature_algorithm, "p521");
+
+    let ours = dir.path().join("modelseal.sig");
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(&model)
+        .arg("--key")
+        .arg(&key)
+        .arg("--cert")
+        .arg(&leaf)
+        .arg("--cert-chain")
+        .arg(&intermediate)
+        .arg("--signature")
+        .arg(&ours));
+    out.expect_code(0);
+    let out = reference(
+        dir.path(),
+        &[
+            &"verify",
+            &"certificate",
+            &model,
+            &"--signature",
+            &ours,
+            &"--certificate_chain",
+            &root,
+        ],
+    );
+    assert_reference_verifies(&out);
+}
+
+/// One way to change a signed model.
+#[derive(Debug, Clone, Copy)]
+enum Tamper {
+    Modify,
+    Add,
+    Remove,
+}
+
+impl Tamper {
+    fn apply(self, model: &Path) {
+        match self {
+            Tamper::Modify => {
+                let weights = model.join("weights/model.safetensors");
+                let mut bytes = std::fs::read(&weights).expect("read");
+                bytes[100] ^= 0x20;
+                std::fs::write(&weights, bytes).expect("write");
+            }
+            Tamper::Add => {
+                std::fs::write(model.join("weights/extra.bin"), b"smuggled").expect("write");
+            }
+            Tamper::Remove => std::fs::remove_file(model.join("config.json")).expect("rm"),
+        }
+    }
+
+    fn finding(self) -> FindingJson {
+        match self {
+            Tamper::Modify => unreachable!("checked separately: digests vary"),
+            Tamper::Add => FindingJson::Unsigned {
+                name: "weights/extra.bin".into(),
+                fails: true,
+            },
+            Tamper::Remove => FindingJson::Missing {
+                name: "config.json".into(),
+            },
+        }
+    }
+}
+
+#[test]
+fn tampering_is_caught_in_both_directions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pristine = tiny_model(dir.path(), "pristine");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let theirs = dir.path().join("reference.sig");
+    let ours = dir.path().join("modelseal.sig");
+    reference_sign(&pristine, &key, &theirs);
+    modelseal_sign(&pristine, &key, &ours);
+    let weights_digest = sha256sum(&pristine.join("weights/model.safetensors"));
+
+    for tamper in [Tamper::Modify, Tamper::Add, Tamper::Remove] {
+        // The subject name is informational: a renamed copy still matches.
+        let model = tiny_model(dir.path(), &format!("{tamper:?}").to_lowercase());
+        tamper.apply(&model);
+
+        let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+        out.expect_code(1);
+        assert!(!report.verified, "{tamper:?}");
+        match tamper {
+            Tamper::Modify => {
+                let [
+                    FindingJson::Modified {
+                        name,
+                        expected,
+                        actual,
+                        ..
+                    },
+                ] = report.findings.as_slice()
+                else {
+                    panic!("{tamper:?}: {report:?}")
+                };
+                assert_eq!(name, "weights/model.safetensors");
+                assert_eq!(*expected, weights_digest);
+                assert_eq!(*actual, sha256sum(&model.join("weights/model.safetensors")));
+            }
+            _ => assert_eq!(report.findings, [tamper.finding()], "{tamper:?}"),
+        }
+
+        let out = reference_verify(&model, &ours, &public, &[]);
+        assert_ne!(
+            out.code, 0,
+            "{tamper:?}: the reference tool accepted a tampered model: {}{}",
+            out.stdout, out.stderr
+        );
+        assert!(
+            out.stdout.contains("Verification failed")
+                || out.stderr.contains("Verification failed"),
+            "{tamper:?}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn the_references_path_component_order_is_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("diffusion");
+    std::fs::create_dir_all(model.join("vae")).expect("mkdir");
+    std::fs::write(model.join("vae-ft.bin"), b"fine-tuned vae").expect("write");
+    std::fs::write(model.join("vae/x.bin"), b"vae weights").expect("write");
+    std::fs::write(model.join("unet.bin"), b"unet weights").expect("write");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+
+    let theirs = dir.path().join("reference.sig");
+    reference_sign(&model, &key, &theirs);
+    // '-' (0x2d) sorts before '/' (0x2f) by code point; the reference sorts
+    // by path components, so this is the order it signs and roots.
+    assert_eq!(
+        resource_names(&statement(&theirs)),
+        ["unet.bin", "vae/x.bin", "vae-ft.bin"]
+    );
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.verified && report.findings.is_empty(), "{report:?}");
+    assert_eq!(report.resources_checked, 3);
+
+    // modelseal signs in code-point order; the reference accepts that too.
+    let ours = dir.path().join("modelseal.sig");
+    modelseal_sign(&model, &key, &ours);
+    assert_eq!(
+        resource_names(&statement(&ours)),
+        ["unet.bin", "vae-ft.bin", "vae/x.bin"]
+    );
+    assert_reference_verifies(&reference_verify(&model, &ours, &public, &[]));
+
+    // And a change is still found in either order.
+    std::fs::write(model.join("vae-ft.bin"), b"poisoned vae").expect("write");
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(1);
+    assert_eq!(report.kinds(), ["modified"]);
+    assert_eq!(report.findings[0].name(), "vae-ft.bin");
+}
+
+#[test]
+fn a_single_file_signed_by_the_reference_verifies() {
+    let (dir, model) = copy_fixture("example-model");
+    let file = model.join("model.safetensors");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let theirs = dir.path().join("single.sig");
+    reference_sign(&file, &key, &theirs);
+    assert_eq!(resource_names(&statement(&theirs)), ["."]);
+
+    let (out, report) = verify_json(&file, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.verified && report.findings.is_empty(), "{report:?}");
+    assert_eq!(report.resources_checked, 1);
+
+    // Another file with the same signature: modified.
+    let other = model.join("config.json");
+    let (out, report) = verify_json(&other, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(1);
+    assert_eq!(report.kinds(), ["modified"]);
+}
+
+#[test]
+fn unsigned_files_are_allowed_on_request_like_the_reference() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let theirs = dir.path().join("reference.sig");
+    let ours = dir.path().join("modelseal.sig");
+    reference_sign(&model, &key, &theirs);
+    modelseal_sign(&model, &key, &ours);
+    std::fs::write(model.join("README.md"), b"added after signing").expect("write");
+
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(1);
+    assert_eq!(
+        report.findings,
+        [FindingJson::Unsigned {
+            name: "README.md".into(),
+            fails: true
+        }]
+    );
+    let (out, report) = verify_json(
+        &model,
+        &[
+            &"--key",
+            &public,
+            &"--signature",
+            &theirs,
+            &"--ignore-unsigned-files",
+        ],
+    );
+    out.expect_code(0);
+    assert!(report.verified);
+    assert_eq!(
+        report.findings,
+        [FindingJson::Unsigned {
+            name: "README.md".into(),
+            fails: false
+        }]
+    );
+
+    // The reference tool: the same two outcomes on modelseal's signature.
+    let out = reference_verify(&model, &ours, &public, &[]);
+    assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_reference_verifies(&reference_verify(
+        &model,
+        &ours,
+        &public,
+        &["--ignore_unsigned_files"],
+    ));
+}
+
+#[test]
+fn the_references_signature_inside_the_model_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    // Where `model_signing sign key .` run inside the model puts it.
+    let inside = model.join("model.sig");
+    reference_sign(&model, &key, &inside);
+    let statement = statement(&inside);
+    let ignores = statement["predicate"]["serialization"]["ignore_paths"]
+        .as_array()
+        .expect("ignore_paths");
+    assert!(ignores.iter().any(|p| p == "model.sig"), "{ignores:?}");
+
+    // Found by default, and not an unsigned file of the model.
+    let (out, report) = verify_json(&model, &[&"--key", &public]);
+    out.expect_code(0);
+    assert!(report.verified && report.findings.is_empty(), "{report:?}");
+    assert_eq!(report.signature, inside.display().to_string());
+    assert!(
+        report
+            .serialization
+            .ignore_paths
+            .contains(&"model.sig".to_owned())
+    );
+    assert_eq!(report.resources_checked, 3);
+
+    // A copy elsewhere still verifies: the recorded ignore path covers the
+    // one inside.
+    let outside = dir.path().join("copy.sig");
+    std::fs::copy(&inside, &outside).expect("copy");
+    let (out, _) = verify_json(&model, &[&"--key", &public, &"--signature", &outside]);
+    out.expect_code(0);
+}
+
+#[test]
+fn ignore_paths_recorded_by_the_reference_are_honoured() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    std::fs::create_dir(model.join("notes")).expect("mkdir");
+    std::fs::write(model.join("notes/todo.txt"), b"not signed").expect("write");
+    std::fs::write(model.join("scratch.txt"), b"not signed either").expect("write");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let theirs = dir.path().join("reference.sig");
+    // The reference resolves --ignore-paths against its working directory.
+    let out = reference(
+        dir.path(),
+        &[
+            &"sign",
+            &"key",
+            &"tiny",
+            &"--private_key",
+            &key,
+            &"--signature",
+            &theirs,
+            &"--ignore-paths",
+            &"tiny/notes",
+            &"--ignore-paths",
+            &"tiny/scratch.txt",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.findings.is_empty(), "{report:?}");
+    for ignored in ["notes", "scratch.txt"] {
+        assert!(
+            report
+                .serialization
+                .ignore_paths
+                .contains(&ignored.to_owned()),
+            "{:?}",
+            report.serialization.ignore_paths
+        );
+    }
+    // An ignored file may change; a signed one may not.
+    std::fs::write(model.join("notes/todo.txt"), b"changed").expect("write");
+    verify_json(&model, &[&"--key", &public, &"--signature", &theirs])
+        .0
+        .expect_code(0);
+    std::fs::write(model.join("tokenizer.json"), b"changed").expect("write");
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(1);
+    assert_eq!(report.kinds(), ["modified"]);
+}
+
+/// Signs with the reference tool's Python API (its CLI cannot choose shards).
+const REFERENCE_SIGN_SHARDS: &str = "\
+import pathlib, sys
+import model_signing
+key, model, sig, shard_size = sys.argv[1:]
+config = model_signing.signing.Config().use_elliptic_key_signer(private_key=pathlib.Path(key))
+config.set_hashing_config(
+    model_signing.hashing.Config().use_shard_serialization(shard_size=int(shard_size)))
+config.sign(pathlib.Path(model), pathlib.Path(sig))
+";
+
+#[test]
+fn reference_shard_bundles_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("sharded");
+    std::fs::create_dir(&model).expect("mkdir");
+    let weights: Vec<u8> = (0..2500u32).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(model.join("w.bin"), &weights).expect("write");
+    std::fs::write(model.join("config.json"), b"{}\n").expect("write");
+    // A zero-byte file has no shard: the reference lists nothing for it.
+    std::fs::write(model.join("empty.txt"), b"").expect("write");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let theirs = dir.path().join("reference.sig");
+    let python = reference_tool().with_file_name("python");
+    let out = run(Command::new(python)
+        .args(["-c", REFERENCE_SIGN_SHARDS])
+        .args([&key, &model, &theirs])
+        .arg("200")
+        .current_dir(dir.path()));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    // What the reference writes, unlike the specification: a float shard
+    // size, `sha256-sharded-<N>` algorithms, shards in numeric order.
+    let statement = statement(&theirs);
+    let serialization = &statement["predicate"]["serialization"];
+    assert!(serialization["shard_size"].is_f64(), "{serialization}");
+    assert_eq!(
+        statement["predicate"]["resources"][0]["algorithm"],
+        "sha256-sharded-200"
+    );
+    let names = resource_names(&statement);
+    assert_eq!(names.len(), 1 + 13, "{names:?}");
+    assert_eq!(names[5..7], ["w.bin:800:1000", "w.bin:1000:1200"]);
+
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(0);
+    assert!(report.verified && report.findings.is_empty(), "{report:?}");
+    assert_eq!(report.serialization.method, "shards");
+    assert_eq!(report.serialization.shard_size, Some(200));
+    assert_eq!(report.resources_checked, 14);
+
+    let mut tampered = weights;
+    tampered[2300] ^= 1;
+    std::fs::write(model.join("w.bin"), &tampered).expect("write");
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
+    out.expect_code(1);
+    assert_eq!(report.kinds(), ["modified"]);
+    assert_eq!(report.findings[0].name(), "w.bin:2200:2400");
+}
