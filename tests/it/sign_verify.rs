@@ -1268,3 +1268,21 @@ fn an_empty_file_in_a_sharded_model_verifies() {
         }]
     );
 }
+
+/// Regression: `--password-file /dev/zero` used to read without bound.
+#[test]
+fn an_endless_password_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(modelseal()
+        .args(["keygen", "--out"])
+        .arg(dir.path().join("key"))
+        .args(["--password-file", "/dev/zero"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("password file `/dev/zero` is larger than"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("key").exists(), "no key is written");
+}

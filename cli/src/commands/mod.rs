@@ -72,9 +72,21 @@ impl PasswordArgs {
     /// The password from `--password-file`, else `MODELSEAL_PASSWORD`.
     pub fn password(&self) -> anyhow::Result<Option<Zeroizing<Vec<u8>>>> {
         if let Some(path) = &self.password_file {
-            let text = Zeroizing::new(std::fs::read(path).map_err(|e| {
-                anyhow::anyhow!("cannot read password file `{}`: {e}", path.display())
-            })?);
+            use std::io::Read as _;
+            // A password is short; cap the read so `/dev/zero` cannot exhaust memory.
+            const MAX_PASSWORD_FILE: u64 = 64 << 10;
+            let mut text = Zeroizing::new(Vec::new());
+            std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_PASSWORD_FILE + 1).read_to_end(&mut text))
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot read password file `{}`: {e}", path.display())
+                })?;
+            if text.len() as u64 > MAX_PASSWORD_FILE {
+                anyhow::bail!(
+                    "password file `{}` is larger than {MAX_PASSWORD_FILE} bytes",
+                    path.display()
+                );
+            }
             // The first line; a trailing newline is not part of the password.
             let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
             let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -238,17 +238,26 @@ pub enum TrustError {
     #[error("the certificate chain does not lead to a trusted root")]
     UntrustedChain,
     /// A certificate in the path had expired at the check time.
-    #[error("a certificate in the chain expired (check time {time:?})")]
+    #[error(
+        "a certificate in the chain has expired (checked at {})",
+        rfc3339(time)
+    )]
     Expired {
         /// The verification time.
         time: SystemTime,
     },
     /// A certificate in the path was not yet valid at the check time.
-    #[error("a certificate in the chain is not yet valid (check time {time:?})")]
+    #[error(
+        "a certificate in the chain is not yet valid (checked at {})",
+        rfc3339(time)
+    )]
     NotYetValid {
         /// The verification time.
         time: SystemTime,
     },
+    /// The leaf has a key usage extension without `digitalSignature`.
+    #[error("the signing certificate's key usage does not allow digital signatures")]
+    NoDigitalSignatureUsage,
     /// The leaf (or a CA) lacks the code-signing extended key usage.
     #[error(
         "the signing certificate is not valid for code signing (extended key usage 1.3.6.1.5.5.7.3.3)"
@@ -471,4 +480,11 @@ pub enum VerifyError {
     /// The signed statement is invalid.
     #[error(transparent)]
     Statement(#[from] StatementError),
+}
+
+/// A time as RFC 3339 UTC (`2026-11-25T22:36:00Z`), for messages.
+fn rfc3339(time: &SystemTime) -> String {
+    pkcs8::der::DateTime::from_system_time(*time)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| format!("{time:?}"))
 }

@@ -216,6 +216,9 @@ pub fn verify_chain(
     if !leaf_allows_code_signing(leaf).map_err(malformed)? {
         return Err(TrustError::NotCodeSigning);
     }
+    if !leaf_allows_digital_signature(leaf).map_err(malformed)? {
+        return Err(TrustError::NoDigitalSignatureUsage);
+    }
     let (info, spki) = certificate_info(leaf).map_err(malformed)?;
     let key = PublicKey::from_spki_der_named("signing certificate", &spki)
         .map_err(|source: KeyError| TrustError::LeafKey { source })?;
@@ -230,6 +233,16 @@ fn leaf_allows_code_signing(der: &[u8]) -> Result<bool, pkcs8::der::Error> {
         .tbs_certificate
         .get::<x509_cert::ext::pkix::ExtendedKeyUsage>()?;
     Ok(eku.is_some_and(|(_, usages)| usages.0.contains(&OID_CODE_SIGNING)))
+}
+
+/// Whether the certificate's key usage, if it has that extension, includes
+/// `digitalSignature` (RFC 5280 4.2.1.3); no extension means any usage.
+fn leaf_allows_digital_signature(der: &[u8]) -> Result<bool, pkcs8::der::Error> {
+    let cert = x509_cert::Certificate::from_der(der)?;
+    let usage = cert
+        .tbs_certificate
+        .get::<x509_cert::ext::pkix::KeyUsage>()?;
+    Ok(usage.is_none_or(|(_, usage)| usage.digital_signature()))
 }
 
 fn map_webpki(e: webpki::Error, time: SystemTime) -> TrustError {

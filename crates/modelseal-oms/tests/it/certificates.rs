@@ -203,6 +203,9 @@ fn chain_failures_are_trust_errors() {
     type Check = fn(&TrustError) -> bool;
     let mut no_eku = leaf_params();
     no_eku.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    // Code signing EKU, but a key usage that only allows key encipherment.
+    let mut no_digital_signature = leaf_params();
+    no_digital_signature.key_usages = vec![KeyUsagePurpose::KeyEncipherment];
     // A CA:false certificate used as an intermediate.
     let fake_ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
     let mut fake_ca_params = leaf_params();
@@ -261,6 +264,15 @@ fn chain_failures_are_trust_errors() {
             sign(vec![pki.leaf(&no_eku, &signer), pki.intermediate.clone()]),
             pki.roots(at(2026)),
             |e| matches!(e, TrustError::NotCodeSigning),
+        ),
+        (
+            "leaf whose key usage excludes digital signatures",
+            sign(vec![
+                pki.leaf(&no_digital_signature, &signer),
+                pki.intermediate.clone(),
+            ]),
+            pki.roots(at(2026)),
+            |e| matches!(e, TrustError::NoDigitalSignatureUsage),
         ),
         (
             "CA:false intermediate",
