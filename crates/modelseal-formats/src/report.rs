@@ -1,0 +1,529 @@
+//! [`inspect_file`]: identify a file, check it by its format's rules, and
+//! say whether it is safe to load.
+
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+
+use crate::error::{FormatError, io_error};
+use crate::gguf::GgufHeader;
+use crate::identify::{FileFormat, classify_zip, identify};
+use crate::json::Json;
+use crate::npy::{MAX_NPY_HEADER, NpyHeader};
+use crate::pickle::{GlobalRisk, PickleLimits, PickleRisk, PickleScan, scan_pickle};
+use crate::safetensors::SafetensorsHeader;
+
+/// The version of the [`FileReport`] JSON layout.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Limits for [`inspect_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InspectOptions {
+    /// Limits of the pickle walker.
+    pub pickle: PickleLimits,
+    /// The most bytes of a raw pickle file read and walked.
+    pub max_pickle_bytes: u64,
+    /// The largest ZIP member decompressed (a declared size over it, or a
+    /// member that inflates past its declared size, is refused).
+    pub max_member_size: u64,
+    /// The largest JSON file parsed.
+    pub max_json_size: u64,
+}
+
+impl Default for InspectOptions {
+    fn default() -> Self {
+        Self {
+            pickle: PickleLimits::default(),
+            max_pickle_bytes: 256 << 20,
+            max_member_size: 1 << 30,
+            max_json_size: 64 << 20,
+        }
+    }
+}
+
+/// One problem that makes a file invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// A stable snake_case name of the rule broken.
+    pub code: String,
+    /// A lowercase message naming the file (and tensor or member).
+    pub message: String,
+}
+
+impl Problem {
+    fn new(code: &str, message: impl Display) -> Self {
+        Self {
+            code: code.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Whether a file is safe to load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// A data-only format whose structure checked out.
+    Safe,
+    /// Loading the file can run code or is otherwise risky.
+    Unsafe {
+        /// Why.
+        reasons: Vec<String>,
+    },
+    /// The file breaks its format's rules; loaders may misbehave on it.
+    Invalid {
+        /// Every problem found.
+        errors: Vec<Problem>,
+    },
+    /// The format was identified but its contents are not inspected.
+    Unchecked {
+        /// Why not.
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// Whether the verdict is [`Verdict::Safe`].
+    pub fn is_safe(&self) -> bool {
+        matches!(self, Self::Safe)
+    }
+}
+
+/// One pickle member of a ZIP archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleMember {
+    /// The member's name.
+    pub name: String,
+    /// Its uncompressed size.
+    pub size: u64,
+    /// What walking it found.
+    pub scan: PickleScan,
+}
+
+/// One `.npy` member of an `.npz` archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NpyMember {
+    /// The member's name.
+    pub name: String,
+    /// Its header.
+    pub header: NpyHeader,
+}
+
+/// Format-specific findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Details {
+    /// Nothing beyond the format.
+    None,
+    /// A safetensors header.
+    Safetensors(SafetensorsHeader),
+    /// A GGUF header.
+    Gguf(GgufHeader),
+    /// A raw pickle or joblib dump.
+    Pickle(PickleScan),
+    /// The pickle members of a ZIP archive (PyTorch, TorchScript).
+    PickleZip {
+        /// Every `*.pkl` member.
+        members: Vec<PickleMember>,
+    },
+    /// A `.npy` header.
+    Npy(NpyHeader),
+    /// The members of an `.npz` archive.
+    Npz {
+        /// Every `.npy` member.
+        members: Vec<NpyMember>,
+    },
+    /// A Keras v3 archive.
+    Keras {
+        /// Whether `config.json` is present.
+        config_json: bool,
+        /// Paths in `config.json` of `Lambda` layers (they hold Python
+        /// bytecode).
+        lambda_layers: Vec<String>,
+        /// Modules outside Keras that custom objects are loaded from.
+        custom_modules: Vec<String>,
+    },
+}
+
+/// The result of [`inspect_file`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileReport {
+    /// [`REPORT_VERSION`].
+    pub report_version: u32,
+    /// The file, as given.
+    pub path: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its format.
+    pub format: FileFormat,
+    /// Whether it is safe to load.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// What the format's checks found.
+    pub details: Details,
+}
+
+pub(crate) fn serialize_display<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// Identifies the file at `path`, checks it by its format's rules, and says
+/// whether it is safe to load. Rule violations land in the report's
+/// verdict; an `Err` means the file could not be read at all.
+pub fn inspect_file(path: &Path, options: &InspectOptions) -> Result<FileReport, FormatError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| io_error(path, e))?
+        .len();
+    let format = identify(path)?;
+    let name = path.display().to_string();
+    let (verdict, details) = match format {
+        FileFormat::Safetensors => match SafetensorsHeader::read(path) {
+            Ok(h) => (Verdict::Safe, Details::Safetensors(h)),
+            Err(FormatError::Safetensors(e)) => (invalid(e.code(), &e), Details::None),
+            Err(e) => return Err(e),
+        },
+        FileFormat::Gguf => match GgufHeader::read(path) {
+            Ok(h) => (Verdict::Safe, Details::Gguf(h)),
+            Err(FormatError::Gguf(e)) => (invalid(e.code(), &e), Details::None),
+            Err(e) => return Err(e),
+        },
+        FileFormat::Pickle | FileFormat::Joblib => {
+            let mut data = Vec::new();
+            File::open(path)
+                .and_then(|f| f.take(options.max_pickle_bytes).read_to_end(&mut data))
+                .map_err(|e| io_error(path, e))?;
+            if format == FileFormat::Joblib && data.first() != Some(&0x80) {
+                let reasons = vec![
+                    pickle_reason(),
+                    format!("`{name}`: compressed joblib dump; the pickle inside is not inspected"),
+                ];
+                (Verdict::Unsafe { reasons }, Details::None)
+            } else {
+                let scan = scan_pickle(&data, &options.pickle);
+                let mut reasons = vec![pickle_reason()];
+                scan_reasons(&name, &scan, &mut reasons);
+                (Verdict::Unsafe { reasons }, Details::Pickle(scan))
+            }
+        }
+        FileFormat::PytorchZip | FileFormat::Npz | FileFormat::Keras | FileFormat::Zip => {
+            inspect_zip(path, &name, format, options)?
+        }
+        FileFormat::Npy => {
+            let mut head = Vec::new();
+            File::open(path)
+                .and_then(|f| f.take(MAX_NPY_HEADER as u64 + 12).read_to_end(&mut head))
+                .map_err(|e| io_error(path, e))?;
+            match NpyHeader::parse(&name, &head) {
+                Ok(h) => (npy_verdict(&name, &h), Details::Npy(h)),
+                Err(e) => (invalid(e.code(), &e), Details::None),
+            }
+        }
+        FileFormat::Json => {
+            if size > options.max_json_size {
+                (
+                    Verdict::Unchecked {
+                        reason: format!(
+                            "`{name}`: JSON larger than {} bytes is not parsed",
+                            options.max_json_size
+                        ),
+                    },
+                    Details::None,
+                )
+            } else {
+                let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+                match Json::parse(&bytes) {
+                    Ok(_) => (Verdict::Safe, Details::None),
+                    Err(e) => (
+                        invalid("invalid_json", format!("`{name}`: not valid JSON: {e}")),
+                        Details::None,
+                    ),
+                }
+            }
+        }
+        FileFormat::Text => (Verdict::Safe, Details::None),
+        FileFormat::Hdf5 => unchecked(format!(
+            "`{name}`: HDF5 is not inspected; Keras .h5 files may hold Lambda layers with Python bytecode"
+        )),
+        FileFormat::Onnx => unchecked(format!(
+            "`{name}`: ONNX graphs are identified but not inspected"
+        )),
+        FileFormat::SavedModel => unchecked(format!(
+            "`{name}`: SavedModel graphs are not inspected; they may use file or network ops"
+        )),
+        FileFormat::Unknown => unchecked(format!("`{name}`: unknown format")),
+    };
+    Ok(FileReport {
+        report_version: REPORT_VERSION,
+        path: name,
+        size,
+        format,
+        verdict,
+        details,
+    })
+}
+
+fn invalid(code: &str, message: impl Display) -> Verdict {
+    Verdict::Invalid {
+        errors: vec![Problem::new(code, message)],
+    }
+}
+
+fn unchecked(reason: String) -> (Verdict, Details) {
+    (Verdict::Unchecked { reason }, Details::None)
+}
+
+fn pickle_reason() -> String {
+    "pickle-based format: loading it runs code the file chooses".into()
+}
+
+fn scan_reasons(name: &str, scan: &PickleScan, reasons: &mut Vec<String>) {
+    for g in &scan.globals {
+        let what = match g.risk {
+            GlobalRisk::Dangerous => "dangerous",
+            GlobalRisk::Unknown => "unknown",
+            GlobalRisk::KnownSafe => continue,
+        };
+        reasons.push(format!(
+            "`{name}`: imports {what} global `{}.{}` ({} at byte {})",
+            g.module, g.name, g.opcode, g.offset
+        ));
+    }
+    if !scan.extension_codes.is_empty() {
+        reasons.push(format!(
+            "`{name}`: uses extension-registry codes {:?}",
+            scan.extension_codes
+        ));
+    }
+    if let Some(e) = &scan.error {
+        reasons.push(format!("`{name}`: {e}"));
+    }
+    if scan.risk == PickleRisk::Dangerous && scan.error.is_none() {
+        reasons.push(format!("`{name}`: pickle risk is dangerous"));
+    }
+}
+
+fn npy_verdict(name: &str, h: &NpyHeader) -> Verdict {
+    if h.object_dtype {
+        Verdict::Unsafe {
+            reasons: vec![format!(
+                "`{name}`: object dtype `{}`: the array is stored as a pickle",
+                h.dtype
+            )],
+        }
+    } else {
+        Verdict::Safe
+    }
+}
+
+/// Reads a ZIP member whole, refusing one whose declared size is over `cap`
+/// or that inflates to a size other than the declared one.
+fn read_member<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    index: usize,
+    cap: u64,
+    prefix_only: Option<u64>,
+) -> Result<(String, u64, Vec<u8>), String> {
+    let member = archive.by_index(index).map_err(|e| e.to_string())?;
+    let name = member.name().to_owned();
+    let declared = member.size();
+    if prefix_only.is_none() && declared > cap {
+        return Err(format!(
+            "member `{name}` declares {declared} bytes, over the limit of {cap}"
+        ));
+    }
+    let limit = prefix_only.unwrap_or(declared).min(cap);
+    let mut out = Vec::new();
+    member
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| format!("member `{name}`: {e}"))?;
+    let read = out.len() as u64;
+    if prefix_only.is_none() && read != declared {
+        return Err(format!(
+            "member `{name}` declares {declared} bytes but inflates to {}{read}",
+            if read > declared { "more than " } else { "" }
+        ));
+    }
+    out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((name, declared, out))
+}
+
+fn inspect_zip(
+    path: &Path,
+    name: &str,
+    format: FileFormat,
+    options: &InspectOptions,
+) -> Result<(Verdict, Details), FormatError> {
+    let f = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut archive = match zip::ZipArchive::new(f) {
+        Ok(a) => a,
+        Err(e) => {
+            return Ok((
+                invalid(
+                    "bad_zip",
+                    format!("`{name}`: not a readable ZIP archive: {e}"),
+                ),
+                Details::None,
+            ));
+        }
+    };
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let format = classify_zip(names.iter().map(String::as_str), &ext).unwrap_or(format);
+    let mut errors = Vec::new();
+    let mut reasons = Vec::new();
+    let details = match format {
+        FileFormat::PytorchZip => {
+            reasons.push(pickle_reason());
+            let mut members = Vec::new();
+            for i in 0..archive.len() {
+                if !archive
+                    .name_for_index(i)
+                    .is_some_and(|n| n.ends_with(".pkl"))
+                {
+                    continue;
+                }
+                match read_member(&mut archive, i, options.max_member_size, None) {
+                    Ok((member, size, data)) => {
+                        let scan = scan_pickle(&data, &options.pickle);
+                        scan_reasons(&format!("{name}:{member}"), &scan, &mut reasons);
+                        members.push(PickleMember {
+                            name: member,
+                            size,
+                            scan,
+                        });
+                    }
+                    Err(e) => reasons.push(format!("`{name}`: {e}")),
+                }
+            }
+            Details::PickleZip { members }
+        }
+        FileFormat::Npz => {
+            let mut members = Vec::new();
+            for i in 0..archive.len() {
+                if !archive
+                    .name_for_index(i)
+                    .is_some_and(|n| n.ends_with(".npy"))
+                {
+                    continue;
+                }
+                let head = MAX_NPY_HEADER as u64 + 12;
+                match read_member(&mut archive, i, options.max_member_size, Some(head)) {
+                    Ok((member, _, data)) => {
+                        let label = format!("{name}:{member}");
+                        match NpyHeader::parse(&label, &data) {
+                            Ok(h) => {
+                                if let Verdict::Unsafe { reasons: r } = npy_verdict(&label, &h) {
+                                    reasons.extend(r);
+                                }
+                                members.push(NpyMember {
+                                    name: member,
+                                    header: h,
+                                });
+                            }
+                            Err(e) => errors.push(Problem::new(e.code(), &e)),
+                        }
+                    }
+                    Err(e) => errors.push(Problem::new("bad_member", format!("`{name}`: {e}"))),
+                }
+            }
+            Details::Npz { members }
+        }
+        FileFormat::Keras => {
+            let index = names.iter().position(|n| n == "config.json");
+            let (mut lambda_layers, mut custom_modules) = (Vec::new(), Vec::new());
+            if let Some(i) = index {
+                match read_member(&mut archive, i, options.max_json_size, None) {
+                    Ok((_, _, data)) => match Json::parse(&data) {
+                        Ok(json) => {
+                            keras_walk(&json, "$", &mut lambda_layers, &mut custom_modules, 0)
+                        }
+                        Err(e) => errors.push(Problem::new(
+                            "invalid_json",
+                            format!("`{name}`: config.json is not valid JSON: {e}"),
+                        )),
+                    },
+                    Err(e) => errors.push(Problem::new("bad_member", format!("`{name}`: {e}"))),
+                }
+            } else {
+                reasons.push(format!(
+                    "`{name}`: no config.json; the archive is not a Keras v3 model"
+                ));
+            }
+            for l in &lambda_layers {
+                reasons.push(format!(
+                    "`{name}`: Lambda layer at {l} holds Python bytecode"
+                ));
+            }
+            for m in &custom_modules {
+                reasons.push(format!("`{name}`: custom object loaded from module `{m}`"));
+            }
+            Details::Keras {
+                config_json: index.is_some(),
+                lambda_layers,
+                custom_modules,
+            }
+        }
+        _ => {
+            return Ok((
+                Verdict::Unchecked {
+                    reason: format!("`{name}`: ZIP archive of no known model layout"),
+                },
+                Details::None,
+            ));
+        }
+    };
+    let verdict = if !errors.is_empty() {
+        Verdict::Invalid { errors }
+    } else if !reasons.is_empty() {
+        Verdict::Unsafe { reasons }
+    } else {
+        Verdict::Safe
+    };
+    Ok((verdict, details))
+}
+
+fn keras_walk(
+    json: &Json,
+    at: &str,
+    lambdas: &mut Vec<String>,
+    modules: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth > 256 {
+        return;
+    }
+    match json {
+        Json::Object(fields) => {
+            for (k, v) in fields {
+                match (k.as_str(), v) {
+                    ("class_name", Json::String(c)) if c == "Lambda" => lambdas.push(at.to_owned()),
+                    ("module", Json::String(m))
+                        if !(m == "keras"
+                            || m.starts_with("keras.")
+                            || m == "builtins"
+                            || modules.contains(m)) =>
+                    {
+                        modules.push(m.clone());
+                    }
+                    _ => {}
+                }
+                keras_walk(v, &format!("{at}.{k}"), lambdas, modules, depth + 1);
+            }
+        }
+        Json::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                keras_walk(v, &format!("{at}[{i}]"), lambdas, modules, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
