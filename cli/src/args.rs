@@ -25,6 +25,48 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify a model against its signature before loading it.
     Verify(VerifyArgs),
+    /// Identify every file of a model and check it: safetensors and GGUF
+    /// headers validated, pickle-based files (which run code when loaded)
+    /// flagged with the globals they import.
+    Inspect(InspectArgs),
+}
+
+/// The format gate of `sign` and `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum UnsafeFormatsArg {
+    /// Fail on any pickle-based file, signed or not.
+    Deny,
+    /// Report pickle-based files, but do not fail.
+    #[default]
+    Warn,
+    /// Do not report pickle-based files (invalid files still fail).
+    Allow,
+}
+
+impl UnsafeFormatsArg {
+    /// The library's policy.
+    pub fn policy(self) -> modelseal::UnsafeFormats {
+        match self {
+            Self::Deny => modelseal::UnsafeFormats::Deny,
+            Self::Warn => modelseal::UnsafeFormats::Warn,
+            Self::Allow => modelseal::UnsafeFormats::Allow,
+        }
+    }
+}
+
+/// Arguments of `modelseal inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A model directory or a single file.
+    pub model: PathBuf,
+
+    /// Follow symbolic links that stay inside the model.
+    #[arg(long)]
+    pub allow_symlinks: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Output formats.
@@ -173,6 +215,17 @@ pub struct SignArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Pickle-based files (which run code when loaded): refuse to sign
+    /// (deny), sign and warn, or allow silently. Invalid safetensors files
+    /// are refused unless `allow`.
+    #[arg(long, value_enum, default_value_t)]
+    pub unsafe_formats: UnsafeFormatsArg,
+
+    /// Record per-tensor digests (name, dtype, shape, digest) of every
+    /// safetensors file in the signature (files method only).
+    #[arg(long)]
+    pub tensors: bool,
+
     #[command(flatten)]
     pub hashing: HashingArgs,
 
@@ -220,6 +273,11 @@ pub struct VerifyArgs {
     /// read. Takes one or more paths; repeatable.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub only: Vec<PathBuf>,
+
+    /// Pickle-based files (which run code when loaded): fail (deny), report
+    /// (warn) or ignore (allow). Invalid safetensors files always fail.
+    #[arg(long, value_enum, default_value_t)]
+    pub unsafe_formats: UnsafeFormatsArg,
 
     /// Hashing threads (default: RAYON_NUM_THREADS, else one per CPU).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

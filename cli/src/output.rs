@@ -195,6 +195,17 @@ pub fn print_error(error: &anyhow::Error) {
     let _ = writeln!(err, "{label}: {}", chain(error.as_ref()));
 }
 
+/// Prints a warning to stderr: `warning: …`.
+pub fn print_warning(message: &str) {
+    let color = std::env::var_os(crate::env::NO_COLOR).is_none() && io::stderr().is_terminal();
+    let label = if color {
+        "\x1b[1;33mwarning\x1b[0m"
+    } else {
+        "warning"
+    };
+    let _ = writeln!(io::stderr().lock(), "{label}: {message}");
+}
+
 /// An error and its causes on one line: `what: why: why`.
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod hash;
+mod inspect;
 mod keygen;
 mod sign;
 mod verify;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     }
 }
 

@@ -19,6 +19,7 @@ struct SignJson {
     serialization: SerializationJson,
     root_digest: DigestJson,
     files: usize,
+    tensor_files: usize,
     resources: usize,
     bytes: u64,
     elapsed_ms: f64,
@@ -44,10 +45,37 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         signature: args.signature.clone(),
         certificates,
         force: args.force,
+        unsafe_formats: args.unsafe_formats.policy(),
+        tensors: args.tensors,
     };
     let outcome = modelseal::sign_model(&args.model, &key, &options);
     progress.finish();
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error @ modelseal::Error::FormatGate(_)) => {
+            output::print_error(&error.into());
+            return Ok(Status::Failure);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    for warning in &outcome.warnings {
+        if let modelseal::Finding::UnsafeFormat {
+            name,
+            format,
+            dangerous_globals,
+            ..
+        } = warning
+        {
+            let globals = if dangerous_globals.is_empty() {
+                String::new()
+            } else {
+                format!(" (imports {})", dangerous_globals.join(", "))
+            };
+            output::print_warning(&format!(
+                "`{name}` is {format}, which can run code when loaded{globals}"
+            ));
+        }
+    }
 
     let report = SignJson {
         kind: "sign",
@@ -66,6 +94,7 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
             digest: outcome.manifest.root_digest.to_hex(),
         },
         files: outcome.files,
+        tensor_files: outcome.tensor_files,
         resources: outcome.manifest.resources.len(),
         bytes: outcome.manifest.total_size(),
         elapsed_ms: outcome.elapsed.as_secs_f64() * 1000.0,

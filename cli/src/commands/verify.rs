@@ -27,6 +27,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
         ignore_paths: args.ignore.clone(),
         ignore_unsigned_files: args.ignore_unsigned_files,
         only: args.only.clone(),
+        unsafe_formats: args.unsafe_formats.policy(),
         threads: args.threads.map(usize::from),
         progress: progress.callback(),
     };
@@ -71,10 +72,22 @@ fn to_text(report: &VerificationReport) -> String {
                 algorithm,
                 expected,
                 actual,
+                tensors,
             } => {
                 let _ = writeln!(text, "  modified      {name}");
                 let _ = writeln!(text, "                expected {algorithm}:{expected}");
                 let _ = writeln!(text, "                actual   {algorithm}:{actual}");
+                if let Some(t) = tensors {
+                    for (label, names) in [
+                        ("changed tensors", &t.changed),
+                        ("added tensors", &t.added),
+                        ("removed tensors", &t.removed),
+                    ] {
+                        if !names.is_empty() {
+                            let _ = writeln!(text, "                {label}: {}", names.join(", "));
+                        }
+                    }
+                }
             }
             Finding::SizeChanged {
                 name,
@@ -100,6 +113,41 @@ fn to_text(report: &VerificationReport) -> String {
             }
             Finding::NotSigned { name } => {
                 let _ = writeln!(text, "  not signed    {name} (named by --only)");
+            }
+            Finding::InvalidFormat {
+                name,
+                format,
+                errors,
+            } => {
+                let _ = writeln!(text, "  invalid       {name} ({format})");
+                for error in errors {
+                    let _ = writeln!(text, "                {error}");
+                }
+            }
+            Finding::UnsafeFormat {
+                name,
+                format,
+                dangerous_globals,
+                fails,
+                ..
+            } => {
+                let label = if *fails { "unsafe format" } else { "warning" };
+                let _ = writeln!(
+                    text,
+                    "  {label:<13} {name} is {format}: it can run code when loaded{}",
+                    if *fails {
+                        ""
+                    } else {
+                        " (--unsafe-formats deny to fail)"
+                    }
+                );
+                if !dangerous_globals.is_empty() {
+                    let _ = writeln!(
+                        text,
+                        "                dangerous imports: {}",
+                        dangerous_globals.join(", ")
+                    );
+                }
             }
             Finding::PathProblem { message, .. } => {
                 let _ = writeln!(text, "  path problem  {message}");

@@ -84,7 +84,15 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     if first.len() >= 9 {
         let mut len = [0u8; 8];
         len.copy_from_slice(&first[..8]);
-        if u64::from_le_bytes(len) >= 2 && first[8] == b'{' {
+        let header_len = u64::from_le_bytes(len);
+        // By name, any `{` header is safetensors (and gets validated). By
+        // content alone, also demand a length within the format's cap: one
+        // random byte being `{` must not turn a blob into an invalid
+        // safetensors file.
+        if header_len >= 2
+            && first[8] == b'{'
+            && (ext == "safetensors" || header_len <= crate::MAX_HEADER_LEN)
+        {
             return FileFormat::Safetensors;
         }
     }
@@ -122,6 +130,7 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
         && first
             .first()
             .is_some_and(|&b| b"(]}).cNIJKLSVXUTFGdlq".contains(&b) && is_opcode(b))
+        && (matches!(ext.as_str(), "pkl" | "pickle" | "joblib") || plausible_old_pickle(first))
     {
         return if ext == "joblib" {
             FileFormat::Joblib
@@ -156,6 +165,20 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
 /// A protobuf message starts with a tag: field 1-20 of wire type 0 (varint)
 /// or 2 (length-delimited). ONNX `ModelProto` starts with `ir_version`
 /// (field 1, varint): byte `0x08`.
+/// A protocol 0/1 pickle has no magic bytes: under a name that does not
+/// say "pickle" (`.bin`, `.pt`, `.dat`…), demand that the sniffed bytes walk
+/// as a pickle (complete, or cut off by the end of the window after a
+/// few opcodes), so that a random blob named `.bin` is not taken for one.
+fn plausible_old_pickle(first: &[u8]) -> bool {
+    let scan = crate::scan_pickle(first, &crate::PickleLimits::default());
+    scan.pickles > 0
+        || (scan.opcodes >= 4
+            && scan
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("pickle truncated")))
+}
+
 fn looks_like_protobuf(first: &[u8]) -> bool {
     first
         .first()
@@ -237,6 +260,14 @@ mod tests {
             ("old.pkl", b"(dp0\n", FileFormat::Pickle),
             ("old.txt", b"(dp0\n", FileFormat::Text),
             ("old.dat", b"\x00(dp0\n", FileFormat::Unknown),
+            // Random weights whose first byte happens to be an opcode, and
+            // whose ninth happens to be `{`: neither pickle nor safetensors.
+            (
+                "weights.bin",
+                b"c\x8f\x03\x00\xe1\x7f\x10\x99{\x00\x00\xff",
+                FileFormat::Unknown,
+            ),
+            ("legacy.pt", b"(dp0\nS'a'\np1\nI1\ns.", FileFormat::Pickle),
             ("dir/saved_model.pb", b"\x08\x01", FileFormat::SavedModel),
             ("m.onnx", b"\x08\x07\x12\x07pytorch", FileFormat::Onnx),
             ("m.onnx", b"\xff\xff", FileFormat::Unknown),

@@ -429,6 +429,18 @@ pub enum NameProblem {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignError {
+    /// An extension names a resource the manifest does not have.
+    #[error("resource extension for `{name}`, which is not in the manifest")]
+    UnknownExtensionResource {
+        /// The resource name.
+        name: String,
+    },
+    /// An extension would replace a field every resource has.
+    #[error("resource extension field `{field}` is reserved")]
+    ReservedExtensionField {
+        /// The field.
+        field: String,
+    },
     /// The manifest has no resources.
     #[error("the manifest has no resources: refusing to sign an empty model")]
     EmptyManifest,

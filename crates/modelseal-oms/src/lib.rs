@@ -74,6 +74,6 @@ pub use error::{
     VerifyError,
 };
 pub use keys::{KeyAlgorithm, PublicKey, SigningKey};
-pub use sign::sign_manifest;
-pub use statement::{SignedManifest, SignedResource, parse_statement};
+pub use sign::{sign_manifest, sign_manifest_with};
+pub use statement::{ResourceExtensions, SignedManifest, SignedResource, parse_statement};
 pub use verify::{Signer, Trust, VerifiedBundle, verify_bundle};

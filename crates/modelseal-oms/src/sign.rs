@@ -5,7 +5,7 @@ use modelseal_hash::Manifest;
 use crate::bundle::{Bundle, DsseEnvelope, DsseSignature, PAYLOAD_TYPE, VerificationMaterial, pae};
 use crate::error::SignError;
 use crate::keys::{PublicKey, SigningKey};
-use crate::statement::statement_json;
+use crate::statement::{RESERVED_RESOURCE_FIELDS, ResourceExtensions, statement_json_with};
 
 /// Signs `manifest` and returns the bundle JSON.
 ///
@@ -20,6 +20,39 @@ pub fn sign_manifest(
     key: &SigningKey,
     certificates: Option<&[Vec<u8>]>,
 ) -> Result<Vec<u8>, SignError> {
+    sign_manifest_with(
+        manifest,
+        subject_name,
+        key,
+        certificates,
+        &ResourceExtensions::new(),
+    )
+}
+
+/// [`sign_manifest`] with extra fields on resources (keyed by resource
+/// name), such as per-tensor digests. They are signed with the rest.
+pub fn sign_manifest_with(
+    manifest: &Manifest,
+    subject_name: &str,
+    key: &SigningKey,
+    certificates: Option<&[Vec<u8>]>,
+    extensions: &ResourceExtensions,
+) -> Result<Vec<u8>, SignError> {
+    for (resource, fields) in extensions {
+        if !manifest.resources.iter().any(|r| &r.name == resource) {
+            return Err(SignError::UnknownExtensionResource {
+                name: resource.clone(),
+            });
+        }
+        if let Some(field) = fields
+            .keys()
+            .find(|k| RESERVED_RESOURCE_FIELDS.contains(&k.as_str()))
+        {
+            return Err(SignError::ReservedExtensionField {
+                field: field.clone(),
+            });
+        }
+    }
     if manifest.resources.is_empty() {
         return Err(SignError::EmptyManifest);
     }
@@ -55,8 +88,8 @@ pub fn sign_manifest(
             VerificationMaterial::CertificateChain(chain.to_vec())
         }
     };
-    let payload =
-        statement_json(manifest, subject_name).map_err(|source| SignError::Json { source })?;
+    let payload = statement_json_with(manifest, subject_name, extensions)
+        .map_err(|source| SignError::Json { source })?;
     let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
     let bundle = Bundle {
         material,

@@ -37,7 +37,18 @@ pub struct SignedResource {
     pub algorithm: HashAlgorithm,
     /// The digest.
     pub digest: Digest,
+    /// Any other fields of the resource object (the OMS schema allows
+    /// them), such as modelseal's per-tensor digests under `tensors`.
+    pub extra: Map<String, Value>,
 }
+
+/// Extra fields to write on resources, by resource name: the OMS schema
+/// allows fields beyond `name`, `algorithm` and `digest`. A `BTreeMap`, so
+/// the output stays deterministic.
+pub type ResourceExtensions = std::collections::BTreeMap<String, Map<String, Value>>;
+
+/// The fields every resource has, which an extension may not replace.
+pub const RESERVED_RESOURCE_FIELDS: [&str; 3] = ["name", "algorithm", "digest"];
 
 // --- Building ------------------------------------------------------------
 
@@ -83,6 +94,8 @@ struct OutResource<'a> {
     name: &'a str,
     algorithm: &'static str,
     digest: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extra: Option<&'a Map<String, Value>>,
 }
 
 /// The statement payload for `manifest`: compact JSON with a fixed key
@@ -92,6 +105,16 @@ struct OutResource<'a> {
 pub fn statement_json(
     manifest: &Manifest,
     subject_name: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    statement_json_with(manifest, subject_name, &ResourceExtensions::new())
+}
+
+/// [`statement_json`] with extra fields on some resources. Extension keys
+/// must not be [`RESERVED_RESOURCE_FIELDS`] (the caller checks).
+pub fn statement_json_with(
+    manifest: &Manifest,
+    subject_name: &str,
+    extensions: &ResourceExtensions,
 ) -> Result<Vec<u8>, serde_json::Error> {
     let s = &manifest.serialization;
     let out = OutStatement {
@@ -121,6 +144,7 @@ pub fn statement_json(
                     name: &r.name,
                     algorithm: r.algorithm.name(),
                     digest: r.digest.to_hex(),
+                    extra: extensions.get(&r.name).filter(|m| !m.is_empty()),
                 })
                 .collect(),
         },
@@ -429,10 +453,16 @@ fn parse_resource(
     let digest: Digest = hex.parse().map_err(|_| StatementError::DigestHex {
         name: name.to_owned(),
     })?;
+    let extra = obj
+        .iter()
+        .filter(|(key, _)| !RESERVED_RESOURCE_FIELDS.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
     Ok(SignedResource {
         name: name.to_owned(),
         algorithm,
         digest,
+        extra,
     })
 }
 

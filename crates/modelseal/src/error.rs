@@ -53,6 +53,24 @@ pub enum Error {
     /// Signing failed.
     #[error("cannot sign")]
     Sign(#[source] modelseal_oms::SignError),
+    /// A file's format could not be checked (it could not be read).
+    #[error(transparent)]
+    Format(Box<modelseal_formats::FormatError>),
+    /// Signing refused: files that are invalid, or unsafe under
+    /// `--unsafe-formats deny`. Each is listed.
+    #[error("refusing to sign: {}", describe(.0))]
+    FormatGate(Vec<crate::Finding>),
+    /// An option combination that cannot work.
+    #[error("{0}")]
+    Usage(String),
+    /// A signed resource's per-tensor digests are malformed.
+    #[error("signature `{path}`: malformed `tensors` on resource `{name}`")]
+    Tensors {
+        /// The signature file.
+        path: PathBuf,
+        /// The resource.
+        name: String,
+    },
     /// The signature file does not verify: malformed, forged or untrusted.
     #[error("signature `{path}` does not verify")]
     Signature {
@@ -68,7 +86,14 @@ impl Error {
     /// Whether this is a failed verification (exit code 1) rather than a
     /// usage or I/O error (exit code 2).
     pub fn is_verification_failure(&self) -> bool {
-        matches!(self, Error::Signature { .. })
+        match self {
+            Error::Signature { .. } | Error::FormatGate(_) | Error::Tensors { .. } => true,
+            // Verify-on-load: the file is not the one that was signed.
+            Error::Format(e) => {
+                matches!(**e, modelseal_formats::FormatError::DigestMismatch { .. })
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
@@ -78,4 +103,20 @@ impl Error {
             source,
         }
     }
+}
+
+fn describe(findings: &[crate::Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| match f {
+            crate::Finding::InvalidFormat { name, errors, .. } => {
+                format!("`{name}` is invalid ({})", errors.join("; "))
+            }
+            crate::Finding::UnsafeFormat { name, format, .. } => {
+                format!("`{name}` is {format}, which can run code when loaded")
+            }
+            other => format!("{other:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

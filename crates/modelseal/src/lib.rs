@@ -13,6 +13,12 @@
 //!   [`Finding`].
 //! - [`generate_key_pair`], [`load_signing_key`], [`load_public_key`] and
 //!   [`load_certificates`] handle key and certificate files.
+//! - [`inspect_model`] identifies every file and checks its format
+//!   (safetensors validation, pickle globals); [`UnsafeFormats`] is the gate
+//!   `sign` and `verify` apply.
+//! - [`load_safetensors`] is verify-on-load: one read pass that hashes the
+//!   file, checks it against the verified signature and hands out tensors
+//!   from the bytes that were checked.
 //! - [`Error`] tells a signature that does not verify from an I/O or usage
 //!   problem ([`Error::is_verification_failure`]).
 //!
@@ -46,16 +52,21 @@
 
 mod error;
 mod files;
+mod formats;
 mod keys;
+mod load;
 mod report;
 mod sign;
 mod verify;
 
 pub use error::Error;
+pub use formats::{InspectReport, InspectedFile, UnsafeFormats, inspect_model};
 pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
     public_key_path,
 };
+pub use load::{LoadOptions, load_safetensors};
+pub use modelseal_formats::{SafeTensorsBuffer, TensorView};
 pub use modelseal_oms::{KeyAlgorithm, PublicKey, SigningKey, Trust};
 pub use report::{Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport};
 pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};

@@ -95,6 +95,10 @@ pub enum Finding {
         expected: String,
         /// The digest of the file on disk, hex.
         actual: String,
+        /// For a safetensors file signed with `--tensors`: which tensors
+        /// changed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tensors: Option<TensorChanges>,
     },
     /// A file's size no longer matches its signed shards.
     SizeChanged {
@@ -123,6 +127,29 @@ pub enum Finding {
         /// The file.
         name: String,
     },
+    /// A file that breaks its format's rules (a hostile safetensors header,
+    /// say): loaders may misbehave on it even when its digest matches.
+    InvalidFormat {
+        /// The file.
+        name: String,
+        /// Its format (`safetensors`, `gguf`, …).
+        format: String,
+        /// Every rule it breaks.
+        errors: Vec<String>,
+    },
+    /// A file that can run code when loaded (a pickle-based format).
+    UnsafeFormat {
+        /// The file.
+        name: String,
+        /// Its format (`pickle`, `pytorch_zip`, `joblib`).
+        format: String,
+        /// Why it is unsafe.
+        reasons: Vec<String>,
+        /// Imported globals that can run code (`os.system`, …).
+        dangerous_globals: Vec<String>,
+        /// True under `--unsafe-formats deny`.
+        fails: bool,
+    },
     /// An entry the walk refused: a symlink, a special file, a non-UTF-8
     /// name.
     PathProblem {
@@ -136,6 +163,21 @@ pub enum Finding {
 impl Finding {
     /// Whether this finding makes verification fail.
     pub fn fails(&self) -> bool {
-        !matches!(self, Finding::Unsigned { fails: false, .. })
+        !matches!(
+            self,
+            Finding::Unsigned { fails: false, .. } | Finding::UnsafeFormat { fails: false, .. }
+        )
     }
+}
+
+/// Which tensors of a modified safetensors file differ from the signed
+/// per-tensor digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TensorChanges {
+    /// Tensors whose bytes, dtype or shape changed.
+    pub changed: Vec<String>,
+    /// Tensors that were not signed.
+    pub added: Vec<String>,
+    /// Signed tensors that are gone.
+    pub removed: Vec<String>,
 }

@@ -3,11 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use modelseal_hash::{HashOptions, Manifest, ModelKind, WalkOptions};
-use modelseal_oms::SigningKey;
+use modelseal_hash::{HashAlgorithm, HashOptions, Manifest, Method, ModelKind, WalkOptions};
+use modelseal_oms::{ResourceExtensions, SigningKey};
 
 use crate::error::Error;
 use crate::files::write_atomic;
+use crate::formats::{UnsafeFormats, check_files};
+use crate::report::Finding;
 
 /// The signature file name inside a directory model.
 pub const SIGNATURE_FILE_NAME: &str = "model.sig";
@@ -38,6 +40,13 @@ pub struct SignOptions {
     pub certificates: Vec<Vec<u8>>,
     /// Replace an existing signature file.
     pub force: bool,
+    /// The format gate: what to do about pickle-based files. Invalid files
+    /// (a broken safetensors header) are refused whatever this says, unless
+    /// it is [`UnsafeFormats::Allow`].
+    pub unsafe_formats: UnsafeFormats,
+    /// Record per-tensor digests (name, dtype, shape, digest) for every
+    /// safetensors file, inside its signed resource. Needs the files method.
+    pub tensors: bool,
 }
 
 /// What [`sign_model`] did.
@@ -51,6 +60,11 @@ pub struct SignOutcome {
     pub files: usize,
     /// The signing key's id.
     pub key_id: String,
+    /// Format findings that did not stop signing (unsafe formats under
+    /// [`UnsafeFormats::Warn`]).
+    pub warnings: Vec<Finding>,
+    /// Safetensors files whose tensors were recorded.
+    pub tensor_files: usize,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -77,22 +91,53 @@ pub fn sign_model(
     if !options.force && std::fs::symlink_metadata(&signature).is_ok() {
         return Err(Error::Exists { path: signature });
     }
+    if options.tensors && !matches!(options.hash.method, None | Some(Method::Files)) {
+        return Err(Error::Usage(
+            "per-tensor digests (--tensors) need the files method, not shards".to_owned(),
+        ));
+    }
     let mut walk_options = options.walk.clone();
     walk_options.exclude_files.push(signature.clone());
     walk_options.keep_going = false;
     let walked = modelseal_hash::walk(model, &walk_options)?;
+
+    // The format gate runs first: refusing should not cost a hashing pass.
+    let mut warnings = Vec::new();
+    if options.unsafe_formats != UnsafeFormats::Allow {
+        let files = walked
+            .files()
+            .iter()
+            .map(|f| (f.name.as_str(), f.content_path()));
+        let (failing, passing): (Vec<Finding>, Vec<Finding>) =
+            check_files(files, options.unsafe_formats)?
+                .into_iter()
+                .partition(Finding::fails);
+        if !failing.is_empty() {
+            return Err(Error::FormatGate(failing));
+        }
+        warnings = passing;
+    }
+
     let manifest = modelseal_hash::hash_model(&walked, &options.hash)?;
+    let extensions = if options.tensors {
+        tensor_extensions(&walked, options.hash.algorithm)?
+    } else {
+        ResourceExtensions::new()
+    };
     let subject = walked.name();
     let certificates =
         (!options.certificates.is_empty()).then_some(options.certificates.as_slice());
-    let bundle = modelseal_oms::sign_manifest(&manifest, &subject, key, certificates)
-        .map_err(Error::Sign)?;
+    let bundle =
+        modelseal_oms::sign_manifest_with(&manifest, &subject, key, certificates, &extensions)
+            .map_err(Error::Sign)?;
     write_atomic(&signature, &bundle, 0o644, options.force)?;
     Ok(SignOutcome {
         signature,
         files: walked.files().len(),
         manifest,
         key_id: key.public_key().key_id(),
+        warnings,
+        tensor_files: extensions.len(),
         elapsed: started.elapsed(),
     })
 }
@@ -104,4 +149,37 @@ pub(crate) fn model_kind(path: &Path) -> ModelKind {
     } else {
         ModelKind::File
     }
+}
+
+/// The `tensors` field for every safetensors file of a walked model: per
+/// tensor its name, dtype, shape and the digest of its bytes.
+fn tensor_extensions(
+    walked: &modelseal_hash::Model,
+    algorithm: HashAlgorithm,
+) -> Result<ResourceExtensions, Error> {
+    let mut extensions = ResourceExtensions::new();
+    for file in walked.files() {
+        let path = file.content_path();
+        let format = modelseal_formats::identify(path).map_err(|e| Error::Format(Box::new(e)))?;
+        if format != modelseal_formats::FileFormat::Safetensors {
+            continue;
+        }
+        let tensors = modelseal_formats::tensor_digests(path, algorithm)
+            .map_err(|e| Error::Format(Box::new(e)))?;
+        let list: Vec<serde_json::Value> = tensors
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "name": t.name,
+                    "dtype": t.dtype,
+                    "shape": t.shape,
+                    "digest": t.digest.to_hex(),
+                })
+            })
+            .collect();
+        let mut fields = serde_json::Map::new();
+        fields.insert("tensors".to_owned(), serde_json::Value::Array(list));
+        extensions.insert(file.name.clone(), fields);
+    }
+    Ok(extensions)
 }

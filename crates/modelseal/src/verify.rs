@@ -12,8 +12,9 @@ use modelseal_oms::{Signer, Trust, VerifiedBundle, bundle::MAX_BUNDLE_SIZE};
 
 use crate::error::Error;
 use crate::files::read_capped;
+use crate::formats::{UnsafeFormats, check_files};
 use crate::report::{
-    Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport,
+    Finding, REPORT_VERSION, SerializationReport, SignerReport, TensorChanges, VerificationReport,
 };
 use crate::sign::{default_signature_path, model_kind};
 
@@ -31,6 +32,8 @@ pub struct VerifyOptions {
     /// Partial verification: check only these files (relative to the model,
     /// or absolute inside it); no other file is read. Empty means all.
     pub only: Vec<PathBuf>,
+    /// The format gate for pickle-based files (invalid files always fail).
+    pub unsafe_formats: UnsafeFormats,
     /// Hashing threads; `None` for rayon's default.
     pub threads: Option<usize>,
     /// Called as bytes are hashed.
@@ -46,6 +49,7 @@ impl VerifyOptions {
             ignore_paths: Vec::new(),
             ignore_unsigned_files: false,
             only: Vec::new(),
+            unsafe_formats: UnsafeFormats::default(),
             threads: None,
             progress: None,
         }
@@ -60,6 +64,7 @@ impl std::fmt::Debug for VerifyOptions {
             .field("ignore_paths", &self.ignore_paths)
             .field("ignore_unsigned_files", &self.ignore_unsigned_files)
             .field("only", &self.only)
+            .field("unsafe_formats", &self.unsafe_formats)
             .field("threads", &self.threads)
             .finish_non_exhaustive()
     }
@@ -116,7 +121,7 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         })
         .collect();
 
-    let mut expected = Expected::from_signed(&verified, model_kind(model), &walked);
+    let mut expected = Expected::from_signed(&verified, model_kind(model), &walked, &signature)?;
     let mut on_disk: BTreeMap<&str, &ModelFile> = walked
         .files()
         .iter()
@@ -157,6 +162,14 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
             });
         }
     }
+
+    // Formats: every file present (signed or not) that is being checked.
+    findings.extend(check_files(
+        on_disk
+            .values()
+            .map(|f| (f.name.as_str(), f.content_path())),
+        options.unsafe_formats,
+    )?);
 
     // Hash only what was signed and is present: extra files need no hashing.
     let to_hash: Vec<ModelFile> = walked
@@ -209,6 +222,8 @@ struct Expected {
     /// File name → its signed resources: one `(0, None, digest)` entry for
     /// the files method, `(start, Some(end), digest)` per shard.
     files: BTreeMap<String, Vec<(u64, Option<u64>, Digest)>>,
+    /// File name → its signed per-tensor digests, where recorded.
+    tensors: BTreeMap<String, Vec<SignedTensor>>,
     algorithm: HashAlgorithm,
 }
 
@@ -217,7 +232,8 @@ impl Expected {
         verified: &VerifiedBundle,
         kind: ModelKind,
         walked: &modelseal_hash::Model,
-    ) -> Self {
+        signature: &Path,
+    ) -> Result<Self, Error> {
         let signed = &verified.manifest;
         // The reference tool names a single-file model's resource `.`.
         let single_name = (kind == ModelKind::File)
@@ -230,7 +246,16 @@ impl Expected {
             }
         };
         let mut files: BTreeMap<String, Vec<(u64, Option<u64>, Digest)>> = BTreeMap::new();
+        let mut tensors = BTreeMap::new();
         for resource in &signed.resources {
+            if let Some(value) = resource.extra.get("tensors") {
+                let list: Vec<SignedTensor> =
+                    serde_json::from_value(value.clone()).map_err(|_| Error::Tensors {
+                        path: signature.to_owned(),
+                        name: resource.name.clone(),
+                    })?;
+                tensors.insert(rename(&resource.name), list);
+            }
             match signed.serialization.method {
                 Method::Files => files.entry(rename(&resource.name)).or_default().push((
                     0,
@@ -252,11 +277,65 @@ impl Expected {
         for shards in files.values_mut() {
             shards.sort_by_key(|s| s.0);
         }
-        Self {
+        Ok(Self {
             files,
+            tensors,
             algorithm: signed.serialization.hash_type,
-        }
+        })
     }
+}
+
+/// One entry of a resource's signed `tensors` list (`sign --tensors`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedTensor {
+    name: String,
+    dtype: String,
+    shape: Vec<u64>,
+    #[serde(deserialize_with = "digest_hex")]
+    digest: Digest,
+}
+
+fn digest_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+/// Which tensors of a modified safetensors file differ from the signed ones;
+/// `None` when the file no longer parses (its own finding says why).
+fn tensor_changes(
+    path: &Path,
+    algorithm: HashAlgorithm,
+    signed: &[SignedTensor],
+) -> Option<TensorChanges> {
+    let current = modelseal_formats::tensor_digests(path, algorithm).ok()?;
+    let now: BTreeMap<&str, &modelseal_formats::TensorDigest> =
+        current.iter().map(|t| (t.name.as_str(), t)).collect();
+    let then: BTreeMap<&str, &SignedTensor> = signed.iter().map(|t| (t.name.as_str(), t)).collect();
+    let changed = then
+        .iter()
+        .filter(|(name, old)| {
+            now.get(*name).is_some_and(|new| {
+                new.digest != old.digest || new.dtype != old.dtype || new.shape != old.shape
+            })
+        })
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    let added = now
+        .keys()
+        .filter(|name| !then.contains_key(*name))
+        .map(|name| (*name).to_owned())
+        .collect();
+    let removed = then
+        .keys()
+        .filter(|name| !now.contains_key(*name))
+        .map(|name| (*name).to_owned())
+        .collect();
+    Some(TensorChanges {
+        changed,
+        added,
+        removed,
+    })
 }
 
 fn compare(
@@ -279,7 +358,17 @@ fn compare(
                 let (_, _, digest) = &signed[0];
                 if let Some(found) = actual.get(file.name.as_str()) {
                     if *found != digest {
-                        findings.push(modified(&file.name, expected.algorithm, digest, found));
+                        let mut finding = modified(&file.name, expected.algorithm, digest, found);
+                        if let (Finding::Modified { tensors, .. }, Some(signed_tensors)) =
+                            (&mut finding, expected.tensors.get(&file.name))
+                        {
+                            *tensors = tensor_changes(
+                                file.content_path(),
+                                expected.algorithm,
+                                signed_tensors,
+                            );
+                        }
+                        findings.push(finding);
                     }
                 }
             }
@@ -355,6 +444,7 @@ fn modified(name: &str, algorithm: HashAlgorithm, expected: &Digest, actual: &Di
         algorithm: algorithm.name(),
         expected: expected.to_hex(),
         actual: actual.to_hex(),
+        tensors: None,
     }
 }
 
@@ -365,7 +455,9 @@ fn finding_key(finding: &Finding) -> (&str, u8) {
         Finding::Missing { name } => (name, 2),
         Finding::Unsigned { name, .. } => (name, 3),
         Finding::NotSigned { name } => (name, 4),
-        Finding::PathProblem { path, .. } => (path, 5),
+        Finding::InvalidFormat { name, .. } => (name, 5),
+        Finding::UnsafeFormat { name, .. } => (name, 6),
+        Finding::PathProblem { path, .. } => (path, 7),
     }
 }
 

@@ -1,0 +1,151 @@
+//! Format checks: what a matching digest does not tell.
+//!
+//! A signature proves a file is the one that was released, not that it is
+//! safe to load. These checks run beside verification (and signing): every
+//! file is identified, safetensors headers are validated, and pickle-based
+//! files (which run code when loaded) are reported with the globals they
+//! import.
+
+use std::path::Path;
+
+use modelseal_formats::{Details, FileReport, InspectOptions, Verdict};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::report::Finding;
+
+/// What to do about files that can run code when loaded (pickle-based
+/// formats: raw pickles, PyTorch checkpoints, joblib).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnsafeFormats {
+    /// Fail: verification reports them as failing findings, signing refuses.
+    Deny,
+    /// Report them, but do not fail (the default).
+    #[default]
+    Warn,
+    /// Do not report them. Invalid files (a broken safetensors header) still
+    /// fail.
+    Allow,
+}
+
+/// `modelseal inspect`: every file of a model, identified and checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    /// Always `"inspect"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The model path as given.
+    pub model: String,
+    /// True when every file is valid and safe to load.
+    pub ok: bool,
+    /// One report per file, in canonical order (see `modelseal-formats`).
+    pub files: Vec<InspectedFile>,
+    /// Entries the walk refused (symlinks, special files, …).
+    pub problems: Vec<String>,
+}
+
+/// One file of an [`InspectReport`].
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectedFile {
+    /// The model-relative name.
+    pub name: String,
+    /// What inspecting it found.
+    #[serde(flatten)]
+    pub report: FileReport,
+}
+
+/// Identifies and checks every file of a model (a directory or one file).
+/// Only headers and pickle streams are read, never whole weight files.
+///
+/// # Errors
+/// Walk errors other than per-entry problems, and files that cannot be read.
+pub fn inspect_model(model: &Path, allow_symlinks: bool) -> Result<InspectReport, Error> {
+    let options = modelseal_hash::WalkOptions {
+        allow_symlinks,
+        keep_going: true,
+        ..modelseal_hash::WalkOptions::default()
+    };
+    let walked = modelseal_hash::walk(model, &options)?;
+    let inspect = InspectOptions::default();
+    let mut files = Vec::with_capacity(walked.files().len());
+    for file in walked.files() {
+        let report = modelseal_formats::inspect_file(file.content_path(), &inspect)
+            .map_err(|e| Error::Format(Box::new(e)))?;
+        files.push(InspectedFile {
+            name: file.name.clone(),
+            report,
+        });
+    }
+    let problems: Vec<String> = walked.problems().iter().map(ToString::to_string).collect();
+    let ok = problems.is_empty()
+        && !files.is_empty()
+        && files.iter().all(|f| {
+            !matches!(
+                f.report.verdict,
+                Verdict::Unsafe { .. } | Verdict::Invalid { .. }
+            )
+        });
+    Ok(InspectReport {
+        kind: "inspect",
+        version: crate::REPORT_VERSION,
+        model: model.display().to_string(),
+        ok,
+        files,
+        problems,
+    })
+}
+
+/// Checks files for the format gate: invalid files always give a failing
+/// finding, unsafe ones one that fails only under [`UnsafeFormats::Deny`].
+pub(crate) fn check_files<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a Path)>,
+    policy: UnsafeFormats,
+) -> Result<Vec<Finding>, Error> {
+    let options = InspectOptions::default();
+    let mut findings = Vec::new();
+    for (name, path) in files {
+        let report = modelseal_formats::inspect_file(path, &options)
+            .map_err(|e| Error::Format(Box::new(e)))?;
+        match &report.verdict {
+            Verdict::Invalid { errors } => findings.push(Finding::InvalidFormat {
+                name: name.to_owned(),
+                format: format_name(&report),
+                errors: errors.iter().map(|p| p.message.clone()).collect(),
+            }),
+            Verdict::Unsafe { reasons } if policy != UnsafeFormats::Allow => {
+                findings.push(Finding::UnsafeFormat {
+                    name: name.to_owned(),
+                    format: format_name(&report),
+                    reasons: reasons.clone(),
+                    dangerous_globals: dangerous_globals(&report.details),
+                    fails: policy == UnsafeFormats::Deny,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(findings)
+}
+
+fn format_name(report: &FileReport) -> String {
+    serde_json::to_value(report.format)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{:?}", report.format))
+}
+
+/// `module.name` of every global rated dangerous in a pickle-based file.
+fn dangerous_globals(details: &Details) -> Vec<String> {
+    let scans: Vec<&modelseal_formats::PickleScan> = match details {
+        Details::Pickle(scan) => vec![scan],
+        Details::PickleZip { members } => members.iter().map(|m| &m.scan).collect(),
+        _ => Vec::new(),
+    };
+    scans
+        .into_iter()
+        .flat_map(|scan| scan.globals.iter())
+        .filter(|g| g.risk == modelseal_formats::GlobalRisk::Dangerous)
+        .map(|g| format!("{}.{}", g.module, g.name))
+        .collect()
+}

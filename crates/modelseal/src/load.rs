@@ -1,0 +1,97 @@
+//! Verify-on-load: the bytes a loader gets are the bytes that were verified.
+
+use std::path::{Path, PathBuf};
+
+use modelseal_formats::SafeTensorsBuffer;
+use modelseal_hash::Method;
+use modelseal_oms::{Trust, bundle::MAX_BUNDLE_SIZE};
+
+use crate::error::Error;
+use crate::files::read_capped;
+use crate::sign::default_signature_path;
+
+/// Options for [`load_safetensors`].
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// What the signature must chain to.
+    pub trust: Trust,
+    /// The signature; `MODEL/model.sig` (or `MODEL.sig`) if `None`.
+    pub signature: Option<PathBuf>,
+    /// The largest file accepted, in bytes: the buffer never grows past it.
+    pub max_size: u64,
+}
+
+impl LoadOptions {
+    /// Options that check against `trust`, with a 64 GiB size cap.
+    pub fn new(trust: Trust) -> Self {
+        Self {
+            trust,
+            signature: None,
+            max_size: 64 << 30,
+        }
+    }
+}
+
+/// Loads one safetensors file of a signed model, verified.
+///
+/// The signature is checked against `options.trust` first; then the file is
+/// read into memory once, hashed as it is read, compared with its signed
+/// digest, and its header validated. Only then are the tensors handed out,
+/// borrowed from that one buffer: there is no gap between the check and the
+/// use, so a file swapped on disk after verification cannot reach the
+/// caller.
+///
+/// `file` is the model-relative name (`model-00001-of-00002.safetensors`);
+/// for a single-file model pass its file name and the file as `model`.
+///
+/// # Errors
+/// [`Error::Signature`] when the signature does not verify; a
+/// [`Error::Format`] digest mismatch when the file is not the signed one, or
+/// a header that breaks the safetensors rules; [`Error::Usage`] when the
+/// signature does not cover `file` as one whole-file resource.
+pub fn load_safetensors(
+    model: &Path,
+    file: &str,
+    options: &LoadOptions,
+) -> Result<SafeTensorsBuffer, Error> {
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    let bundle = read_capped(&signature, MAX_BUNDLE_SIZE)?;
+    let verified = modelseal_oms::verify_bundle(&bundle, &options.trust).map_err(|source| {
+        Error::Signature {
+            path: signature.clone(),
+            source,
+        }
+    })?;
+    let signed = &verified.manifest;
+    if signed.serialization.method != Method::Files {
+        return Err(Error::Usage(format!(
+            "signature `{}` uses the shards method; verify-on-load needs whole-file digests",
+            signature.display()
+        )));
+    }
+    let is_single_file = model.is_file();
+    let resource = signed
+        .resources
+        .iter()
+        .find(|r| r.name == file || (is_single_file && r.name == "."))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "signature `{}` does not cover `{file}`",
+                signature.display()
+            ))
+        })?;
+    let path = if is_single_file {
+        model.to_owned()
+    } else {
+        model.join(file)
+    };
+    let verify = modelseal_formats::VerifyOptions {
+        algorithm: signed.serialization.hash_type,
+        max_size: options.max_size,
+    };
+    SafeTensorsBuffer::read_verified(&path, &resource.digest, &verify)
+        .map_err(|e| Error::Format(Box::new(e)))
+}
