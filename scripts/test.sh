@@ -4,8 +4,8 @@
 #   bash scripts/test.sh
 #
 # 1. Creates (once) a Python virtualenv with the reference OMS tool
-#    (model-signing 1.1.1) and the libraries that made the fixtures
-#    (safetensors, numpy, blake3): see scripts/reference-tool.sh.
+#    (model-signing 1.1.1, see scripts/reference-tool.sh) and the libraries
+#    that made the fixtures (safetensors, numpy, blake3, pinned).
 # 2. Checks that regenerating the fixtures changes nothing.
 # 3. Runs every Rust test (unit, integration, interop with the reference
 #    tool, doctests), then the hashing tests again on one thread.
@@ -14,11 +14,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 venv=$(bash scripts/reference-tool.sh)
 export MODELSEAL_REFERENCE_VENV="${venv}"
-if ! "${venv}/bin/python" -c 'import safetensors, numpy, blake3' 2>/dev/null; then
-    echo "test.sh: installing fixture libraries (safetensors, numpy, blake3)" >&2
-    "${venv}/bin/pip" install --quiet --disable-pip-version-check safetensors numpy blake3
-fi
+# Pinned: the fixtures must regenerate byte for byte.
+"${venv}/bin/pip" install --quiet --disable-pip-version-check \
+    safetensors==0.8.0 numpy==2.4.6 blake3==1.0.11
 "${venv}/bin/python" fixtures/generate.py --check
+"${venv}/bin/python" crates/modelseal-formats/tests/data/make.py --check
 
 cargo test --workspace --locked
 # Once more on one thread: the engine must not depend on parallelism.

@@ -8,6 +8,7 @@ nothing is ever loaded.
 
     python3 -m venv /tmp/msvenv && /tmp/msvenv/bin/pip install safetensors==0.8.0 numpy==2.4.6
     /tmp/msvenv/bin/python crates/modelseal-formats/tests/data/make.py
+    /tmp/msvenv/bin/python crates/modelseal-formats/tests/data/make.py --check   # CI: exit 1 if stale
 """
 
 import collections
@@ -16,17 +17,30 @@ import json
 import os
 import pickle
 import struct
+import sys
 import zipfile
 
 import numpy as np
-from safetensors.numpy import save_file
+from safetensors.numpy import save
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CHECK = "--check" in sys.argv[1:]
+STALE = []
 
 
 def out(name, data):
     assert len(data) < 64 * 1024, name
-    with open(os.path.join(HERE, name), "wb") as f:
+    path = os.path.join(HERE, name)
+    if CHECK:
+        try:
+            with open(path, "rb") as f:
+                current = f.read()
+        except FileNotFoundError:
+            current = None
+        if current != data:
+            STALE.append(name)
+        return
+    with open(path, "wb") as f:
         f.write(data)
 
 
@@ -46,9 +60,9 @@ tensors = {
     "bias": np.array([1, -2], dtype=np.int64),
     "mask": np.array([True, False, True]),
 }
-path = os.path.join(HERE, "good.safetensors")
-save_file(tensors, path, metadata={"format": "np", "note": "fixture"})
-os.chmod(path, 0o644)
+# One metadata key: the library keeps metadata in a hash map, so several keys
+# would come out in a different order on each run.
+out("good.safetensors", save(tensors, metadata={"note": "fixture"}))
 
 # --- safetensors: one hostile file per rule ----------------------------------
 
@@ -186,3 +200,9 @@ out("broken.json", b'{"hidden_size": 8,\n')
 out("vocab.txt", b"[PAD]\n[UNK]\nhello\n")
 out("model.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 24)
 out("model.onnx", b"\x08\x07\x12\x07pytorch")
+
+if CHECK:
+    if STALE:
+        print("stale fixtures (run make.py): " + ", ".join(STALE), file=sys.stderr)
+        sys.exit(1)
+    print("modelseal-formats fixtures are up to date", file=sys.stderr)
