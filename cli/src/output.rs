@@ -21,7 +21,7 @@ pub struct HashReport {
     /// `directory` or `file`.
     pub model_kind: &'static str,
     /// How the resources were produced (the OMS `serialization`).
-    pub serialization: SerializationJson,
+    pub serialization: modelseal::SerializationReport,
     /// Each resource in canonical order.
     pub resources: Vec<ResourceJson>,
     /// The OMS root digest.
@@ -32,32 +32,6 @@ pub struct HashReport {
     pub bytes: u64,
     /// Wall time of the whole command, in milliseconds.
     pub elapsed_ms: f64,
-}
-
-/// The OMS `serialization` object.
-#[derive(Debug, Serialize)]
-pub struct SerializationJson {
-    pub method: &'static str,
-    pub hash_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard_size: Option<u64>,
-    pub allow_symlinks: bool,
-    pub ignore_paths: Vec<String>,
-}
-
-impl From<&modelseal_hash::Serialization> for SerializationJson {
-    fn from(s: &modelseal_hash::Serialization) -> Self {
-        Self {
-            method: s.method.name(),
-            hash_type: s.hash_type.name(),
-            shard_size: match s.method {
-                modelseal_hash::Method::Shards { shard_size } => Some(shard_size),
-                modelseal_hash::Method::Files => None,
-            },
-            allow_symlinks: s.allow_symlinks,
-            ignore_paths: s.ignore_paths.clone(),
-        }
-    }
 }
 
 /// One resource.

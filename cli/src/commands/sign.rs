@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::args::{Format, SignArgs};
 use crate::commands::Status;
-use crate::output::{self, DigestJson, JSON_VERSION, SerializationJson};
+use crate::output::{self, DigestJson, JSON_VERSION};
 use crate::progress::Progress;
 
 /// `modelseal sign --format json`.
@@ -16,7 +16,7 @@ struct SignJson {
     signature: String,
     key_id: String,
     method: &'static str,
-    serialization: SerializationJson,
+    serialization: modelseal::SerializationReport,
     root_digest: DigestJson,
     files: usize,
     tensor_files: usize,

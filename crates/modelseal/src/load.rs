@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use modelseal_formats::SafeTensorsBuffer;
 use modelseal_hash::Method;
-use modelseal_oms::{Trust, bundle::MAX_BUNDLE_SIZE};
+use modelseal_oms::Trust;
 
 use crate::error::Error;
-use crate::files::read_capped;
 use crate::sign::default_signature_path;
+use crate::verify::read_verified_bundle;
 
 /// Options for [`load_safetensors`].
 #[derive(Debug, Clone)]
@@ -58,13 +58,7 @@ pub fn load_safetensors(
         .signature
         .clone()
         .unwrap_or_else(|| default_signature_path(model));
-    let bundle = read_capped(&signature, MAX_BUNDLE_SIZE)?;
-    let verified = modelseal_oms::verify_bundle(&bundle, &options.trust).map_err(|source| {
-        Error::Signature {
-            path: signature.clone(),
-            source,
-        }
-    })?;
+    let verified = read_verified_bundle(&signature, &options.trust)?;
     let signed = &verified.manifest;
     if signed.serialization.method != Method::Files {
         return Err(Error::Usage(format!(

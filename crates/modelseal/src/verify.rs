@@ -89,13 +89,7 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         .unwrap_or_else(|| default_signature_path(model));
     // Fail on a missing model before reading the signature.
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
-    let bundle = read_capped(&signature, MAX_BUNDLE_SIZE)?;
-    let verified = modelseal_oms::verify_bundle(&bundle, &options.trust).map_err(|source| {
-        Error::Signature {
-            path: signature.clone(),
-            source,
-        }
-    })?;
+    let verified = read_verified_bundle(&signature, &options.trust)?;
 
     let signed = &verified.manifest;
     let mut ignore_paths: Vec<PathBuf> = signed
@@ -214,6 +208,19 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         resources_checked: resources_checked(&expected),
         bytes_hashed,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// Reads a signature file (capped at the bundle size limit) and checks it
+/// against `trust`: the step before any model byte is read.
+pub(crate) fn read_verified_bundle(
+    signature: &Path,
+    trust: &Trust,
+) -> Result<VerifiedBundle, Error> {
+    let bundle = read_capped(signature, MAX_BUNDLE_SIZE)?;
+    modelseal_oms::verify_bundle(&bundle, trust).map_err(|source| Error::Signature {
+        path: signature.to_owned(),
+        source,
     })
 }
 
@@ -475,7 +482,13 @@ fn problem_path(problem: &modelseal_hash::Error) -> String {
     }
 }
 
-pub(crate) fn serialization_report(s: &modelseal_hash::Serialization) -> SerializationReport {
+impl From<&modelseal_hash::Serialization> for SerializationReport {
+    fn from(s: &modelseal_hash::Serialization) -> Self {
+        serialization_report(s)
+    }
+}
+
+fn serialization_report(s: &modelseal_hash::Serialization) -> SerializationReport {
     SerializationReport {
         method: s.method.name(),
         hash_type: s.hash_type.name(),
