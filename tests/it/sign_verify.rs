@@ -30,6 +30,7 @@ struct SignJson {
     serialization: SerializationJson,
     root_digest: DigestJson,
     files: usize,
+    tensor_files: usize,
     resources: usize,
     bytes: u64,
     elapsed_ms: f64,
@@ -131,6 +132,7 @@ fn round_trip_every_key_algorithm_method_and_hash() {
                 assert_eq!(signed.model, model.display().to_string());
                 assert_eq!(signed.signature, sig.display().to_string());
                 assert_eq!((signed.files, signed.bytes), (3, total));
+                assert_eq!(signed.tensor_files, 0, "no --tensors");
                 // 1000-byte shards: one each for the small files, three for
                 // the 3000-byte weights.
                 assert_eq!(signed.resources, if shards { 5 } else { 3 }, "{what}");
