@@ -216,8 +216,8 @@ pub struct SignArgs {
     pub force: bool,
 
     /// Pickle-based files (which run code when loaded): refuse to sign
-    /// (deny), sign and warn, or allow silently. Invalid safetensors files
-    /// are refused unless `allow`.
+    /// (deny), sign and warn, or allow silently. Invalid safetensors and GGUF
+    /// files are refused unless `allow`.
     #[arg(long, value_enum, default_value_t)]
     pub unsafe_formats: UnsafeFormatsArg,
 
@@ -275,7 +275,8 @@ pub struct VerifyArgs {
     pub only: Vec<PathBuf>,
 
     /// Pickle-based files (which run code when loaded): fail (deny), report
-    /// (warn) or ignore (allow). Invalid safetensors files always fail.
+    /// (warn) or ignore (allow). Invalid safetensors and GGUF files always
+    /// fail.
     #[arg(long, value_enum, default_value_t)]
     pub unsafe_formats: UnsafeFormatsArg,
 

@@ -14,26 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::support::{
-    FindingJson, Run, copy_fixture, keygen, modelseal, run, sha256sum, tiny_model, verify_json,
+    FindingJson, Run, copy_fixture, keygen, modelseal, reference_tool, run, sha256sum, tiny_model,
+    verify_json,
 };
-
-/// The reference tool's executable; panics with a hint when it is missing.
-fn reference_tool() -> PathBuf {
-    let venv = std::env::var_os("MODELSEAL_REFERENCE_VENV")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oms-reference-venv")
-        });
-    let tool = venv.join("bin/model_signing");
-    assert!(
-        tool.is_file(),
-        "the reference OMS tool `{}` is missing: run `bash scripts/reference-tool.sh` \
-         (the test command in README does it), or set MODELSEAL_REFERENCE_VENV",
-        tool.display()
-    );
-    tool
-}
 
 /// Runs `model_signing ARGS` in `cwd` (it writes nothing there: every call
 /// names its signature file).

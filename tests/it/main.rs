@@ -1,5 +1,6 @@
 //! modelseal's integration tests: one binary, a module per area.
 
+mod formats;
 mod hash;
 mod interop;
 mod sign_verify;

@@ -5,45 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
 
 use crate::support::{
-    FindingJson, Run, SerializationJson, SignerJson, copy_fixture, keygen, modelseal, run,
-    sha256sum, tiny_model, verify_json,
+    DEFAULT_IGNORES, FindingJson, Run, SerializationJson, SignJson, SignerJson, copy_fixture,
+    keygen, modelseal, run, run_with_timeout, sha256sum, tiny_model, verify_json,
 };
-
-/// `modelseal sign --format json`, parsed strictly.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignJson {
-    kind: String,
-    version: u32,
-    model: String,
-    signature: String,
-    key_id: String,
-    method: String,
-    serialization: SerializationJson,
-    root_digest: DigestJson,
-    files: usize,
-    tensor_files: usize,
-    resources: usize,
-    bytes: u64,
-    elapsed_ms: f64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DigestJson {
-    algorithm: String,
-    digest: String,
-}
-
-const DEFAULT_IGNORES: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
 
 fn sign_json(model: &Path, args: &[&dyn AsRef<OsStr>]) -> SignJson {
     let out = sign(model, args);
@@ -945,30 +916,6 @@ fn a_symlink_in_a_signed_model_is_a_path_problem() {
     assert!(message.contains("symbolic link"), "{message}");
 }
 
-/// Runs a command, killing it and failing the test if it outlives `limit`.
-fn run_with_timeout(command: &mut Command, limit: Duration) -> Run {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let started = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {limit:?}: killed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("output");
-    Run {
-        code: output.status.code().expect("exited normally (no signal)"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
 #[test]
 fn a_fifo_in_the_model_is_a_path_problem_and_does_not_hang() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1083,6 +1030,7 @@ fn verify_lists_every_finding_in_one_run() {
                 algorithm: "sha256".into(),
                 expected: original.clone(),
                 actual: now.clone(),
+                tensors: None,
             },
             FindingJson::Missing {
                 name: "tokenizer.json".into()
@@ -1142,6 +1090,7 @@ fn shard_findings_name_the_shard_or_the_size_change() {
         algorithm,
         expected,
         actual,
+        ..
     } = &report.findings[0]
     else {
         unreachable!()

@@ -2,7 +2,8 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -208,6 +209,9 @@ pub enum FindingJson {
         algorithm: String,
         expected: String,
         actual: String,
+        /// Present for safetensors files signed with `--tensors`.
+        #[serde(default)]
+        tensors: Option<TensorChangesJson>,
     },
     SizeChanged {
         name: String,
@@ -225,10 +229,31 @@ pub enum FindingJson {
     NotSigned {
         name: String,
     },
+    InvalidFormat {
+        name: String,
+        format: String,
+        errors: Vec<String>,
+    },
+    UnsafeFormat {
+        name: String,
+        format: String,
+        reasons: Vec<String>,
+        dangerous_globals: Vec<String>,
+        fails: bool,
+    },
     PathProblem {
         path: String,
         message: String,
     },
+}
+
+/// Which tensors of a modified safetensors file changed.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TensorChangesJson {
+    pub changed: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 impl FindingJson {
@@ -240,6 +265,8 @@ impl FindingJson {
             FindingJson::Missing { .. } => "missing",
             FindingJson::Unsigned { .. } => "unsigned",
             FindingJson::NotSigned { .. } => "not_signed",
+            FindingJson::InvalidFormat { .. } => "invalid_format",
+            FindingJson::UnsafeFormat { .. } => "unsafe_format",
             FindingJson::PathProblem { .. } => "path_problem",
         }
     }
@@ -251,8 +278,80 @@ impl FindingJson {
             | FindingJson::SizeChanged { name, .. }
             | FindingJson::Missing { name }
             | FindingJson::Unsigned { name, .. }
-            | FindingJson::NotSigned { name } => name,
+            | FindingJson::NotSigned { name }
+            | FindingJson::InvalidFormat { name, .. }
+            | FindingJson::UnsafeFormat { name, .. } => name,
             FindingJson::PathProblem { path, .. } => path,
         }
     }
 }
+
+/// The reference tool's executable; panics with a hint when it is missing.
+pub fn reference_tool() -> PathBuf {
+    let venv = std::env::var_os("MODELSEAL_REFERENCE_VENV")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oms-reference-venv")
+        });
+    let tool = venv.join("bin/model_signing");
+    assert!(
+        tool.is_file(),
+        "the reference OMS tool `{}` is missing: run `bash scripts/reference-tool.sh` \
+         (the test command in README does it), or set MODELSEAL_REFERENCE_VENV",
+        tool.display()
+    );
+    tool
+}
+
+/// Runs a command, killing it and failing the test if it outlives `limit`.
+pub fn run_with_timeout(command: &mut Command, limit: Duration) -> Run {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    Run {
+        code: output.status.code().expect("exited normally (no signal)"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// `modelseal sign --format json`, parsed strictly.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignJson {
+    pub kind: String,
+    pub version: u32,
+    pub model: String,
+    pub signature: String,
+    pub key_id: String,
+    pub method: String,
+    pub serialization: SerializationJson,
+    pub root_digest: DigestJson,
+    pub files: usize,
+    pub tensor_files: usize,
+    pub resources: usize,
+    pub bytes: u64,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestJson {
+    pub algorithm: String,
+    pub digest: String,
+}
+
+pub const DEFAULT_IGNORES: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];

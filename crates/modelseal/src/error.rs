@@ -88,10 +88,13 @@ impl Error {
     pub fn is_verification_failure(&self) -> bool {
         match self {
             Error::Signature { .. } | Error::FormatGate(_) | Error::Tensors { .. } => true,
-            // Verify-on-load: the file is not the one that was signed.
-            Error::Format(e) => {
-                matches!(**e, modelseal_formats::FormatError::DigestMismatch { .. })
-            }
+            // Verify-on-load: the file is not the one that was signed, or
+            // its header breaks the format's rules.
+            Error::Format(e) => matches!(
+                **e,
+                modelseal_formats::FormatError::DigestMismatch { .. }
+                    | modelseal_formats::FormatError::Safetensors(_)
+            ),
             _ => false,
         }
     }

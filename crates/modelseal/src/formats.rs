@@ -96,8 +96,10 @@ pub fn inspect_model(model: &Path, allow_symlinks: bool) -> Result<InspectReport
     })
 }
 
-/// Checks files for the format gate: invalid files always give a failing
-/// finding, unsafe ones one that fails only under [`UnsafeFormats::Deny`].
+/// Checks files for the format gate: invalid safetensors and GGUF files give
+/// a failing finding, unsafe (pickle-based) ones a finding that fails only
+/// under [`UnsafeFormats::Deny`]. Other formats' problems are `inspect`'s
+/// business, not the gate's.
 pub(crate) fn check_files<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a Path)>,
     policy: UnsafeFormats,
@@ -108,11 +110,16 @@ pub(crate) fn check_files<'a>(
         let report = modelseal_formats::inspect_file(path, &options)
             .map_err(|e| Error::Format(Box::new(e)))?;
         match &report.verdict {
-            Verdict::Invalid { errors } => findings.push(Finding::InvalidFormat {
-                name: name.to_owned(),
-                format: format_name(&report),
-                errors: errors.iter().map(|p| p.message.clone()).collect(),
-            }),
+            // Only weight formats with a history of hostile headers crashing
+            // loaders fail the gate; a config JSON that Python wrote with
+            // `NaN` in it is not a reason to refuse a model.
+            Verdict::Invalid { errors } if gates_invalid(report.format) => {
+                findings.push(Finding::InvalidFormat {
+                    name: name.to_owned(),
+                    format: format_name(&report),
+                    errors: errors.iter().map(|p| p.message.clone()).collect(),
+                })
+            }
             Verdict::Unsafe { reasons } if policy != UnsafeFormats::Allow => {
                 findings.push(Finding::UnsafeFormat {
                     name: name.to_owned(),
@@ -126,6 +133,14 @@ pub(crate) fn check_files<'a>(
         }
     }
     Ok(findings)
+}
+
+/// The formats whose invalid files fail the gate.
+fn gates_invalid(format: modelseal_formats::FileFormat) -> bool {
+    matches!(
+        format,
+        modelseal_formats::FileFormat::Safetensors | modelseal_formats::FileFormat::Gguf
+    )
 }
 
 fn format_name(report: &FileReport) -> String {

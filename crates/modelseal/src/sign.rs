@@ -164,8 +164,13 @@ fn tensor_extensions(
         if format != modelseal_formats::FileFormat::Safetensors {
             continue;
         }
-        let tensors = modelseal_formats::tensor_digests(path, algorithm)
-            .map_err(|e| Error::Format(Box::new(e)))?;
+        let tensors = match modelseal_formats::tensor_digests(path, algorithm) {
+            Ok(tensors) => tensors,
+            // An invalid header has no tensors to list; signing it at all
+            // took `--unsafe-formats allow`, which the gate already checked.
+            Err(modelseal_formats::FormatError::Safetensors(_)) => continue,
+            Err(e) => return Err(Error::Format(Box::new(e))),
+        };
         let list: Vec<serde_json::Value> = tensors
             .iter()
             .map(|t| {

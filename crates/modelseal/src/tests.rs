@@ -178,3 +178,246 @@ fn a_forged_or_foreign_signature_is_a_verification_failure() {
         "a missing file is an I/O error: {error}"
     );
 }
+
+/// A safetensors file holding `tensors` (name, dtype, shape, bytes) in that
+/// order, its header padded with spaces to 8 bytes.
+fn safetensors(tensors: &[(&str, &str, &[u64], &[u8])]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let mut offset = 0;
+    for (name, dtype, shape, data) in tensors {
+        let end = offset + data.len();
+        header.insert(
+            (*name).to_owned(),
+            serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut json = serde_json::to_vec(&header).expect("json");
+    while json.len() % 8 != 0 {
+        json.push(b' ');
+    }
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    for (_, _, _, data) in tensors {
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+const WEIGHT: [u8; 8] = [0, 0, 128, 63, 0, 0, 0, 64]; // F32 [1.0, 2.0]
+const MASK: [u8; 3] = [1, 0, 1];
+
+fn tensor_model() -> Setup {
+    let weights = safetensors(&[
+        ("weight", "F32", &[2], &WEIGHT),
+        ("mask", "BOOL", &[3], &MASK),
+    ]);
+    setup(&[
+        ("config.json", b"{}\n"),
+        ("model.safetensors", &weights),
+        ("other.safetensors", &weights),
+    ])
+}
+
+fn load(s: &Setup, file: &str) -> Result<SafeTensorsBuffer, Error> {
+    load_safetensors(&s.model, file, &LoadOptions::new(s.trust.clone()))
+}
+
+#[test]
+fn load_safetensors_hands_out_the_signed_bytes() {
+    let s = tensor_model();
+    for hash in [
+        modelseal_hash::HashAlgorithm::Sha256,
+        modelseal_hash::HashAlgorithm::Blake3,
+    ] {
+        let options = SignOptions {
+            hash: HashOptions {
+                algorithm: hash,
+                ..HashOptions::default()
+            },
+            force: true,
+            ..SignOptions::default()
+        };
+        sign_model(&s.model, &s.key, &options).expect("sign");
+        let buffer = load(&s, "model.safetensors").expect("load");
+        let tensors: Vec<(&str, &str, &[u64], &[u8])> = buffer
+            .tensors()
+            .map(|t| (t.name, t.dtype, t.shape, t.data))
+            .collect();
+        assert_eq!(
+            tensors,
+            [
+                ("weight", "F32", &[2u64][..], &WEIGHT[..]),
+                ("mask", "BOOL", &[3u64][..], &MASK[..]),
+            ],
+            "{hash:?}"
+        );
+        assert_eq!(buffer.tensor("mask").expect("mask").data, MASK);
+        assert!(buffer.tensor("nope").is_none());
+        assert_eq!(
+            buffer.as_bytes(),
+            fs::read(s.model.join("model.safetensors")).expect("read")
+        );
+    }
+
+    // A single-file model: its file name, its own signature beside it.
+    let file = s.model.join("other.safetensors");
+    sign_model(&file, &s.key, &SignOptions::default()).expect("sign");
+    let buffer = load_safetensors(
+        &file,
+        "other.safetensors",
+        &LoadOptions::new(s.trust.clone()),
+    )
+    .expect("load single file");
+    assert_eq!(buffer.tensors().count(), 2);
+}
+
+#[test]
+fn load_safetensors_refuses_a_modified_file_or_an_untrusted_signature() {
+    let s = tensor_model();
+    sign_model(&s.model, &s.key, &SignOptions::default()).expect("sign");
+    let other = SigningKey::generate(KeyAlgorithm::Ed25519);
+    let wrong = LoadOptions::new(Trust::PublicKey(other.public_key()));
+    match load_safetensors(&s.model, "model.safetensors", &wrong) {
+        Err(error @ Error::Signature { .. }) => assert!(error.is_verification_failure()),
+        other => panic!("expected a signature error, got {other:?}"),
+    }
+
+    let path = s.model.join("model.safetensors");
+    let mut bytes = fs::read(&path).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1; // inside `mask`: the header still parses
+    fs::write(&path, &bytes).expect("write");
+    match load(&s, "model.safetensors") {
+        Err(error @ Error::Format(_)) => {
+            assert!(error.is_verification_failure(), "{error}");
+            assert!(error.to_string().contains("model.safetensors"), "{error}");
+        }
+        other => panic!("expected a digest mismatch, got {other:?}"),
+    }
+    // So is one that grew.
+    bytes.push(0);
+    fs::write(&path, &bytes).expect("write");
+    let error = load(&s, "model.safetensors").expect_err("grown");
+    assert!(error.is_verification_failure(), "{error}");
+    // The other, untouched file still loads.
+    load(&s, "other.safetensors").expect("untouched");
+}
+
+#[test]
+fn load_safetensors_checks_the_header_even_when_the_digest_matches() {
+    // Two tensors over the same byte: a header loaders must not trust.
+    let header = br#"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}"#;
+    let hostile = [
+        &(header.len() as u64).to_le_bytes()[..],
+        &header[..],
+        &[0u8; 3][..],
+    ]
+    .concat();
+    let s = setup(&[("model.safetensors", &hostile)]);
+    let refused = sign_model(&s.model, &s.key, &SignOptions::default()).expect_err("gate");
+    assert!(matches!(refused, Error::FormatGate(_)), "{refused:?}");
+    let allow = SignOptions {
+        unsafe_formats: UnsafeFormats::Allow,
+        ..SignOptions::default()
+    };
+    sign_model(&s.model, &s.key, &allow).expect("sign with allow");
+    match load(&s, "model.safetensors") {
+        Err(Error::Format(e)) => {
+            assert!(
+                !matches!(*e, modelseal_formats::FormatError::DigestMismatch { .. }),
+                "{e}"
+            );
+            assert!(e.to_string().contains("overlaps"), "{e}");
+        }
+        other => panic!("expected a header error, got {other:?}"),
+    }
+}
+
+#[test]
+fn load_safetensors_needs_a_whole_file_digest_of_that_file() {
+    let s = tensor_model();
+    let shards = SignOptions {
+        hash: HashOptions {
+            method: Some(Method::Shards { shard_size: 16 }),
+            ..HashOptions::default()
+        },
+        ..SignOptions::default()
+    };
+    sign_model(&s.model, &s.key, &shards).expect("sign shards");
+    match load(&s, "model.safetensors") {
+        Err(Error::Usage(message)) => assert!(message.contains("shards"), "{message}"),
+        other => panic!("expected a usage error, got {other:?}"),
+    }
+
+    let ignoring = SignOptions {
+        walk: modelseal_hash::WalkOptions {
+            ignore_paths: vec![PathBuf::from("other.safetensors")],
+            ..modelseal_hash::WalkOptions::default()
+        },
+        force: true,
+        ..SignOptions::default()
+    };
+    sign_model(&s.model, &s.key, &ignoring).expect("sign");
+    load(&s, "model.safetensors").expect("covered");
+    for name in [
+        "other.safetensors",
+        "missing.safetensors",
+        "../model.safetensors",
+    ] {
+        match load(&s, name) {
+            Err(error @ Error::Usage(_)) => {
+                assert!(!error.is_verification_failure());
+                assert!(error.to_string().contains(name), "{error}");
+            }
+            other => panic!("{name}: expected a usage error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_format_gate_refuses_or_reports_pickles() {
+    let evil: &[u8] = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
+    let s = setup(&[("config.json", b"{}\n"), ("pytorch_model.bin", evil)]);
+    let deny = SignOptions {
+        unsafe_formats: UnsafeFormats::Deny,
+        ..SignOptions::default()
+    };
+    let error = sign_model(&s.model, &s.key, &deny).expect_err("deny refuses");
+    assert!(error.is_verification_failure());
+    assert!(error.to_string().starts_with("refusing to sign"), "{error}");
+    match &error {
+        Error::FormatGate(findings) => assert!(
+            matches!(
+                &findings[..],
+                [Finding::UnsafeFormat { name, fails: true, .. }] if name == "pytorch_model.bin"
+            ),
+            "{findings:?}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(!s.model.join(SIGNATURE_FILE_NAME).exists());
+
+    let outcome = sign_model(&s.model, &s.key, &SignOptions::default()).expect("warn signs");
+    assert_eq!(
+        outcome.warnings,
+        [Finding::UnsafeFormat {
+            name: "pytorch_model.bin".to_owned(),
+            format: "pickle".to_owned(),
+            reasons: match &outcome.warnings[0] {
+                Finding::UnsafeFormat { reasons, .. } => reasons.clone(),
+                other => panic!("{other:?}"),
+            },
+            dangerous_globals: vec!["os.system".to_owned()],
+            fails: false,
+        }]
+    );
+    let report = verify(&s, |_| {});
+    assert!(report.verified);
+    assert_eq!(kinds(&report), ["unsafe_format"]);
+    let report = verify(&s, |o| o.unsafe_formats = UnsafeFormats::Deny);
+    assert!(!report.verified);
+    assert!(report.findings.iter().all(Finding::fails));
+    let report = verify(&s, |o| o.unsafe_formats = UnsafeFormats::Allow);
+    assert!(report.verified && report.findings.is_empty());
+}
