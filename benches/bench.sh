@@ -2,25 +2,29 @@
 # bench.sh — end-to-end throughput benchmark of the modelseal CLI.
 #
 # Usage:
-#   bash benches/bench.sh [--dir DIR] [--only hash|sign|all] [--keep] [--clean]
+#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|all] [--keep] [--clean]
 #                         [--runs N] [--no-build] [--prepare]
 #
 #   --dir DIR       where the synthetic data, keys and helper tools live
 #                   (default: ${TMPDIR:-/tmp}/modelseal-bench). Needs ~8.1 GiB
-#                   free, and ideally as much free RAM so it stays in page cache.
-#   --only WHAT     hash: cases a-d; sign: case e; all (default): both.
+#                   free (~12.1 GiB with the formats cases), and ideally as much
+#                   free RAM so it stays in page cache (+4 GiB for case g).
+#   --only WHAT     hash: cases a-d; sign: case e; formats: cases f-g;
+#                   all (default): every case.
 #   --keep          keep the signatures and per-run logs it made (DIR/run.*);
 #                   by default only those are removed at exit.
 #   --clean         also delete the synthetic data and keys at exit (default:
 #                   keep them for reuse; DIR/tools and DIR/venv are always kept).
 #   --runs N        runs per measurement, best (minimum wall) is reported
 #                   (default 3). Millisecond cases always use 10.
-#   --no-build      skip `cargo build` and use the existing release binary.
+#   --no-build      skip `cargo build` and use the existing release binaries.
 #   --prepare       build, create the data and tools, then exit.
 #
 # What it does:
 #   1. `cargo build --release -p modelseal-cli --locked`, then benchmarks
-#      target/release/modelseal (or $CARGO_TARGET_DIR/release/modelseal).
+#      target/release/modelseal (or $CARGO_TARGET_DIR/release/modelseal); for
+#      case g also `cargo build --release --example load_verified -p modelseal
+#      --locked` (target/release/examples/load_verified).
 #   2. Creates, once, under DIR (reused while DIR/.modelseal-bench-data
 #      matches this script's layout):
 #        model/        4 x 1 GiB weights-0000{1..4}-of-00004.bin, 50 config and
@@ -30,7 +34,12 @@
 #        big.bin       one 4 GiB file;
 #        one-file/     a model of one 1 KiB file (start-up + verify case).
 #      Bytes are an AES-128-CTR keystream from `openssl enc` (incompressible,
-#      and far faster than /dev/urandom on VMs).
+#      and far faster than /dev/urandom on VMs). For cases f-g also:
+#        weights-4g.safetensors  one U8 tensor "weights" holding big.bin's
+#                      4 GiB (8-byte header length, JSON header padded with
+#                      spaces to a multiple of 8, then the bytes);
+#        st-model/     a model of that file alone (a hard link) and its
+#                      model.sig, signed with ed.key (`modelseal keygen`).
 #   3. Warms the page cache, runs every case under /usr/bin/time -v and prints
 #      one table: case | tool | wall s | GB/s | peak RSS MiB | ratio, where
 #      ratio = baseline wall / tool wall (> 1 means faster than the baseline),
@@ -49,12 +58,20 @@
 #      $MODELSEAL_REFERENCE_VENV, installed by scripts/reference-tool.sh).
 #      Target >= 1.5x each. Plus start-up + verify of one-file/: < 20 ms.
 #      Skipped, with a line saying so, while `modelseal sign --help` fails.
+#   f. `modelseal inspect weights-4g.safetensors --format json` reads only
+#      the header: wall ms, best of 10. Target < 20 ms. Skipped while
+#      `modelseal inspect --help` fails.
+#   g. verify-on-load: the load_verified example on st-model/ (checks the
+#      signature, reads and hashes the file once, yields the tensor) vs
+#      *`modelseal hash` of the same file (sequential SHA-256, the same
+#      work). Targets: load wall <= 1.1 x hash wall, and load peak RSS <=
+#      file size + 64 MiB. Skipped if the example does not build.
 #
 # Timing: single processes use the "Elapsed (wall clock)" of time -v (10 ms
 # resolution; under 1 s, $EPOCHREALTIME around it instead); two-process cases use $EPOCHREALTIME around both and `wait`
 # (RSS = the larger of the two); millisecond cases (d, one-file verify) are
 # the best of 10 bare runs timed with $EPOCHREALTIME, RSS from one extra
-# time -v run.
+# time -v run. Case f uses the millisecond method; g the single-process one.
 #
 # Needs: bash >= 5, cargo, openssl, GNU time (/usr/bin/time; Debian: `time`),
 # GNU coreutils/findutils, awk; python3 with venv for case e.
@@ -108,14 +125,15 @@ while (($# > 0)); do
 done
 
 case $ONLY in
-    hash | sign | all) ;;
-    *) die "--only must be hash, sign or all (got '${ONLY}')" ;;
+    hash | sign | formats | all) ;;
+    *) die "--only must be hash, sign, formats or all (got '${ONLY}')" ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash >= 5 is required (EPOCHREALTIME)"
 
 want_hash() { [[ $ONLY == hash || $ONLY == all ]]; }
 want_sign() { [[ $ONLY == sign || $ONLY == all ]]; }
+want_formats() { [[ $ONLY == formats || $ONLY == all ]]; }
 
 for tool in openssl awk find sort split stat; do
     command -v "$tool" >/dev/null 2>&1 || die "'${tool}' not found"
@@ -126,6 +144,9 @@ mkdir -p -- "$DIR"
 DIR=$(cd "$DIR" && pwd)
 readonly MODEL="$DIR/model" SMALL_ONLY="$DIR/small-only" BIG="$DIR/big.bin" ONE="$DIR/one-file"
 readonly MARKER="$DIR/.modelseal-bench-data" INCOMPLETE="$DIR/.modelseal-bench-incomplete"
+# Cases f-g: a safetensors file made from big.bin, and a model of it alone.
+readonly ST="$DIR/weights-4g.safetensors" ST_MODEL="$DIR/st-model" ST_NAME=weights-4g.safetensors
+readonly ST_MARKER="$DIR/.modelseal-bench-st" ED_KEY="$DIR/ed.key"
 
 # ---------------------------------------------------------------- cleanup --
 
@@ -148,7 +169,8 @@ cleanup() {
     if ((CLEAN == 1)) && [[ -f $MARKER || -f $INCOMPLETE ]]; then
         say "removing synthetic data under ${DIR}"
         rm -rf -- "$MODEL" "$SMALL_ONLY" "$BIG" "$ONE" "$MARKER" "$INCOMPLETE"
-        rm -f -- "$DIR/p256.key" "$DIR/p256.pub" "$DIR/p256-pkcs8.key"
+        rm -rf -- "$ST" "$ST.tmp" "$ST_MODEL" "$ST_MARKER"
+        rm -f -- "$DIR/p256.key" "$DIR/p256.pub" "$DIR/p256-pkcs8.key" "$ED_KEY" "$ED_KEY.pub"
     fi
 }
 trap cleanup EXIT
@@ -182,6 +204,25 @@ BUILT_BIN=$target_dir/release/modelseal
 # Benchmark a private copy: a concurrent `cargo build` may replace the original.
 BIN=$SCRATCH/modelseal
 cp -- "$BUILT_BIN" "$BIN"
+
+# Case g: the verify-on-load example of crates/modelseal.
+LOADER="" loader_note=""
+BUILT_LOADER=$target_dir/release/examples/load_verified
+if want_formats; then
+    if ((BUILD == 1)); then
+        say "cargo build --release --example load_verified -p modelseal --locked"
+        (cd "$repo_root" && cargo build --release --example load_verified -p modelseal --locked) >&2 \
+            || loader_note="cargo build --release --example load_verified -p modelseal --locked failed"
+    fi
+    if [[ -n $loader_note ]]; then
+        say "$loader_note"
+    elif [[ -x $BUILT_LOADER ]]; then
+        LOADER=$SCRATCH/load_verified
+        cp -- "$BUILT_LOADER" "$LOADER"
+    else
+        loader_note="$BUILT_LOADER not found"
+    fi
+fi
 
 # ------------------------------------------------------------------- data --
 
@@ -222,6 +263,8 @@ make_data() {
         say "removing stale synthetic data in ${DIR}"
         rm -rf -- "$MODEL" "$SMALL_ONLY" "$BIG" "$ONE"
     fi
+    # Made from big.bin: stale with it.
+    [[ -f $ST_MARKER ]] && rm -rf -- "$ST" "$ST.tmp" "$ST_MODEL" "$ST_MARKER"
     rm -f -- "$MARKER"
     : >"$INCOMPLETE"
 
@@ -279,8 +322,56 @@ else
     make_data
 fi
 
-MODEL_BYTES=$(bytes_of "$MODEL")
 BIG_BYTES=$(stat -c %s "$BIG")
+
+# Cases f-g. The header as the brief for these cases gives it, for a 4 GiB
+# big.bin; its length, 8 bytes little-endian, first; spaces pad 8 + header
+# length to a multiple of 8 (safetensors requires 8-byte alignment of the
+# data, and allows trailing spaces in the header).
+st_header() {
+    local h
+    h=$(printf '{"weights":{"dtype":"U8","shape":[%s],"data_offsets":[0,%s]},"__metadata__":{"format":"pt"}}' \
+        "$BIG_BYTES" "$BIG_BYTES")
+    while (((8 + ${#h}) % 8 != 0)); do h+=" "; done
+    printf '%s' "$h"
+}
+ST_LAYOUT="weights-4g.safetensors v1: ${LAYOUT}, header $(st_header | wc -c) B"
+
+make_st_data() {
+    local header len i le=""
+    if [[ -e $ST || -e $ST_MODEL ]] && [[ ! -f $ST_MARKER ]]; then
+        die "${ST} or ${ST_MODEL} exists but was not made by this script; use another --dir"
+    fi
+    header=$(st_header)
+    len=${#header}
+    if [[ -f $ST_MARKER && $(cat "$ST_MARKER") == "$ST_LAYOUT" && -f $ST \
+        && $(stat -c %s "$ST") == $((8 + len + BIG_BYTES)) ]]; then
+        say "reusing ${ST}"
+    else
+        local avail_kb need_kb=$((BIG_BYTES / 1024 + 65536))
+        avail_kb=$(df -Pk "$DIR" | awk 'NR == 2 { print $4 }')
+        ((avail_kb > need_kb)) || die "need $((need_kb / 1048576 + 1)) GiB free in ${DIR} for ${ST}, have $((avail_kb / 1048576)) GiB"
+        say "creating ${ST} from big.bin (header ${len} B)"
+        echo incomplete >"$ST_MARKER"
+        rm -rf -- "$ST" "$ST_MODEL"
+        for ((i = 0; i < 8; i++)); do le+=$(printf '\\0%03o' $(((len >> (8 * i)) & 255))); done
+        { printf '%b' "$le"; printf '%s' "$header"; cat -- "$BIG"; } >"$ST.tmp"
+        [[ $(stat -c %s "$ST.tmp") == $((8 + len + BIG_BYTES)) ]] || die "short write: $ST.tmp"
+        mv -f -- "$ST.tmp" "$ST"
+        printf '%s\n' "$ST_LAYOUT" >"$ST_MARKER"
+    fi
+    # The model directory of case g: the file alone (its signature is made
+    # at each run). A hard link, or a copy where links are not possible.
+    mkdir -p -- "$ST_MODEL"
+    if [[ ! $ST_MODEL/$ST_NAME -ef $ST ]]; then
+        rm -f -- "$ST_MODEL/$ST_NAME"
+        ln -- "$ST" "$ST_MODEL/$ST_NAME" 2>/dev/null || cp -- "$ST" "$ST_MODEL/$ST_NAME"
+    fi
+}
+
+if want_formats; then make_st_data; fi
+
+MODEL_BYTES=$(bytes_of "$MODEL")
 SMALL_BYTES=$(bytes_of "$SMALL_ONLY")
 ONE_BYTES=$(bytes_of "$ONE")
 MODEL_FILES=$(find "$MODEL" -type f | wc -l)
@@ -291,6 +382,8 @@ HAVE_HASH=0
 "$BIN" hash --help >/dev/null 2>&1 && HAVE_HASH=1
 HAVE_SIGN=0
 "$BIN" sign --help >/dev/null 2>&1 && HAVE_SIGN=1
+HAVE_INSPECT=0
+"$BIN" inspect --help >/dev/null 2>&1 && HAVE_INSPECT=1
 
 B3SUM=""
 b3sum_note=""
@@ -455,8 +548,9 @@ measure_fast() {
 declare -a ROWS=() TARGETS=() NOTES=()
 ROW_SEP=$'\x1f'
 
-# add_row CASE TOOL BYTES BASE_WALL: from the last measurement. BASE_WALL is
-# a number, "base" for the baseline itself, or "" for no ratio.
+# add_row CASE TOOL BYTES BASE_WALL: from the last measurement. BYTES "" for
+# no GB/s. BASE_WALL is a number, "base" for the baseline itself, or "" for
+# no ratio.
 add_row() {
     local case=$1 tool=$2 bytes=$3 base=$4 wall gbs rss ratio
     if ((M_RC != 0)); then
@@ -464,8 +558,12 @@ add_row() {
         return 0
     fi
     if lt "$M_WALL" 1; then wall=$(fmt '%.4f' "$M_WALL"); else wall=$(fmt '%.3f' "$M_WALL"); fi
-    gbs=$(calc "$bytes / ($M_WALL > 0 ? $M_WALL : 1e-9) / 1e9")
-    gbs=$(fmt '%.2f' "$gbs")
+    if [[ -n $bytes ]]; then
+        gbs=$(calc "$bytes / ($M_WALL > 0 ? $M_WALL : 1e-9) / 1e9")
+        gbs=$(fmt '%.2f' "$gbs")
+    else
+        gbs="-"
+    fi
     rss=$(calc "$M_RSS_KB / 1024")
     rss=$(fmt '%.1f' "$rss")
     case $base in
@@ -532,8 +630,11 @@ both() { if [[ $1 == 1 && $2 == 1 ]]; then echo 1; else echo 0; fi; }
 
 LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say "warming the page cache"
-find "$MODEL" "$SMALL_ONLY" "$ONE" -type f -print0 | xargs -0 cat >/dev/null
-cat "$BIG" >/dev/null
+if want_hash || want_sign; then
+    find "$MODEL" "$SMALL_ONLY" "$ONE" -type f -print0 | xargs -0 cat >/dev/null
+fi
+if want_hash; then cat "$BIG" >/dev/null; fi
+if want_formats; then cat "$ST" >/dev/null; fi
 
 # ------------------------------------------------------------ hash cases --
 
@@ -706,8 +807,94 @@ run_sign_cases() {
     target_ms "e. start-up + verify one-file/" 20 "$one_ok" "$M_WALL"
 }
 
+# --------------------------------------------------------- formats cases --
+
+run_formats_cases() {
+    local st_bytes c_f c_g
+    st_bytes=$(stat -c %s "$ST")
+    c_f="f. inspect weights-4g.safetensors ($(fmt '%.1f' "$(calc "$st_bytes / $GIB")") GiB)"
+    c_g="g. verify-on-load weights-4g.safetensors"
+
+    if ((HAVE_INSPECT == 0)); then
+        add_skip "$c_f" "skipped: modelseal inspect not available (inspect --help fails)"
+        TARGETS+=("SKIP  f. inspect 4 GiB safetensors: modelseal inspect not available")
+    else
+        measure_fast f-inspect "$BIN" inspect "$ST" --format json
+        add_row "$c_f" "modelseal inspect --format json (best of ${FAST_RUNS})" "" ""
+        target_ms "f. inspect 4 GiB safetensors (header only)" 20 "$(ok)" "$M_WALL"
+        if ((M_RC == 0)); then
+            if grep -q '"weights"' "$SCRATCH/f-inspect.out" && grep -q "$BIG_BYTES" "$SCRATCH/f-inspect.out"; then
+                CHECKS+=("ok    f. inspect output names tensor 'weights' and ${BIG_BYTES}")
+            else
+                CHECKS+=("FAIL  f. inspect output lacks tensor 'weights' or ${BIG_BYTES}")
+            fi
+        fi
+    fi
+
+    if [[ -z $LOADER ]]; then
+        add_skip "$c_g" "skipped: load_verified example not available (${loader_note})"
+        TARGETS+=("SKIP  g. verify-on-load: load_verified example not available (${loader_note})")
+        return 0
+    fi
+    if ((HAVE_SIGN == 0)); then
+        add_skip "$c_g" "skipped: modelseal sign not available"
+        TARGETS+=("SKIP  g. verify-on-load: modelseal sign not available")
+        return 0
+    fi
+    if [[ ! -f $ED_KEY || ! -f $ED_KEY.pub ]] \
+        && ! "$BIN" keygen --out "$ED_KEY" --force >/dev/null 2>"$SCRATCH/g-keygen.err"; then
+        add_skip "$c_g" "skipped: modelseal keygen failed: $(tail -n 1 "$SCRATCH/g-keygen.err")"
+        TARGETS+=("FAIL  g. verify-on-load: modelseal keygen failed")
+        return 0
+    fi
+    SIGS_MADE+=("$ST_MODEL/model.sig")
+    say "signing ${ST_MODEL}"
+    if ! "$BIN" sign "$ST_MODEL" --key "$ED_KEY" --force >/dev/null 2>"$SCRATCH/g-sign.err"; then
+        add_skip "$c_g" "skipped: modelseal sign st-model/ failed: $(tail -n 1 "$SCRATCH/g-sign.err")"
+        TARGETS+=("FAIL  g. verify-on-load: signing st-model/ failed")
+        return 0
+    fi
+
+    local base ok_base load_wall load_rss_kb ok_load
+    measure g-hash "$BIN" hash "$ST_MODEL/$ST_NAME" --hash sha256
+    base=$M_WALL ok_base=$(ok)
+    add_row "$c_g" "modelseal hash --hash sha256 (same work)" "$st_bytes" base
+    measure g-load "$LOADER" "$ST_MODEL" "$ST_NAME" "$ED_KEY.pub"
+    load_wall=$M_WALL load_rss_kb=$M_RSS_KB ok_load=$(ok)
+    add_row "$c_g" "load_verified example (verify + read once)" "$st_bytes" "$base"
+
+    if [[ $ok_load == 1 ]]; then
+        if grep -q "loaded 1 verified tensors (${BIG_BYTES} bytes)" "$SCRATCH/g-load.out"; then
+            CHECKS+=("ok    g. load_verified loaded 1 verified tensor of ${BIG_BYTES} bytes")
+        else
+            CHECKS+=("FAIL  g. load_verified output: $(tail -n 1 "$SCRATCH/g-load.out")")
+        fi
+    fi
+    local name_w="g. verify-on-load wall <= 1.1 x hash wall"
+    local name_r="g. verify-on-load peak RSS <= file size + 64 MiB"
+    if [[ $(both "$ok_base" "$ok_load") != 1 ]]; then
+        TARGETS+=("FAIL  $name_w (a run failed)")
+    else
+        local r verdict=FAIL
+        r=$(fmt '%.2f' "$(calc "$load_wall / $base")")
+        ge 1.1 "$r" && verdict=PASS
+        TARGETS+=("$verdict  $name_w: $(fmt '%.3f' "$load_wall") s vs $(fmt '%.3f' "$base") s = ${r}x")
+    fi
+    if [[ $ok_load != 1 ]]; then
+        TARGETS+=("FAIL  $name_r (the run failed)")
+    else
+        local limit_kb=$((st_bytes / 1024 + 65536)) verdict=FAIL
+        ((load_rss_kb <= limit_kb)) && verdict=PASS
+        local rss_mib limit_mib
+        rss_mib=$(fmt '%.1f' "$(calc "$load_rss_kb / 1024")")
+        limit_mib=$(fmt '%.1f' "$(calc "$limit_kb / 1024")")
+        TARGETS+=("$verdict  $name_r: ${rss_mib} MiB (limit ${limit_mib} MiB)")
+    fi
+}
+
 if want_hash; then run_hash_cases; fi
 if want_sign; then run_sign_cases; fi
+if want_formats; then run_formats_cases; fi
 
 # ---------------------------------------------------------------- report --
 
@@ -735,6 +922,13 @@ if want_hash; then
         echo "b3sum:     unavailable${b3sum_note:+ ($b3sum_note)}"
     fi
 fi
+if want_formats; then
+    if [[ -n $LOADER ]]; then
+        echo "loader:    load_verified example (${BUILT_LOADER})"
+    else
+        echo "loader:    unavailable${loader_note:+ ($loader_note)}"
+    fi
+fi
 if want_sign; then
     if [[ -n $VENV ]]; then
         echo "reference: $(version_of "$VENV/bin/model_signing" --version) (${VENV})"
@@ -744,6 +938,9 @@ if want_sign; then
 fi
 echo "data:      ${DIR}: model/ $(fmt '%.3f' "$(calc "$MODEL_BYTES / 1e9")") GB in ${MODEL_FILES} files;" \
     "big.bin $(fmt '%.3f' "$(calc "$BIG_BYTES / 1e9")") GB; small-only/ ${SMALL_BYTES} B; page cache warm"
+if want_formats; then
+    echo "           weights-4g.safetensors $(stat -c %s "$ST") B (st-model/ holds a hard link to it)"
+fi
 echo "method:    best (minimum wall) of ${RUNS} runs per row (ms rows: best of ${FAST_RUNS});" \
     "GB/s = bytes / wall / 1e9; ratio = baseline wall / tool wall (> 1 = faster)"
 echo
