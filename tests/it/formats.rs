@@ -7,14 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use crate::support::{
     FindingJson as Finding, Run, SignJson, SignerJson, TensorChangesJson as TensorChanges,
     VerifyJson as Report, copy_fixture, keygen, modelseal, reference_tool, run, run_with_timeout,
-    sha256sum,
+    sha256sum, signed_statement,
 };
 
 /// A file of `crates/modelseal-formats/tests/data`.
@@ -184,20 +182,6 @@ fn inspect_json(model: &Path, args: &[&str]) -> (Run, InspectJson) {
         assert!(file.details["kind"].is_string(), "{file:?}");
     }
     (out, report)
-}
-
-/// The signed in-toto statement of a bundle.
-fn statement_of(sig: &Path) -> serde_json::Value {
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sig).expect("read")).expect("bundle JSON");
-    let payload = STANDARD
-        .decode(
-            bundle["dsseEnvelope"]["payload"]
-                .as_str()
-                .expect("a DSSE payload"),
-        )
-        .expect("base64");
-    serde_json::from_slice(&payload).expect("statement JSON")
 }
 
 /// The statement's resource called `name`.
@@ -773,7 +757,7 @@ fn sign_tensors_records_a_digest_per_tensor() {
     assert_eq!(signed.root_digest.algorithm, "sha256");
     assert!(signed.bytes > 0 && signed.elapsed_ms >= 0.0);
 
-    let statement = statement_of(&sig);
+    let statement = signed_statement(&sig);
     assert_eq!(
         statement["subject"][0]["digest"]["sha256"],
         signed.root_digest.digest.as_str()
@@ -831,7 +815,7 @@ fn sign_tensors_records_a_digest_per_tensor() {
     let signed: SignJson = serde_json::from_str(&out.stdout).expect("sign JSON");
     assert_eq!(signed.tensor_files, 0);
     assert!(
-        resource(&statement_of(&plain), "model.safetensors")
+        resource(&signed_statement(&plain), "model.safetensors")
             .get("tensors")
             .is_none()
     );
@@ -948,7 +932,7 @@ fn the_reference_tool_verifies_a_bundle_with_tensors() {
         &[&"--key", &key, &"--signature", &sig, &"--tensors"],
     )
     .expect_code(0);
-    assert!(resource(&statement_of(&sig), "model.safetensors")["tensors"].is_array());
+    assert!(resource(&signed_statement(&sig), "model.safetensors")["tensors"].is_array());
 
     let out = run(Command::new(reference_tool())
         .args(["verify", "key"])

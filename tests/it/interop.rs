@@ -10,12 +10,9 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-
 use crate::support::{
-    FindingJson, Run, copy_fixture, keygen, modelseal, reference_tool, run, sha256sum, tiny_model,
-    verify_json,
+    FindingJson, Run, copy_fixture, keygen, modelseal, reference_tool, run, sha256sum,
+    signed_statement, tiny_model, verify_json,
 };
 
 /// Runs `model_signing ARGS` in `cwd` (it writes nothing there: every call
@@ -112,20 +109,6 @@ fn modelseal_sign(model: &Path, key: &Path, sig: &Path) -> Run {
         .arg(sig));
     out.expect_code(0);
     out
-}
-
-/// The signed in-toto statement of a bundle.
-fn statement(sig: &Path) -> serde_json::Value {
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sig).expect("read")).expect("bundle JSON");
-    let payload = STANDARD
-        .decode(
-            bundle["dsseEnvelope"]["payload"]
-                .as_str()
-                .expect("a DSSE payload"),
-        )
-        .expect("base64");
-    serde_json::from_slice(&payload).expect("statement JSON")
 }
 
 fn resource_names(statement: &serde_json::Value) -> Vec<String> {
@@ -370,7 +353,7 @@ fn the_references_path_component_order_is_accepted() {
     // '-' (0x2d) sorts before '/' (0x2f) by code point; the reference sorts
     // by path components, so this is the order it signs and roots.
     assert_eq!(
-        resource_names(&statement(&theirs)),
+        resource_names(&signed_statement(&theirs)),
         ["unet.bin", "vae/x.bin", "vae-ft.bin"]
     );
     let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &theirs]);
@@ -382,7 +365,7 @@ fn the_references_path_component_order_is_accepted() {
     let ours = dir.path().join("modelseal.sig");
     modelseal_sign(&model, &key, &ours);
     assert_eq!(
-        resource_names(&statement(&ours)),
+        resource_names(&signed_statement(&ours)),
         ["unet.bin", "vae-ft.bin", "vae/x.bin"]
     );
     assert_reference_verifies(&reference_verify(&model, &ours, &public, &[]));
@@ -402,7 +385,7 @@ fn a_single_file_signed_by_the_reference_verifies() {
     let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
     let theirs = dir.path().join("single.sig");
     reference_sign(&file, &key, &theirs);
-    assert_eq!(resource_names(&statement(&theirs)), ["."]);
+    assert_eq!(resource_names(&signed_statement(&theirs)), ["."]);
 
     let (out, report) = verify_json(&file, &[&"--key", &public, &"--signature", &theirs]);
     out.expect_code(0);
@@ -475,7 +458,7 @@ fn the_references_signature_inside_the_model_verifies() {
     // Where `model_signing sign key .` run inside the model puts it.
     let inside = model.join("model.sig");
     reference_sign(&model, &key, &inside);
-    let statement = statement(&inside);
+    let statement = signed_statement(&inside);
     let ignores = statement["predicate"]["serialization"]["ignore_paths"]
         .as_array()
         .expect("ignore_paths");
@@ -587,7 +570,7 @@ fn reference_shard_bundles_verify() {
 
     // What the reference writes, unlike the specification: a float shard
     // size, `sha256-sharded-<N>` algorithms, shards in numeric order.
-    let statement = statement(&theirs);
+    let statement = signed_statement(&theirs);
     let serialization = &statement["predicate"]["serialization"];
     assert!(serialization["shard_size"].is_f64(), "{serialization}");
     assert_eq!(

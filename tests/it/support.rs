@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use serde::Deserialize;
 
 /// The `modelseal` binary under test.
@@ -355,3 +356,17 @@ pub struct DigestJson {
 }
 
 pub const DEFAULT_IGNORES: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+
+/// The signed in-toto statement of a bundle.
+pub fn signed_statement(sig: &Path) -> serde_json::Value {
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sig).expect("read")).expect("bundle JSON");
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(
+            bundle["dsseEnvelope"]["payload"]
+                .as_str()
+                .expect("a DSSE payload"),
+        )
+        .expect("base64");
+    serde_json::from_slice(&payload).expect("statement JSON")
+}
