@@ -25,6 +25,9 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify a model against its signature before loading it.
     Verify(VerifyArgs),
+    /// Show what changed in a model since it was signed (content only: no
+    /// key needed, no trust established; `verify` does that).
+    Status(StatusArgs),
     /// Identify every file of a model and check it: safetensors and GGUF
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
@@ -52,6 +55,32 @@ impl UnsafeFormatsArg {
             Self::Allow => modelseal::UnsafeFormats::Allow,
         }
     }
+}
+
+/// Arguments of `modelseal status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The model: a directory or a single file.
+    pub model: PathBuf,
+
+    /// The signature (default: MODEL/model.sig for a directory, MODEL.sig
+    /// beside a single file).
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+
+    /// Hash every file instead of reusing digests of unchanged files from
+    /// the digest cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Pickle-based files: listed as failing (deny), listed (warn), or not
+    /// listed (allow).
+    #[arg(long, value_enum, default_value_t)]
+    pub unsafe_formats: UnsafeFormatsArg,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `modelseal inspect`.
@@ -226,6 +255,12 @@ pub struct SignArgs {
     #[arg(long)]
     pub tensors: bool,
 
+    /// Re-hash only files whose stat (size, times, inode) changed since the
+    /// digest cache last saw them; the rest come from the cache. Use with
+    /// `--force` to renew an existing signature.
+    #[arg(long)]
+    pub incremental: bool,
+
     #[command(flatten)]
     pub hashing: HashingArgs,
 
@@ -273,6 +308,12 @@ pub struct VerifyArgs {
     /// read. Takes one or more paths; repeatable.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub only: Vec<PathBuf>,
+
+    /// Reuse digests of files whose stat is unchanged from the digest cache
+    /// (faster; a stat cache can be fooled by restored timestamps: see the
+    /// README's Security model before using it for verification).
+    #[arg(long)]
+    pub cached: bool,
 
     /// Pickle-based files (which run code when loaded): fail (deny), report
     /// (warn) or ignore (allow). Invalid safetensors and GGUF files always

@@ -9,3 +9,7 @@ pub const MODELSEAL_PASSWORD: &str = "MODELSEAL_PASSWORD";
 
 // RAYON_NUM_THREADS is read by rayon itself (the default for `--threads`);
 // README documents it.
+
+// MODELSEAL_CACHE_DIR (the digest cache's directory, default
+// `$XDG_CACHE_HOME/modelseal` or `~/.cache/modelseal`) is read by the
+// hashing library: `modelseal_hash::CACHE_DIR_ENV`; README documents it.

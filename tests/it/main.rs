@@ -4,4 +4,5 @@ mod formats;
 mod hash;
 mod interop;
 mod sign_verify;
+mod status;
 mod support;

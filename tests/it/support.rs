@@ -14,7 +14,12 @@ pub fn modelseal() -> Command {
     command
         .env_remove("NO_COLOR")
         .env_remove("RAYON_NUM_THREADS")
-        .env_remove("MODELSEAL_PASSWORD");
+        .env_remove("MODELSEAL_PASSWORD")
+        // Never the user's own digest cache.
+        .env(
+            "MODELSEAL_CACHE_DIR",
+            std::env::temp_dir().join(format!("modelseal-it-cache-{}", std::process::id())),
+        );
     command
 }
 

@@ -4,7 +4,8 @@ mod hash;
 mod inspect;
 mod keygen;
 mod sign;
-mod verify;
+mod status;
+pub mod verify;
 
 use zeroize::Zeroizing;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Status(args) => status::run(&args),
     }
 }
 
@@ -113,4 +115,14 @@ impl KeyAlgorithmArg {
             KeyAlgorithmArg::P521 => modelseal::KeyAlgorithm::P521,
         }
     }
+}
+
+/// The digest cache directory, or an error saying how to name one.
+pub fn cache_dir() -> anyhow::Result<std::path::PathBuf> {
+    modelseal::DigestCache::default_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no cache directory: set {} (or HOME)",
+            modelseal_hash::CACHE_DIR_ENV
+        )
+    })
 }

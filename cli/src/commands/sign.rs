@@ -47,6 +47,11 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         force: args.force,
         unsafe_formats: args.unsafe_formats.policy(),
         tensors: args.tensors,
+        cache_dir: if args.incremental {
+            Some(super::cache_dir()?)
+        } else {
+            None
+        },
     };
     let outcome = modelseal::sign_model(&args.model, &key, &options);
     progress.finish();

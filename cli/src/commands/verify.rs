@@ -28,6 +28,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
         ignore_unsigned_files: args.ignore_unsigned_files,
         only: args.only.clone(),
         unsafe_formats: args.unsafe_formats.policy(),
+        cache_dir: if args.cached {
+            Some(super::cache_dir()?)
+        } else {
+            None
+        },
         threads: args.threads.map(usize::from),
         progress: progress.callback(),
     };
@@ -65,7 +70,36 @@ fn to_text(report: &VerificationReport) -> String {
             if failing == 1 { "" } else { "s" }
         );
     }
-    for finding in &report.findings {
+    write_findings(&mut text, &report.findings);
+    let signer = match &report.signer {
+        SignerReport::Key { key_id } => format!("key {key_id}"),
+        SignerReport::Certificate {
+            subject, issuer, ..
+        } => format!("certificate `{subject}` issued by `{issuer}`"),
+        _ => "unknown".to_owned(),
+    };
+    let _ = writeln!(
+        text,
+        "  signature     {} ({})",
+        report.signature, report.signature_algorithm
+    );
+    let _ = writeln!(text, "  signer        {signer}");
+    let _ = writeln!(text, "  root          sha256:{}", report.root_digest);
+    let _ = writeln!(
+        text,
+        "  checked       {} resources, {}, {} {}, in {:.0} ms",
+        report.resources_checked,
+        output::human_bytes(report.bytes_hashed),
+        report.serialization.hash_type,
+        report.serialization.method,
+        report.elapsed_ms
+    );
+    text
+}
+
+/// One block per finding, as `verify` and `status` print them.
+pub fn write_findings(text: &mut String, findings: &[Finding]) {
+    for finding in findings {
         match finding {
             Finding::Modified {
                 name,
@@ -157,28 +191,4 @@ fn to_text(report: &VerificationReport) -> String {
             }
         }
     }
-    let signer = match &report.signer {
-        SignerReport::Key { key_id } => format!("key {key_id}"),
-        SignerReport::Certificate {
-            subject, issuer, ..
-        } => format!("certificate `{subject}` issued by `{issuer}`"),
-        _ => "unknown".to_owned(),
-    };
-    let _ = writeln!(
-        text,
-        "  signature     {} ({})",
-        report.signature, report.signature_algorithm
-    );
-    let _ = writeln!(text, "  signer        {signer}");
-    let _ = writeln!(text, "  root          sha256:{}", report.root_digest);
-    let _ = writeln!(
-        text,
-        "  checked       {} resources, {}, {} {}, in {:.0} ms",
-        report.resources_checked,
-        output::human_bytes(report.bytes_hashed),
-        report.serialization.hash_type,
-        report.serialization.method,
-        report.elapsed_ms
-    );
-    text
 }

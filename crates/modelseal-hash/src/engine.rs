@@ -174,17 +174,27 @@ struct Unit {
 pub fn hash_model(model: &Model, options: &HashOptions) -> Result<Manifest, Error> {
     let method = options.method.unwrap_or(Method::Files);
     let resources = hash_files(model.files(), options.algorithm, method, options)?;
+    Ok(manifest_of(model, options.algorithm, method, resources))
+}
+
+/// A walked model's manifest from its resources (sorted by name).
+pub(crate) fn manifest_of(
+    model: &Model,
+    algorithm: HashAlgorithm,
+    method: Method,
+    resources: Vec<Resource>,
+) -> Manifest {
     let root_digest = Manifest::root_digest_of(resources.iter().map(|r| &r.digest));
-    Ok(Manifest {
+    Manifest {
         serialization: Serialization {
             method,
-            hash_type: options.algorithm,
+            hash_type: algorithm,
             allow_symlinks: model.allow_symlinks(),
             ignore_paths: model.ignore_paths().to_vec(),
         },
         resources,
         root_digest,
-    })
+    }
 }
 
 /// Hashes a list of files into resources sorted by name. This is the engine

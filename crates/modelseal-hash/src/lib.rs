@@ -13,6 +13,8 @@
 //! - [`HashAlgorithm`] names SHA-256 (default), BLAKE3 and BLAKE2b-512;
 //!   [`Method`] chooses whole files or fixed-size shards.
 //! - [`Hasher`] hashes a stream incrementally with any algorithm.
+//! - [`DigestCache`] with [`hash_files_cached`] skips files whose stat has
+//!   not changed since they were last hashed.
 //! - [`Error`] names the path behind every failure.
 //!
 //! ```
@@ -32,12 +34,14 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+mod cache;
 mod digest;
 mod engine;
 mod error;
 mod mmap;
 mod walk;
 
+pub use cache::{CACHE_DIR_ENV, CacheStats, DigestCache, hash_files_cached, hash_model_cached};
 pub use digest::{Digest, HashAlgorithm, InvalidDigest, UnknownAlgorithm};
 pub use engine::{
     DEFAULT_SHARD_SIZE, HashOptions, Hasher, Manifest, Method, ProgressFn, Resource, Serialization,

@@ -19,6 +19,9 @@
 //! - [`load_safetensors`] is verify-on-load: one read pass that hashes the
 //!   file, checks it against the verified signature and hands out tensors
 //!   from the bytes that were checked.
+//! - [`status_model`] compares a model with its signature's manifest
+//!   without checking trust, through a [`DigestCache`]: what changed since
+//!   signing, in milliseconds for an unchanged model.
 //! - [`Error`] tells a signature that does not verify from an I/O or usage
 //!   problem ([`Error::is_verification_failure`]).
 //!
@@ -57,6 +60,7 @@ mod keys;
 mod load;
 mod report;
 mod sign;
+mod status;
 mod verify;
 
 pub use error::Error;
@@ -67,9 +71,11 @@ pub use keys::{
 };
 pub use load::{LoadOptions, load_safetensors};
 pub use modelseal_formats::{SafeTensorsBuffer, TensorView};
+pub use modelseal_hash::DigestCache;
 pub use modelseal_oms::{KeyAlgorithm, PublicKey, SigningKey, Trust};
 pub use report::{Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport};
 pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
+pub use status::{CacheReport, STATUS_TRUST_NOTE, StatusOptions, StatusReport, status_model};
 pub use verify::{VerifyOptions, verify_model};
 
 #[cfg(test)]

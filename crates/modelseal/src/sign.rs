@@ -47,6 +47,9 @@ pub struct SignOptions {
     /// Record per-tensor digests (name, dtype, shape, digest) for every
     /// safetensors file, inside its signed resource. Needs the files method.
     pub tensors: bool,
+    /// Incremental signing: take the digests of files whose stat has not
+    /// changed from the digest cache in this directory, and update it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What [`sign_model`] did.
@@ -118,7 +121,16 @@ pub fn sign_model(
         warnings = passing;
     }
 
-    let manifest = modelseal_hash::hash_model(&walked, &options.hash)?;
+    let manifest = match &options.cache_dir {
+        Some(dir) => {
+            let mut cache = modelseal_hash::DigestCache::open(dir, model)?;
+            let (manifest, _) =
+                modelseal_hash::hash_model_cached(&walked, &options.hash, &mut cache)?;
+            cache.save()?;
+            manifest
+        }
+        None => modelseal_hash::hash_model(&walked, &options.hash)?,
+    };
     let extensions = if options.tensors {
         tensor_extensions(&walked, options.hash.algorithm)?
     } else {

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
+use modelseal_hash::{CacheStats, DigestCache};
 use modelseal_hash::{
     Digest, HashAlgorithm, HashOptions, Method, ModelFile, ModelKind, ProgressFn, WalkOptions,
     parse_shard_name,
 };
-use modelseal_oms::{Signer, Trust, VerifiedBundle, bundle::MAX_BUNDLE_SIZE};
+use modelseal_oms::{SignedManifest, Signer, Trust, VerifiedBundle, bundle::MAX_BUNDLE_SIZE};
 
 use crate::error::Error;
 use crate::files::read_capped;
@@ -34,6 +35,10 @@ pub struct VerifyOptions {
     pub only: Vec<PathBuf>,
     /// The format gate for pickle-based files (invalid files always fail).
     pub unsafe_formats: UnsafeFormats,
+    /// Use the digest cache in this directory (`verify --cached`): files
+    /// whose stat is unchanged are not hashed again. Faster, and weaker:
+    /// see the README's Security model. `None` (the default) hashes all.
+    pub cache_dir: Option<PathBuf>,
     /// Hashing threads; `None` for rayon's default.
     pub threads: Option<usize>,
     /// Called as bytes are hashed.
@@ -50,6 +55,7 @@ impl VerifyOptions {
             ignore_unsigned_files: false,
             only: Vec::new(),
             unsafe_formats: UnsafeFormats::default(),
+            cache_dir: None,
             threads: None,
             progress: None,
         }
@@ -65,6 +71,7 @@ impl std::fmt::Debug for VerifyOptions {
             .field("ignore_unsigned_files", &self.ignore_unsigned_files)
             .field("only", &self.only)
             .field("unsafe_formats", &self.unsafe_formats)
+            .field("cache_dir", &self.cache_dir)
             .field("threads", &self.threads)
             .finish_non_exhaustive()
     }
@@ -91,7 +98,80 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
     let verified = read_verified_bundle(&signature, &options.trust)?;
 
+    let mut cache = open_cache(model, options.cache_dir.as_deref())?;
+    let checked = check_model(
+        model,
+        &verified.manifest,
+        &signature,
+        &Check {
+            ignore_paths: &options.ignore_paths,
+            ignore_unsigned_files: options.ignore_unsigned_files,
+            only: &options.only,
+            unsafe_formats: options.unsafe_formats,
+            threads: options.threads,
+            progress: options.progress.clone(),
+            lfs_pointers: false,
+        },
+        cache.as_mut(),
+    )?;
+    if let Some(cache) = &mut cache {
+        cache.save()?;
+    }
     let signed = &verified.manifest;
+    Ok(VerificationReport {
+        kind: "verify",
+        version: REPORT_VERSION,
+        verified: !checked.findings.iter().any(Finding::fails),
+        model: model.display().to_string(),
+        signature: signature.display().to_string(),
+        signer: signer_report(&verified.signer),
+        signature_algorithm: verified.algorithm.name(),
+        root_digest: signed.root_digest.to_hex(),
+        serialization: serialization_report(&signed.serialization),
+        findings: checked.findings,
+        resources_checked: checked.resources_checked,
+        bytes_hashed: checked.bytes_hashed,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// What [`check_model`] needs beyond the signed manifest.
+pub(crate) struct Check<'a> {
+    pub ignore_paths: &'a [PathBuf],
+    pub ignore_unsigned_files: bool,
+    pub only: &'a [PathBuf],
+    pub unsafe_formats: UnsafeFormats,
+    pub threads: Option<usize>,
+    pub progress: Option<ProgressFn>,
+    /// Compare Git LFS pointer files by their `oid` instead of hashing them.
+    pub lfs_pointers: bool,
+}
+
+/// What [`check_model`] found.
+pub(crate) struct Checked {
+    pub findings: Vec<Finding>,
+    pub resources_checked: usize,
+    pub bytes_hashed: u64,
+    pub lfs_pointers: Vec<String>,
+    pub cache: Option<CacheStats>,
+}
+
+/// Opens the digest cache when a cache directory is given.
+pub(crate) fn open_cache(model: &Path, dir: Option<&Path>) -> Result<Option<DigestCache>, Error> {
+    dir.map(|dir| DigestCache::open(dir, model).map_err(Error::from))
+        .transpose()
+}
+
+/// Compares a model with a signed manifest: one walk with the signed
+/// serialization, one hashing pass (through `cache` when given), every
+/// difference as a finding. Trust is the caller's business.
+pub(crate) fn check_model(
+    model: &Path,
+    signed: &SignedManifest,
+    signature: &Path,
+    options: &Check<'_>,
+    cache: Option<&mut DigestCache>,
+) -> Result<Checked, Error> {
     let mut ignore_paths: Vec<PathBuf> = signed
         .serialization
         .ignore_paths
@@ -102,7 +182,7 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
     let walk_options = WalkOptions {
         allow_symlinks: signed.serialization.allow_symlinks,
         ignore_paths,
-        exclude_files: vec![signature.clone()],
+        exclude_files: vec![signature.to_owned()],
         keep_going: true,
     };
     let walked = modelseal_hash::walk(model, &walk_options)?;
@@ -115,14 +195,14 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         })
         .collect();
 
-    let mut expected = Expected::from_signed(&verified, model_kind(model), &walked, &signature)?;
+    let mut expected = Expected::from_signed(signed, model_kind(model), &walked, signature)?;
     let mut on_disk: BTreeMap<&str, &ModelFile> = walked
         .files()
         .iter()
         .map(|f| (f.name.as_str(), f))
         .collect();
     if !options.only.is_empty() {
-        let only = only_names(model, &options.only, &walked)?;
+        let only = only_names(model, options.only, &walked)?;
         for name in &only {
             if !expected.files.contains_key(name) {
                 findings.push(Finding::NotSigned { name: name.clone() });
@@ -178,12 +258,33 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         threads: options.threads,
         progress: options.progress.clone(),
     };
-    let actual = modelseal_hash::hash_files(
-        &to_hash,
-        signed.serialization.hash_type,
-        signed.serialization.method,
-        &hash_options,
-    )?;
+    let mut lfs_pointers = Vec::new();
+    let to_hash = if options.lfs_pointers {
+        lfs_compare(to_hash, signed, &expected, &mut lfs_pointers, &mut findings)
+    } else {
+        to_hash
+    };
+    let (actual, cache_stats) = match cache {
+        Some(cache) => {
+            let (actual, stats) = modelseal_hash::hash_files_cached(
+                &to_hash,
+                signed.serialization.hash_type,
+                signed.serialization.method,
+                &hash_options,
+                cache,
+            )?;
+            (actual, Some(stats))
+        }
+        None => (
+            modelseal_hash::hash_files(
+                &to_hash,
+                signed.serialization.hash_type,
+                signed.serialization.method,
+                &hash_options,
+            )?,
+            None,
+        ),
+    };
     let bytes_hashed = actual.iter().map(|r| r.size).sum();
     compare(
         &expected,
@@ -194,20 +295,12 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
     );
 
     findings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
-    Ok(VerificationReport {
-        kind: "verify",
-        version: REPORT_VERSION,
-        verified: !findings.iter().any(Finding::fails),
-        model: model.display().to_string(),
-        signature: signature.display().to_string(),
-        signer: signer_report(&verified.signer),
-        signature_algorithm: verified.algorithm.name(),
-        root_digest: signed.root_digest.to_hex(),
-        serialization: serialization_report(&signed.serialization),
+    Ok(Checked {
         findings,
         resources_checked: resources_checked(&expected),
         bytes_hashed,
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        lfs_pointers,
+        cache: cache_stats,
     })
 }
 
@@ -236,12 +329,11 @@ struct Expected {
 
 impl Expected {
     fn from_signed(
-        verified: &VerifiedBundle,
+        signed: &SignedManifest,
         kind: ModelKind,
         walked: &modelseal_hash::Model,
         signature: &Path,
     ) -> Result<Self, Error> {
-        let signed = &verified.manifest;
         // The reference tool names a single-file model's resource `.`.
         let single_name = (kind == ModelKind::File)
             .then(|| walked.files().first().map(|f| f.name.clone()))
@@ -529,4 +621,62 @@ fn rfc3339(time: SystemTime) -> String {
     x509_cert::der::DateTime::from_system_time(time)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| "unrepresentable".to_owned())
+}
+
+/// Git LFS pointer files (`version https://git-lfs.github.com/spec/v1`, an
+/// `oid sha256:` and a `size`) among the files to hash are compared by their
+/// oid with the signed SHA-256 digest instead of being hashed: in a checkout
+/// whose weights were never smudged, the pointer stands for the file. Their
+/// names go to `pointers`; the rest are returned to be hashed.
+fn lfs_compare(
+    files: Vec<ModelFile>,
+    signed: &SignedManifest,
+    expected: &Expected,
+    pointers: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) -> Vec<ModelFile> {
+    if signed.serialization.method != Method::Files
+        || signed.serialization.hash_type != HashAlgorithm::Sha256
+    {
+        return files;
+    }
+    let mut rest = Vec::with_capacity(files.len());
+    for file in files {
+        let oid = (file.size < 1024)
+            .then(|| std::fs::read(file.content_path()).ok())
+            .flatten()
+            .and_then(|bytes| lfs_pointer_oid(&bytes));
+        let (Some(oid), Some(signed_entries)) = (oid, expected.files.get(&file.name)) else {
+            rest.push(file);
+            continue;
+        };
+        let (_, _, digest) = &signed_entries[0];
+        if oid != *digest {
+            findings.push(modified(&file.name, HashAlgorithm::Sha256, digest, &oid));
+        }
+        pointers.push(file.name);
+    }
+    rest
+}
+
+/// The `oid sha256:` of a Git LFS pointer file, if `bytes` is one.
+fn lfs_pointer_oid(bytes: &[u8]) -> Option<Digest> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != "version https://git-lfs.github.com/spec/v1" {
+        return None;
+    }
+    let mut oid = None;
+    let mut size = false;
+    for line in lines {
+        if let Some(hex) = line.strip_prefix("oid sha256:") {
+            oid = hex
+                .parse::<Digest>()
+                .ok()
+                .filter(|d| d.as_bytes().len() == 32);
+        } else if let Some(n) = line.strip_prefix("size ") {
+            size = n.parse::<u64>().is_ok();
+        }
+    }
+    oid.filter(|_| size)
 }

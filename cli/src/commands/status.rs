@@ -1,0 +1,84 @@
+//! `modelseal status`: what changed since the model was signed.
+
+use std::fmt::Write as _;
+
+use modelseal::StatusReport;
+
+use crate::args::{Format, StatusArgs};
+use crate::commands::Status;
+use crate::commands::verify::write_findings;
+use crate::output;
+use crate::progress::Progress;
+
+pub fn run(args: &StatusArgs) -> anyhow::Result<Status> {
+    let progress = Progress::for_model(&args.model);
+    let options = modelseal::StatusOptions {
+        signature: args.signature.clone(),
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            Some(super::cache_dir()?)
+        },
+        unsafe_formats: args.unsafe_formats.policy(),
+        threads: None,
+        progress: progress.callback(),
+    };
+    let outcome = modelseal::status_model(&args.model, &options);
+    progress.finish();
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) if error.is_verification_failure() => {
+            output::print_error(&error.into());
+            return Ok(Status::Failure);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    match args.format {
+        Format::Json => output::write_json(&report)?,
+        Format::Text => output::write_text(&to_text(&report))?,
+    }
+    Ok(if report.clean {
+        Status::Success
+    } else {
+        Status::Failure
+    })
+}
+
+fn to_text(report: &StatusReport) -> String {
+    let mut text = String::new();
+    let differences = report.findings.iter().filter(|f| f.fails()).count();
+    if report.clean {
+        let _ = writeln!(text, "`{}` matches `{}`", report.model, report.signature);
+    } else {
+        let _ = writeln!(
+            text,
+            "`{}` differs from `{}`: {differences} difference{}",
+            report.model,
+            report.signature,
+            if differences == 1 { "" } else { "s" }
+        );
+    }
+    write_findings(&mut text, &report.findings);
+    for name in &report.lfs_pointers {
+        let _ = writeln!(
+            text,
+            "  lfs pointer   {name} (compared by its oid, not hashed)"
+        );
+    }
+    let _ = writeln!(text, "  note          {}", report.trust);
+    if let Some(cache) = &report.cache {
+        let _ = writeln!(
+            text,
+            "  cache         {} unchanged, {} hashed, in {:.0} ms",
+            cache.hits, cache.misses, report.elapsed_ms
+        );
+    }
+    if !report.clean {
+        let _ = writeln!(
+            text,
+            "hint: if the changes are intended, re-sign: modelseal sign {} --key KEY --incremental --force",
+            report.model
+        );
+    }
+    text
+}
