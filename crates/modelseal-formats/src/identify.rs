@@ -113,7 +113,10 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
             _ => FileFormat::Zip,
         };
     }
-    if first.first() == Some(&0x80) && first.get(1).is_some_and(|p| (2..=5).contains(p)) {
+    if first.first() == Some(&0x80)
+        && first.get(1).is_some_and(|p| (2..=5).contains(p))
+        && (says_pickle(&ext) || plausible_pickle(first))
+    {
         return if ext == "joblib" {
             FileFormat::Joblib
         } else {
@@ -130,7 +133,7 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
         && first
             .first()
             .is_some_and(|&b| b"(]}).cNIJKLSVXUTFGdlq".contains(&b) && is_opcode(b))
-        && (matches!(ext.as_str(), "pkl" | "pickle" | "joblib") || plausible_old_pickle(first))
+        && (says_pickle(&ext) || plausible_pickle(first))
     {
         return if ext == "joblib" {
             FileFormat::Joblib
@@ -162,23 +165,42 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     FileFormat::Unknown
 }
 
+/// Under a name that does not say "pickle" (`.bin`, `.pt`, `.dat`, none…),
+/// a pickle must look like one beyond its first bytes: the sniffed window
+/// must walk as at least [`MIN_SNIFF_OPCODES`] opcodes (complete pickles,
+/// or one cut off by the end of the window), or a short file must walk as
+/// pickles to its very end. Random bytes pass a shorter
+/// test often enough to matter: about one 4 KiB blob in 300 both starts
+/// with an opcode and reaches a `STOP` within a few opcodes, and one in
+/// 16,000 starts with a protocol 2-5 header.
+fn plausible_pickle(first: &[u8]) -> bool {
+    let scan = crate::scan_pickle(first, &crate::PickleLimits::default());
+    let walked_cleanly = scan.error.is_none()
+        || scan
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("pickle truncated"));
+    // A short file (all of it in the window) that walks as pickles to its
+    // last byte is one, however few its opcodes.
+    let whole_file_walked = first.len() < SNIFF_LEN
+        && scan.pickles > 0
+        && scan.error.is_none()
+        && scan.trailing_bytes == 0;
+    walked_cleanly && (scan.opcodes >= MIN_SNIFF_OPCODES || whole_file_walked)
+}
+
+/// See [`plausible_pickle`]: a random byte string walks as this many
+/// opcodes about once in 10^9.
+const MIN_SNIFF_OPCODES: u64 = 16;
+
+/// Names that say "pickle": identified by their first byte alone.
+fn says_pickle(ext: &str) -> bool {
+    matches!(ext, "pkl" | "pickle" | "joblib")
+}
+
 /// A protobuf message starts with a tag: field 1-20 of wire type 0 (varint)
 /// or 2 (length-delimited). ONNX `ModelProto` starts with `ir_version`
 /// (field 1, varint): byte `0x08`.
-/// A protocol 0/1 pickle has no magic bytes: under a name that does not
-/// say "pickle" (`.bin`, `.pt`, `.dat`…), demand that the sniffed bytes walk
-/// as a pickle (complete, or cut off by the end of the window after a
-/// few opcodes), so that a random blob named `.bin` is not taken for one.
-fn plausible_old_pickle(first: &[u8]) -> bool {
-    let scan = crate::scan_pickle(first, &crate::PickleLimits::default());
-    scan.pickles > 0
-        || (scan.opcodes >= 4
-            && scan
-                .error
-                .as_deref()
-                .is_some_and(|e| e.starts_with("pickle truncated")))
-}
-
 fn looks_like_protobuf(first: &[u8]) -> bool {
     first
         .first()
@@ -244,6 +266,10 @@ mod tests {
     fn table() {
         let mut st = 2u64.to_le_bytes().to_vec();
         st.extend_from_slice(b"{}");
+        // A 4 KiB pseudo-random blob whose first byte is `STOP`.
+        let blob: Vec<u8> = std::iter::once(b'.')
+            .chain((1..SNIFF_LEN as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8))
+            .collect();
         let cases: &[(&str, &[u8], FileFormat)] = &[
             ("model.safetensors", &st, FileFormat::Safetensors),
             ("x", b"GGUF\x03\0\0\0", FileFormat::Gguf),
@@ -268,6 +294,9 @@ mod tests {
                 FileFormat::Unknown,
             ),
             ("legacy.pt", b"(dp0\nS'a'\np1\nI1\ns.", FileFormat::Pickle),
+            // Random 4 KiB blobs that start like a pickle and reach a STOP
+            // within a few opcodes, as one in a few hundred does.
+            ("shard-0134.bin", &blob, FileFormat::Unknown),
             ("dir/saved_model.pb", b"\x08\x01", FileFormat::SavedModel),
             ("m.onnx", b"\x08\x07\x12\x07pytorch", FileFormat::Onnx),
             ("m.onnx", b"\xff\xff", FileFormat::Unknown),
