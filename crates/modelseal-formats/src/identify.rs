@@ -268,7 +268,7 @@ mod tests {
         st.extend_from_slice(b"{}");
         // A 4 KiB pseudo-random blob whose first byte is `STOP`.
         let blob: Vec<u8> = std::iter::once(b'.')
-            .chain((1..SNIFF_LEN as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8))
+            .chain((1..SNIFF_LEN).map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0]))
             .collect();
         let cases: &[(&str, &[u8], FileFormat)] = &[
             ("model.safetensors", &st, FileFormat::Safetensors),
