@@ -28,6 +28,9 @@ pub enum Command {
     /// Show what changed in a model since it was signed (content only: no
     /// key needed, no trust established; `verify` does that).
     Status(StatusArgs),
+    /// Checks for the pre-commit framework (see `.pre-commit-hooks.yaml`).
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Identify every file of a model and check it: safetensors and GGUF
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
@@ -328,4 +331,47 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// The pre-commit hooks.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Block a commit that changes signed model files while the signature
+    /// was not renewed. Checks the signed models the given files belong to
+    /// (each directory holding a `model.sig`, or those `.modelseal.toml`
+    /// lists); with no files, every signed model in the working directory.
+    Verify(HookVerifyArgs),
+    /// Block committing invalid safetensors/GGUF files and pickle-based
+    /// files (which run code when loaded).
+    Formats(HookFormatsArgs),
+}
+
+/// Arguments of `modelseal hook verify`.
+#[derive(Debug, Args)]
+pub struct HookVerifyArgs {
+    /// Check this model (repeatable) instead of finding models from FILES.
+    #[arg(long, value_name = "DIR")]
+    pub model: Vec<PathBuf>,
+
+    /// The signature of the `--model` given (default: MODEL/model.sig).
+    #[arg(long, value_name = "SIG", requires = "model")]
+    pub signature: Option<PathBuf>,
+
+    /// The configuration listing models and their signatures.
+    #[arg(long, value_name = "FILE", default_value = ".modelseal.toml")]
+    pub config: PathBuf,
+
+    /// The files the commit touches (pre-commit passes them).
+    pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `modelseal hook formats`.
+#[derive(Debug, Args)]
+pub struct HookFormatsArgs {
+    /// Allow pickle-based files (they are still reported).
+    #[arg(long)]
+    pub allow_pickle: bool,
+
+    /// The files to check (pre-commit passes them).
+    pub files: Vec<PathBuf>,
 }

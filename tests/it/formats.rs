@@ -18,7 +18,7 @@ use crate::support::{
 /// A file of `crates/modelseal-formats/tests/data`.
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/modelseal-formats/tests/data")
+        .join("crates/modelseal-formats/tests/data")
         .join(name)
 }
 

@@ -185,8 +185,7 @@ fn p384_bundles_verify_in_both_directions() {
 fn certificate_bundles_verify_in_both_directions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let model = tiny_model(dir.path(), "tiny");
-    let data =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/modelseal-oms/tests/data/chain");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/modelseal-oms/tests/data/chain");
     let (key, leaf, intermediate, root) = (
         data.join("p521-leaf.key"),
         data.join("p521-leaf.pem"),

@@ -2,6 +2,7 @@
 
 mod formats;
 mod hash;
+mod hook;
 mod interop;
 mod sign_verify;
 mod status;

@@ -496,7 +496,7 @@ fn another_models_signature_does_not_verify_this_one() {
 /// A file of `modelseal-oms`'s test data.
 fn oms_data(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/modelseal-oms/tests/data")
+        .join("crates/modelseal-oms/tests/data")
         .join(path)
 }
 

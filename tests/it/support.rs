@@ -25,7 +25,7 @@ pub fn modelseal() -> Command {
 
 /// The repository's `fixtures/` folder.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 /// Copies a fixture model into a fresh temporary directory.
@@ -297,9 +297,7 @@ pub fn reference_tool() -> PathBuf {
     let venv = std::env::var_os("MODELSEAL_REFERENCE_VENV")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/oms-reference-venv")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/oms-reference-venv"));
     let tool = venv.join("bin/model_signing");
     assert!(
         tool.is_file(),

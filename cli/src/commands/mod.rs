@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod hash;
+mod hook;
 mod inspect;
 mod keygen;
 mod sign;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Hook(command) => hook::run(&command),
     }
 }
 

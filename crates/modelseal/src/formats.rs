@@ -96,11 +96,15 @@ pub fn inspect_model(model: &Path, allow_symlinks: bool) -> Result<InspectReport
     })
 }
 
-/// Checks files for the format gate: invalid safetensors and GGUF files give
+/// The format gate on a list of `(name, path)` pairs, as `sign`, `verify`
+/// and the pre-commit hook apply it: invalid safetensors and GGUF files give
 /// a failing finding, unsafe (pickle-based) ones a finding that fails only
 /// under [`UnsafeFormats::Deny`]. Other formats' problems are `inspect`'s
 /// business, not the gate's.
-pub(crate) fn check_files<'a>(
+///
+/// # Errors
+/// A file that cannot be read.
+pub fn check_files<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a Path)>,
     policy: UnsafeFormats,
 ) -> Result<Vec<Finding>, Error> {

@@ -64,7 +64,7 @@ mod status;
 mod verify;
 
 pub use error::Error;
-pub use formats::{InspectReport, InspectedFile, UnsafeFormats, inspect_model};
+pub use formats::{InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model};
 pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
     public_key_path,
