@@ -2,7 +2,7 @@
 # bench.sh — end-to-end throughput benchmark of the modelseal CLI.
 #
 # Usage:
-#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|all] [--keep] [--clean]
+#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|status|all] [--keep] [--clean]
 #                         [--runs N] [--no-build] [--prepare]
 #
 #   --dir DIR       where the synthetic data, keys and helper tools live
@@ -10,9 +10,10 @@
 #                   free (~12.1 GiB with the formats cases), and ideally as much
 #                   free RAM so it stays in page cache (+4 GiB for case g).
 #   --only WHAT     hash: cases a-d; sign: case e; formats: cases f-g;
-#                   all (default): every case.
-#   --keep          keep the signatures and per-run logs it made (DIR/run.*);
-#                   by default only those are removed at exit.
+#                   status: cases h-j; all (default): every case.
+#   --keep          keep the signatures, per-run logs (DIR/run.*) and the digest
+#                   cache of cases h-j (DIR/status-cache) it made; by default
+#                   only those are removed at exit.
 #   --clean         also delete the synthetic data and keys at exit (default:
 #                   keep them for reuse; DIR/tools and DIR/venv are always kept).
 #   --runs N        runs per measurement, best (minimum wall) is reported
@@ -66,12 +67,31 @@
 #      *`modelseal hash` of the same file (sequential SHA-256, the same
 #      work). Targets: load wall <= 1.1 x hash wall, and load peak RSS <=
 #      file size + 64 MiB. Skipped if the example does not build.
+#   h-j. the digest cache, on model/ signed with ed.key (Ed25519) into
+#      DIR/status.sig by `sign --incremental`, with a private cache
+#      (MODELSEAL_CACHE_DIR=DIR/status-cache, emptied first); then 2.5 s
+#      waits around one `status` run, since entries written less than 2 s
+#      after a file changed are not trusted (git's "racy" rule). Skipped
+#      while `modelseal status --help` or `sign --help` fails.
+#   h. `modelseal status` of the unchanged model, warm cache: best of 10.
+#      Target <= 50 ms. Checks: its `--format json` says cache.hits = every
+#      file of model/.
+#   i. `sign --incremental --force` after model/config.json was rewritten
+#      (a counter) before each run: best of 5, 2.5 s apart. Target <= 100
+#      ms. Check: the signature then verifies. config.json gets its original
+#      bytes back at the end of the group, or at exit if it fails (from
+#      DIR/.modelseal-bench-config.json.orig, also restored at the next
+#      start if the script was killed).
+#   j. `modelseal hook verify --model model/ --signature DIR/status.sig`
+#      (the pre-commit hook), unchanged model, from DIR: best of 10. Target
+#      <= 300 ms. Skipped while `modelseal hook --help` fails.
 #
 # Timing: single processes use the "Elapsed (wall clock)" of time -v (10 ms
 # resolution; under 1 s, $EPOCHREALTIME around it instead); two-process cases use $EPOCHREALTIME around both and `wait`
 # (RSS = the larger of the two); millisecond cases (d, one-file verify) are
 # the best of 10 bare runs timed with $EPOCHREALTIME, RSS from one extra
-# time -v run. Case f uses the millisecond method; g the single-process one.
+# time -v run. Cases f, h, i and j use the millisecond method (i: best of 5);
+# g the single-process one.
 #
 # Needs: bash >= 5, cargo, openssl, GNU time (/usr/bin/time; Debian: `time`),
 # GNU coreutils/findutils, awk; python3 with venv for case e.
@@ -125,8 +145,8 @@ while (($# > 0)); do
 done
 
 case $ONLY in
-    hash | sign | formats | all) ;;
-    *) die "--only must be hash, sign, formats or all (got '${ONLY}')" ;;
+    hash | sign | formats | status | all) ;;
+    *) die "--only must be hash, sign, formats, status or all (got '${ONLY}')" ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash >= 5 is required (EPOCHREALTIME)"
@@ -134,6 +154,7 @@ esac
 want_hash() { [[ $ONLY == hash || $ONLY == all ]]; }
 want_sign() { [[ $ONLY == sign || $ONLY == all ]]; }
 want_formats() { [[ $ONLY == formats || $ONLY == all ]]; }
+want_status() { [[ $ONLY == status || $ONLY == all ]]; }
 
 for tool in openssl awk find sort split stat; do
     command -v "$tool" >/dev/null 2>&1 || die "'${tool}' not found"
@@ -147,22 +168,37 @@ readonly MARKER="$DIR/.modelseal-bench-data" INCOMPLETE="$DIR/.modelseal-bench-i
 # Cases f-g: a safetensors file made from big.bin, and a model of it alone.
 readonly ST="$DIR/weights-4g.safetensors" ST_MODEL="$DIR/st-model" ST_NAME=weights-4g.safetensors
 readonly ST_MARKER="$DIR/.modelseal-bench-st" ED_KEY="$DIR/ed.key"
+# Cases h-j: their signature, digest cache, and the saved model/config.json.
+readonly STATUS_SIG="$DIR/status.sig" STATUS_CACHE="$DIR/status-cache"
+readonly CONFIG_JSON="$MODEL/config.json" CONFIG_ORIG="$DIR/.modelseal-bench-config.json.orig"
 
 # ---------------------------------------------------------------- cleanup --
 
 SCRATCH=""
 declare -a SIGS_MADE=() BG_PIDS=()
 
+# Case i rewrites model/config.json: put its original bytes (and mtime) back
+# from CONFIG_ORIG, then drop the copy.
+restore_config() {
+    [[ -f $CONFIG_ORIG ]] || return 0
+    if [[ -d $MODEL ]]; then
+        cp -p -- "$CONFIG_ORIG" "$CONFIG_JSON" || { say "could not restore ${CONFIG_JSON} from ${CONFIG_ORIG}"; return 1; }
+    fi
+    rm -f -- "$CONFIG_ORIG"
+}
+
 cleanup() {
     local pid sig
     for pid in "${BG_PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
+    restore_config || true
     if ((KEEP == 0)); then
         for sig in "${SIGS_MADE[@]}"; do
             rm -f -- "$sig"
         done
         [[ -n $SCRATCH ]] && rm -rf -- "$SCRATCH"
+        [[ $ONLY == status || $ONLY == all ]] && rm -rf -- "$STATUS_CACHE"
     elif [[ -n $SCRATCH ]]; then
         say "kept signatures and logs: ${SIGS_MADE[*]} ${SCRATCH}"
     fi
@@ -177,6 +213,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 SCRATCH=$(mktemp -d "$DIR/run.XXXXXX")
+# A run killed during case i left config.json rewritten: restore it before
+# the data are checked and reused.
+if [[ -f $CONFIG_ORIG ]]; then
+    say "restoring ${CONFIG_JSON} left rewritten by an interrupted run"
+    restore_config || die "could not restore ${CONFIG_JSON}"
+fi
 
 # ------------------------------------------------------------------ maths --
 
@@ -384,6 +426,10 @@ HAVE_SIGN=0
 "$BIN" sign --help >/dev/null 2>&1 && HAVE_SIGN=1
 HAVE_INSPECT=0
 "$BIN" inspect --help >/dev/null 2>&1 && HAVE_INSPECT=1
+HAVE_STATUS=0
+"$BIN" status --help >/dev/null 2>&1 && HAVE_STATUS=1
+HAVE_HOOK=0
+"$BIN" hook --help >/dev/null 2>&1 && HAVE_HOOK=1
 
 B3SUM=""
 b3sum_note=""
@@ -511,13 +557,16 @@ measure_pair() {
 }
 
 # measure_fast TAG CMD...: one time -v run (exit status, RSS), then the best
-# of $FAST_RUNS bare runs timed with EPOCHREALTIME (ms resolution matters).
+# of $FAST_COUNT (default $FAST_RUNS) bare runs timed with EPOCHREALTIME (ms
+# resolution matters). $PRE_HOOK runs, untimed, before each of them.
+FAST_COUNT=$FAST_RUNS
 measure_fast() {
     local tag=$1 i rc t0 t1 wall
     shift
     local tf=$SCRATCH/$tag.time out=$SCRATCH/$tag.out err=$SCRATCH/$tag.err
     M_WALL="" M_RSS_KB="" M_RC=0
     rc=0
+    "$PRE_HOOK"
     /usr/bin/time -v -o "$tf" "$@" >"$out" 2>"$err" || rc=$?
     if ((rc != 0)); then
         M_RC=$rc
@@ -526,7 +575,8 @@ measure_fast() {
     fi
     parse_time "$tf"
     M_RSS_KB=$T_RSS_KB
-    for ((i = 1; i <= FAST_RUNS; i++)); do
+    for ((i = 1; i <= FAST_COUNT; i++)); do
+        "$PRE_HOOK"
         rc=0
         t0=$EPOCHREALTIME
         "$@" >/dev/null 2>&1 || rc=$?
@@ -540,7 +590,7 @@ measure_fast() {
         wall=$(elapsed "$t0" "$t1")
         if [[ -z $M_WALL ]] || lt "$wall" "$M_WALL"; then M_WALL=$wall; fi
     done
-    say "$tag best of $FAST_RUNS: $(fmt '%.1f' "$(calc "$M_WALL * 1000")") ms, $((M_RSS_KB / 1024)) MiB"
+    say "$tag best of $FAST_COUNT: $(fmt '%.1f' "$(calc "$M_WALL * 1000")") ms, $((M_RSS_KB / 1024)) MiB"
 }
 
 # --------------------------------------------------------------- results --
@@ -630,7 +680,7 @@ both() { if [[ $1 == 1 && $2 == 1 ]]; then echo 1; else echo 0; fi; }
 
 LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say "warming the page cache"
-if want_hash || want_sign; then
+if want_hash || want_sign || want_status; then
     find "$MODEL" "$SMALL_ONLY" "$ONE" -type f -print0 | xargs -0 cat >/dev/null
 fi
 if want_hash; then cat "$BIG" >/dev/null; fi
@@ -892,9 +942,119 @@ run_formats_cases() {
     fi
 }
 
+# ---------------------------------------------------------- status cases --
+
+# json_cache_hits FILE: cache.hits of a `--format json` document, or "".
+json_cache_hits() {
+    tr -d ' \t\r\n' <"$1" | grep -o '"cache":{[^}]*}' | grep -o '"hits":[0-9]*' | head -n 1 | cut -d : -f 2 || true
+}
+
+# Case i's PRE_HOOK: keep the other entries out of the racy window, then
+# give config.json new content (so it, and only it, is hashed again).
+STATUS_COUNTER=0
+rewrite_config() {
+    sleep 2.5
+    STATUS_COUNTER=$((STATUS_COUNTER + 1))
+    printf '{"modelseal_bench_counter": %d, "at": "%s"}\n' "$STATUS_COUNTER" "$EPOCHREALTIME" >"$CONFIG_JSON"
+}
+
+run_status_cases() {
+    local c_h="h. status model/ (${MODEL_FILES} files, warm cache)"
+    local c_i="i. sign --incremental, config.json changed"
+    local c_j="j. hook verify model/ (unchanged)"
+    if ((HAVE_STATUS == 0 || HAVE_SIGN == 0)); then
+        add_skip "h-j. status" "skipped: modelseal status or sign not available"
+        TARGETS+=("SKIP  h-j: modelseal status or sign not available")
+        return 0
+    fi
+    if [[ ! -f $ED_KEY || ! -f $ED_KEY.pub ]] \
+        && ! "$BIN" keygen --out "$ED_KEY" --force >/dev/null 2>"$SCRATCH/h-keygen.err"; then
+        add_skip "h-j. status" "skipped: modelseal keygen failed: $(tail -n 1 "$SCRATCH/h-keygen.err")"
+        TARGETS+=("FAIL  h-j: modelseal keygen failed")
+        return 0
+    fi
+
+    # Save config.json first (atomically: a partial copy must never be
+    # taken for the original); cleanup restores it on any exit.
+    cp -p -- "$CONFIG_JSON" "$CONFIG_ORIG.tmp"
+    mv -f -- "$CONFIG_ORIG.tmp" "$CONFIG_ORIG"
+    SIGS_MADE+=("$STATUS_SIG")
+    rm -rf -- "$STATUS_CACHE"
+    mkdir -p -- "$STATUS_CACHE"
+    export MODELSEAL_CACHE_DIR=$STATUS_CACHE
+
+    say "h-j: signing ${MODEL} into ${STATUS_SIG} (--incremental fills ${STATUS_CACHE})"
+    if ! "$BIN" sign "$MODEL" --key "$ED_KEY" --signature "$STATUS_SIG" --force --incremental \
+        >/dev/null 2>"$SCRATCH/h-sign.err"; then
+        add_skip "h-j. status" "skipped: modelseal sign --incremental failed: $(tail -n 1 "$SCRATCH/h-sign.err")"
+        TARGETS+=("FAIL  h-j: modelseal sign --incremental failed")
+        unset MODELSEAL_CACHE_DIR
+        restore_config
+        return 0
+    fi
+    sleep 2.5
+    "$BIN" status "$MODEL" --signature "$STATUS_SIG" >/dev/null 2>&1 || true
+    sleep 2.5
+
+    # h. status, unchanged model, warm cache.
+    measure_fast h-status "$BIN" status "$MODEL" --signature "$STATUS_SIG"
+    add_row "$c_h" "modelseal status (best of ${FAST_RUNS})" "" ""
+    target_ms "h. status model/, warm cache" 50 "$(ok)" "$M_WALL"
+    local rc=0 hits
+    "$BIN" status "$MODEL" --signature "$STATUS_SIG" --format json >"$SCRATCH/h-status.json" 2>"$SCRATCH/h-status-json.err" || rc=$?
+    hits=$(json_cache_hits "$SCRATCH/h-status.json")
+    if ((rc == 0)) && [[ $hits == "$MODEL_FILES" ]]; then
+        CHECKS+=("ok    h. status --format json: exit 0, cache.hits = ${hits} of ${MODEL_FILES} files")
+    else
+        CHECKS+=("FAIL  h. status --format json: exit ${rc}, cache.hits = '${hits}' (want ${MODEL_FILES})")
+    fi
+
+    # j. the pre-commit hook, unchanged model: measured before i changes
+    # config.json, its rows and targets moved after i's.
+    local n_rows=${#ROWS[@]} n_targets=${#TARGETS[@]}
+    local -a j_rows=() j_targets=()
+    if ((HAVE_HOOK == 0)); then
+        add_skip "$c_j" "skipped: modelseal hook not available (hook --help fails)"
+        TARGETS+=("SKIP  j. hook verify model/: modelseal hook not available")
+    else
+        local prev=$PWD
+        cd -- "$DIR"
+        measure_fast j-hook "$BIN" hook verify --model "$MODEL" --signature "$STATUS_SIG"
+        cd -- "$prev"
+        add_row "$c_j" "modelseal hook verify (best of ${FAST_RUNS})" "" ""
+        target_ms "j. hook verify model/, unchanged" 300 "$(ok)" "$M_WALL"
+    fi
+    j_rows=("${ROWS[@]:n_rows}") j_targets=("${TARGETS[@]:n_targets}")
+    ROWS=("${ROWS[@]:0:n_rows}") TARGETS=("${TARGETS[@]:0:n_targets}")
+
+    # i. sign --incremental after one small file changed.
+    FAST_COUNT=5 PRE_HOOK=rewrite_config
+    measure_fast i-sign "$BIN" sign "$MODEL" --key "$ED_KEY" --signature "$STATUS_SIG" --force --incremental
+    FAST_COUNT=$FAST_RUNS PRE_HOOK=:
+    local ok_i
+    ok_i=$(ok)
+    add_row "$c_i" "modelseal sign --incremental --force (best of 5)" "" ""
+    target_ms "i. sign --incremental, 1 file changed" 100 "$ok_i" "$M_WALL"
+    if [[ $ok_i == 1 ]]; then
+        rc=0
+        "$BIN" verify "$MODEL" --signature "$STATUS_SIG" --key "$ED_KEY.pub" >/dev/null 2>"$SCRATCH/i-verify.err" || rc=$?
+        if ((rc == 0)); then
+            CHECKS+=("ok    i. the incremental signature verifies (modelseal verify, exit 0)")
+        else
+            CHECKS+=("FAIL  i. the incremental signature does not verify: exit ${rc}: $(tail -n 1 "$SCRATCH/i-verify.err")")
+        fi
+    fi
+
+    ROWS+=("${j_rows[@]}") TARGETS+=("${j_targets[@]}")
+
+    unset MODELSEAL_CACHE_DIR
+    restore_config
+}
+
 if want_hash; then run_hash_cases; fi
 if want_sign; then run_sign_cases; fi
 if want_formats; then run_formats_cases; fi
+if want_status; then run_status_cases; fi
 
 # ---------------------------------------------------------------- report --
 
