@@ -98,6 +98,8 @@ pub struct DigestCache {
     written_ns: i128,
     entries: BTreeMap<String, Entry>,
     discarded: Option<String>,
+    /// Whether entries changed since the cache was loaded or saved.
+    dirty: bool,
 }
 
 impl DigestCache {
@@ -133,6 +135,7 @@ impl DigestCache {
             written_ns: 0,
             entries: BTreeMap::new(),
             discarded: None,
+            dirty: false,
         };
         match cache.load() {
             Ok(Some(loaded)) => {
@@ -184,11 +187,16 @@ impl DigestCache {
     }
 
     /// Writes the cache atomically (a temporary file renamed over the old
-    /// one), creating the directory if needed.
+    /// one), creating the directory if needed; nothing when no entry
+    /// changed. The file is not synced to disk: a cache lost in a crash is
+    /// only rebuilt.
     ///
     /// # Errors
     /// I/O errors naming the cache file.
     pub fn save(&mut self) -> Result<(), Error> {
+        if !self.dirty {
+            return Ok(());
+        }
         let dir = self.file.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         self.written_ns = now_ns();
@@ -206,13 +214,14 @@ impl DigestCache {
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&temp)?;
             f.write_all(&json)?;
-            f.sync_all()?;
             fs::rename(&temp, &self.file)
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&temp);
             io_error(&self.file, e)
-        })
+        })?;
+        self.dirty = false;
+        Ok(())
     }
 
     /// The cached resources of `file`, if its stat, algorithm and method
@@ -300,6 +309,7 @@ pub fn hash_files_cached(
         misses: misses.len(),
     };
     if !misses.is_empty() {
+        cache.dirty = true;
         let hashed = hash_files(&misses, algorithm, method, options)?;
         let mut by_file: BTreeMap<&str, Vec<(u64, u64, String)>> = BTreeMap::new();
         for r in &hashed {
