@@ -181,7 +181,7 @@ pub fn print_warning(message: &str) {
 }
 
 /// An error and its causes on one line: `what: why: why`.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -45,7 +45,7 @@ fn reference_sign(model: &Path, key: &Path, sig: &Path) {
 }
 
 /// `model_signing verify key MODEL --signature SIG --public_key PUB …`.
-fn reference_verify(model: &Path, sig: &Path, public: &Path, extra: &[&str]) -> Run {
+pub(crate) fn reference_verify(model: &Path, sig: &Path, public: &Path, extra: &[&str]) -> Run {
     let mut args: Vec<&dyn AsRef<OsStr>> = vec![
         &"verify",
         &"key",
@@ -60,7 +60,7 @@ fn reference_verify(model: &Path, sig: &Path, public: &Path, extra: &[&str]) -> 
 }
 
 #[track_caller]
-fn assert_reference_verifies(out: &Run) {
+pub(crate) fn assert_reference_verifies(out: &Run) {
     assert_eq!(
         out.code, 0,
         "the reference tool rejected it\nstdout: {}\nstderr: {}",

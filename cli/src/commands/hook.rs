@@ -60,7 +60,7 @@ fn verify(args: &HookVerifyArgs) -> anyhow::Result<Status> {
             Ok(report) => report,
             Err(error) => {
                 failed += 1;
-                let _ = writeln!(text, "`{}`: {}", model.display(), chain(&error));
+                let _ = writeln!(text, "`{}`: {}", model.display(), output::chain(&error));
                 continue;
             }
         };
@@ -217,15 +217,4 @@ fn formats(args: &HookFormatsArgs) -> anyhow::Result<Status> {
     } else {
         Status::Success
     })
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

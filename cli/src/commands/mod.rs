@@ -128,3 +128,31 @@ pub fn cache_dir() -> anyhow::Result<std::path::PathBuf> {
         )
     })
 }
+
+/// Renders the outcome of a check: its report (exit 0 when `passed`, else
+/// 1), or a signature file that does not verify (exit 1, the error on
+/// stderr). Other errors are returned (exit 2).
+pub fn render_check<R: serde::Serialize>(
+    outcome: Result<R, modelseal::Error>,
+    format: crate::args::Format,
+    to_text: impl Fn(&R) -> String,
+    passed: impl Fn(&R) -> bool,
+) -> anyhow::Result<Status> {
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) if error.is_verification_failure() => {
+            crate::output::print_error(&error.into());
+            return Ok(Status::Failure);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    match format {
+        crate::args::Format::Json => crate::output::write_json(&report)?,
+        crate::args::Format::Text => crate::output::write_text(&to_text(&report))?,
+    }
+    Ok(if passed(&report) {
+        Status::Success
+    } else {
+        Status::Failure
+    })
+}

@@ -4,10 +4,9 @@ use std::fmt::Write as _;
 
 use modelseal::StatusReport;
 
-use crate::args::{Format, StatusArgs};
+use crate::args::StatusArgs;
 use crate::commands::Status;
 use crate::commands::verify::write_findings;
-use crate::output;
 use crate::progress::Progress;
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<Status> {
@@ -25,23 +24,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Status> {
     };
     let outcome = modelseal::status_model(&args.model, &options);
     progress.finish();
-    let report = match outcome {
-        Ok(report) => report,
-        Err(error) if error.is_verification_failure() => {
-            output::print_error(&error.into());
-            return Ok(Status::Failure);
-        }
-        Err(error) => return Err(error.into()),
-    };
-    match args.format {
-        Format::Json => output::write_json(&report)?,
-        Format::Text => output::write_text(&to_text(&report))?,
-    }
-    Ok(if report.clean {
-        Status::Success
-    } else {
-        Status::Failure
-    })
+    super::render_check(outcome, args.format, to_text, |r| r.clean)
 }
 
 fn to_text(report: &StatusReport) -> String {

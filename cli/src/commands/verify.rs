@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use modelseal::{Finding, SignerReport, Trust, VerificationReport};
 
-use crate::args::{Format, VerifyArgs};
+use crate::args::VerifyArgs;
 use crate::commands::Status;
 use crate::output;
 use crate::progress::Progress;
@@ -38,23 +38,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
     };
     let outcome = modelseal::verify_model(&args.model, &options);
     progress.finish();
-    let report = match outcome {
-        Ok(report) => report,
-        Err(error) if error.is_verification_failure() => {
-            output::print_error(&error.into());
-            return Ok(Status::Failure);
-        }
-        Err(error) => return Err(error.into()),
-    };
-    match args.format {
-        Format::Json => output::write_json(&report)?,
-        Format::Text => output::write_text(&to_text(&report))?,
-    }
-    Ok(if report.verified {
-        Status::Success
-    } else {
-        Status::Failure
-    })
+    super::render_check(outcome, args.format, to_text, |r| r.verified)
 }
 
 fn to_text(report: &VerificationReport) -> String {
