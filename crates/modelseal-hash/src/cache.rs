@@ -313,9 +313,9 @@ pub fn hash_files_cached(
         let hashed = hash_files(&misses, algorithm, method, options)?;
         let mut by_file: BTreeMap<&str, Vec<(u64, u64, String)>> = BTreeMap::new();
         for r in &hashed {
-            let (start, end) = range(&r.name, method, r.size);
+            let (file, start, end) = split_resource(&r.name, method, r.size);
             by_file
-                .entry(resource_file(&r.name, method))
+                .entry(file)
                 .or_default()
                 .push((start, end, r.digest.to_hex()));
         }
@@ -359,19 +359,12 @@ pub fn hash_model_cached(
     ))
 }
 
-fn resource_file(name: &str, method: Method) -> &str {
+/// A resource's file and byte range: the whole file for the files method,
+/// the range in its `path:start:end` name for shards.
+fn split_resource(name: &str, method: Method, size: u64) -> (&str, u64, u64) {
     match method {
-        Method::Files => name,
-        Method::Shards { .. } => crate::parse_shard_name(name).map_or(name, |(path, _, _)| path),
-    }
-}
-
-fn range(name: &str, method: Method, size: u64) -> (u64, u64) {
-    match method {
-        Method::Files => (0, size),
-        Method::Shards { .. } => {
-            crate::parse_shard_name(name).map_or((0, size), |(_, s, e)| (s, e))
-        }
+        Method::Files => (name, 0, size),
+        Method::Shards { .. } => crate::parse_shard_name(name).unwrap_or((name, 0, size)),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use modelseal_hash::{HashAlgorithm, HashOptions, Manifest, Method, ModelKind, WalkOptions};
+use modelseal_hash::{HashAlgorithm, HashOptions, Manifest, Method, WalkOptions};
 use modelseal_oms::{ResourceExtensions, SigningKey};
 
 use crate::error::Error;
@@ -152,15 +152,6 @@ pub fn sign_model(
         tensor_files: extensions.len(),
         elapsed: started.elapsed(),
     })
-}
-
-/// Whether the model at `path` is a directory or one file.
-pub(crate) fn model_kind(path: &Path) -> ModelKind {
-    if path.is_dir() {
-        ModelKind::Directory
-    } else {
-        ModelKind::File
-    }
 }
 
 /// The `tensors` field for every safetensors file of a walked model: per

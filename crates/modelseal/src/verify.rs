@@ -17,7 +17,7 @@ use crate::formats::{UnsafeFormats, check_files};
 use crate::report::{
     Finding, REPORT_VERSION, SerializationReport, SignerReport, TensorChanges, VerificationReport,
 };
-use crate::sign::{default_signature_path, model_kind};
+use crate::sign::default_signature_path;
 
 /// Options for [`verify_model`].
 #[derive(Clone)]
@@ -195,7 +195,7 @@ pub(crate) fn check_model(
         })
         .collect();
 
-    let mut expected = Expected::from_signed(signed, model_kind(model), &walked, signature)?;
+    let mut expected = Expected::from_signed(signed, &walked, signature)?;
     let mut on_disk: BTreeMap<&str, &ModelFile> = walked
         .files()
         .iter()
@@ -330,12 +330,11 @@ struct Expected {
 impl Expected {
     fn from_signed(
         signed: &SignedManifest,
-        kind: ModelKind,
         walked: &modelseal_hash::Model,
         signature: &Path,
     ) -> Result<Self, Error> {
         // The reference tool names a single-file model's resource `.`.
-        let single_name = (kind == ModelKind::File)
+        let single_name = (walked.kind() == ModelKind::File)
             .then(|| walked.files().first().map(|f| f.name.clone()))
             .flatten();
         let rename = |path: &str| -> String {
