@@ -2,7 +2,7 @@
 # bench.sh — end-to-end throughput benchmark of the modelseal CLI.
 #
 # Usage:
-#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|status|all] [--keep] [--clean]
+#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|status|policy|all] [--keep] [--clean]
 #                         [--runs N] [--no-build] [--prepare]
 #
 #   --dir DIR       where the synthetic data, keys and helper tools live
@@ -10,7 +10,8 @@
 #                   free (~12.1 GiB with the formats cases), and ideally as much
 #                   free RAM so it stays in page cache (+4 GiB for case g).
 #   --only WHAT     hash: cases a-d; sign: case e; formats: cases f-g;
-#                   status: cases h-j; all (default): every case.
+#                   status: cases h-j; policy: case k; all (default): every
+#                   case.
 #   --keep          keep the signatures, per-run logs (DIR/run.*) and the digest
 #                   cache of cases h-j (DIR/status-cache) it made; by default
 #                   only those are removed at exit.
@@ -85,6 +86,12 @@
 #   j. `modelseal hook verify --model model/ --signature DIR/status.sig`
 #      (the pre-commit hook), unchanged model, from DIR: best of 10. Target
 #      <= 300 ms. Skipped while `modelseal hook --help` fails.
+#   k. trust policy evaluation: one-file/ copied to DIR/policy/model, signed
+#      by an Ed25519 developer key, with 100 attestations (1 lineage, 99
+#      passing security tests by an Ed25519 tester key) and a policy with
+#      every rule: `verify --policy` vs *`verify --key` of the same model,
+#      best of 10 each. Target: the difference (policy evaluation, reading
+#      and checking the 100 signed statements) < 10 ms.
 #
 # Timing: single processes use the "Elapsed (wall clock)" of time -v (10 ms
 # resolution; under 1 s, $EPOCHREALTIME around it instead); two-process cases use $EPOCHREALTIME around both and `wait`
@@ -145,8 +152,8 @@ while (($# > 0)); do
 done
 
 case $ONLY in
-    hash | sign | formats | status | all) ;;
-    *) die "--only must be hash, sign, formats, status or all (got '${ONLY}')" ;;
+    hash | sign | formats | status | policy | all) ;;
+    *) die "--only must be hash, sign, formats, status, policy or all (got '${ONLY}')" ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash >= 5 is required (EPOCHREALTIME)"
@@ -155,6 +162,7 @@ want_hash() { [[ $ONLY == hash || $ONLY == all ]]; }
 want_sign() { [[ $ONLY == sign || $ONLY == all ]]; }
 want_formats() { [[ $ONLY == formats || $ONLY == all ]]; }
 want_status() { [[ $ONLY == status || $ONLY == all ]]; }
+want_policy() { [[ $ONLY == policy || $ONLY == all ]]; }
 
 for tool in openssl awk find sort split stat; do
     command -v "$tool" >/dev/null 2>&1 || die "'${tool}' not found"
@@ -1057,6 +1065,79 @@ if want_formats; then run_formats_cases; fi
 if want_status; then run_status_cases; fi
 
 # ---------------------------------------------------------------- report --
+
+run_policy_cases() {
+    local c_k="k. verify --policy one-file/, 100 attestations"
+    local pdir=$DIR/policy i
+    if ! "$BIN" attest --help >/dev/null 2>&1; then
+        add_skip "$c_k" "skipped: modelseal attest not available"
+        TARGETS+=("SKIP  k: modelseal attest not available")
+        return 0
+    fi
+    rm -rf -- "$pdir"
+    mkdir -p -- "$pdir"
+    cp -r -- "$ONE" "$pdir/model"
+    local setup_ok=1
+    {
+        "$BIN" keygen --out "$pdir/dev" &&
+            "$BIN" keygen --out "$pdir/tess" &&
+            "$BIN" sign "$pdir/model" --key "$pdir/dev" &&
+            "$BIN" attest lineage "$pdir/model" --key "$pdir/dev" --model-version 1 \
+                --change "benchmark" &&
+            printf 'report\n' >"$pdir/report.txt" &&
+            for ((i = 1; i <= 99; i++)); do
+                "$BIN" attest test "$pdir/model" --key "$pdir/tess" --name "suite $i" \
+                    --result pass --report "$pdir/report.txt" --tester tess || exit 1
+            done
+    } >/dev/null 2>"$SCRATCH/k-setup.err" || setup_ok=0
+    cat >"$pdir/policy.toml" <<'TOML'
+version = 1
+[[signers]]
+name = "dev"
+key = "dev.pub"
+roles = ["developer"]
+[[signers]]
+name = "tess"
+key = "tess.pub"
+roles = ["tester"]
+[rules.model_signature]
+roles = ["developer"]
+[rules.lineage]
+roles = ["developer"]
+[rules.datasets]
+roles = ["developer"]
+[rules.tests]
+[rules.retraining]
+[rules.unsafe_formats]
+roles = ["developer"]
+TOML
+    if ((setup_ok == 0)); then
+        add_skip "$c_k" "skipped: setup failed: $(tail -n 1 "$SCRATCH/k-setup.err")"
+        TARGETS+=("FAIL  k: setup failed")
+        return 0
+    fi
+    local lines base ok_base
+    lines=$(grep -c . "$pdir/model/model.att.jsonl")
+    measure_fast k-key "$BIN" verify "$pdir/model" --key "$pdir/dev.pub"
+    base=$M_WALL ok_base=$(ok)
+    add_row "$c_k" "modelseal verify --key (best of 10)" "" base
+    measure_fast k-policy "$BIN" verify "$pdir/model" --policy "$pdir/policy.toml"
+    add_row "$c_k" "modelseal verify --policy (best of 10)" "" "$base"
+    if [[ $(both "$ok_base" "$(ok)") == 1 ]]; then
+        CHECKS+=("ok    k. ${lines} attestations; verify --policy passed every rule")
+        local ms
+        ms=$(fmt '%.1f' "$(calc "($M_WALL - $base) * 1000")")
+        if lt "$ms" 10; then
+            TARGETS+=("PASS  k. policy evaluation with ${lines} attestations adds ${ms} ms (target < 10 ms)")
+        else
+            TARGETS+=("FAIL  k. policy evaluation with ${lines} attestations adds ${ms} ms (target < 10 ms)")
+        fi
+    else
+        TARGETS+=("FAIL  k. policy evaluation: a run failed ($(tail -n 1 "$SCRATCH/k-policy.err" 2>/dev/null))")
+    fi
+}
+
+if want_policy; then run_policy_cases; fi
 
 version_of() { # CMD...: first line of its version output, or "unavailable"
     local v

@@ -6,7 +6,8 @@
 # 1. Creates (once) a Python virtualenv with the reference OMS tool
 #    (model-signing 1.1.1, see scripts/reference-tool.sh) and the libraries
 #    that made the fixtures (safetensors, numpy, blake3, pinned), and the
-#    pre-commit framework for the hook tests.
+#    pre-commit framework for the hook tests, and jsonschema to check the
+#    attestation predicates against their published schemas.
 # 2. Checks that regenerating the fixtures changes nothing.
 # 3. Runs every Rust test (unit, integration, interop with the reference
 #    tool, doctests), then the hashing tests again on one thread.
@@ -17,7 +18,7 @@ venv=$(bash scripts/reference-tool.sh)
 export MODELSEAL_REFERENCE_VENV="${venv}"
 # Pinned: the fixtures must regenerate byte for byte.
 "${venv}/bin/pip" install --quiet --disable-pip-version-check \
-    safetensors==0.8.0 numpy==2.4.6 blake3==1.0.11 pre-commit==4.7.0
+    safetensors==0.8.0 numpy==2.4.6 blake3==1.0.11 pre-commit==4.7.0 jsonschema==4.26.0
 "${venv}/bin/python" fixtures/generate.py --check
 "${venv}/bin/python" crates/modelseal-formats/tests/data/make.py --check
 

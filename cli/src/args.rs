@@ -31,6 +31,20 @@ pub enum Command {
     /// Checks for the pre-commit framework (see `.pre-commit-hooks.yaml`).
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Sign a statement about a model (dataset provenance, lineage, a
+    /// security test, an exception) bound to its root digest, and add it to
+    /// the model's attestations file.
+    #[command(subcommand)]
+    Attest(AttestCommand),
+    /// List a model's attestations: type, signer, role, and (with
+    /// --policy) whether each is valid.
+    Attestations(AttestationsArgs),
+    /// Show a model's versions through its lineage statements, each link
+    /// checked against its parent's root digest.
+    Log(LogArgs),
+    /// Evidence report for ETSI EN 304 223: provision by provision, the
+    /// signed statements that evidence it and what is missing.
+    Report(ReportArgs),
     /// Identify every file of a model and check it: safetensors and GGUF
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
@@ -225,18 +239,9 @@ pub struct SignArgs {
     /// The model: a directory or a single file.
     pub model: PathBuf,
 
-    /// The private key (PKCS#8, encrypted PKCS#8 or SEC1 PEM).
-    #[arg(long, value_name = "KEY")]
-    pub key: PathBuf,
-
-    /// Sign with this certificate (PEM) for the key (certificate method).
-    #[arg(long, value_name = "LEAF.pem")]
-    pub cert: Option<PathBuf>,
-
-    /// Intermediate CA certificates to include after the leaf (PEM; a file
-    /// may hold several). Repeatable.
-    #[arg(long = "cert-chain", value_name = "CA.pem", requires = "cert")]
-    pub cert_chain: Vec<PathBuf>,
+    /// The signing key and certificates.
+    #[command(flatten)]
+    pub signer: SignerArgs,
 
     /// Where to write the signature (default: MODEL/model.sig for a
     /// directory, MODEL.sig beside a single file).
@@ -267,17 +272,34 @@ pub struct SignArgs {
     #[command(flatten)]
     pub hashing: HashingArgs,
 
-    #[command(flatten)]
-    pub password: PasswordArgs,
-
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
+/// Who signs: a private key, and optionally its certificate chain.
+#[derive(Debug, Args)]
+pub struct SignerArgs {
+    /// The private key (PKCS#8, encrypted PKCS#8 or SEC1 PEM).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+
+    /// Sign with this certificate (PEM) for the key (certificate method).
+    #[arg(long, value_name = "LEAF.pem")]
+    pub cert: Option<PathBuf>,
+
+    /// Intermediate CA certificates to include after the leaf (PEM; a file
+    /// may hold several). Repeatable.
+    #[arg(long = "cert-chain", value_name = "CA.pem", requires = "cert")]
+    pub cert_chain: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
 /// Arguments of `modelseal verify`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "cert_chain"])))]
+#[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "cert_chain", "policy"])))]
 pub struct VerifyArgs {
     /// The model: a directory or a single file.
     pub model: PathBuf,
@@ -296,6 +318,17 @@ pub struct VerifyArgs {
     /// bundle's certificate chain must lead to one of them. Repeatable.
     #[arg(long = "cert-chain", value_name = "ROOT.pem")]
     pub cert_chain: Vec<PathBuf>,
+
+    /// Verify with a trust policy (see docs/policy.md): its signers decide
+    /// who may sign the model, and its rules are checked against the
+    /// model's attestations. Replaces --key and --cert-chain.
+    #[arg(long, value_name = "POLICY.toml", conflicts_with_all = ["key", "cert_chain"])]
+    pub policy: Option<PathBuf>,
+
+    /// The attestations file (default: MODEL/model.att.jsonl, or
+    /// MODEL.att.jsonl beside a single file).
+    #[arg(long, value_name = "FILE", requires = "policy")]
+    pub attestations: Option<PathBuf>,
 
     /// Also exclude this path (relative to the model, or absolute inside
     /// it), beyond those the signature records. Repeatable.
@@ -374,4 +407,273 @@ pub struct HookFormatsArgs {
 
     /// The files to check (pre-commit passes them).
     pub files: Vec<PathBuf>,
+}
+
+/// The kinds of attestation `modelseal attest` makes.
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// Dataset provenance (data custodian): hashes the local copy, records
+    /// where and when it was obtained.
+    Dataset(AttestDatasetArgs),
+    /// Lineage (developer): this version, its parent, base model, training
+    /// data and what changed.
+    Lineage(AttestLineageArgs),
+    /// A security test or evaluation (tester) run on these exact weights.
+    Test(AttestTestArgs),
+    /// An exception (developer or operator) for a component that is not
+    /// well documented or not safe by default, such as a pickle file.
+    Exception(AttestExceptionArgs),
+    /// Any modelseal predicate from a JSON or TOML file.
+    File(AttestFileArgs),
+}
+
+/// What every `modelseal attest` takes.
+#[derive(Debug, Args)]
+pub struct AttestCommon {
+    /// The model: a directory or a single file.
+    pub model: PathBuf,
+
+    /// The signing key and certificates.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+
+    /// The role you act in (default: data-custodian for dataset provenance,
+    /// developer for lineage and exception, tester for tests). A policy accepts the
+    /// attestation only if your key holds this role.
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+
+    /// The model's signature, whose root digest the statement binds to
+    /// (default: MODEL/model.sig). An unsigned model is hashed with the
+    /// defaults of `modelseal sign`.
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+
+    /// The attestations file to append to (default: MODEL/model.att.jsonl,
+    /// or MODEL.att.jsonl beside a single file).
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
+
+    /// Reuse digests of unchanged files from the digest cache when checking
+    /// the model against its signature.
+    #[arg(long)]
+    pub cached: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `modelseal attest dataset`.
+#[derive(Debug, Args)]
+pub struct AttestDatasetArgs {
+    #[command(flatten)]
+    pub common: AttestCommon,
+    /// The dataset's name (as the lineage statement will name it).
+    #[arg(long)]
+    pub name: String,
+    /// Where it was obtained (e.g. the URL of the scraped page).
+    #[arg(long, value_name = "URI")]
+    pub source: String,
+    /// The local copy (a file or directory), hashed with SHA-256.
+    #[arg(long, value_name = "PATH")]
+    pub path: PathBuf,
+    /// When it was obtained, RFC 3339 (default: the local copy's creation
+    /// time, else its modification time).
+    #[arg(long, value_name = "TIME")]
+    pub retrieved_at: Option<String>,
+    /// Its licence (an SPDX identifier where there is one).
+    #[arg(long, default_value = "unknown")]
+    pub license: String,
+    /// How it was obtained.
+    #[arg(long, default_value = "download")]
+    pub obtained_by: String,
+    /// How it is used: pre-training, fine-tuning, evaluation. Repeatable.
+    #[arg(long, value_name = "USAGE", default_value = "fine-tuning")]
+    pub usage: Vec<String>,
+    /// Who holds and answers for it (a name or team).
+    #[arg(long, default_value = "data custodian")]
+    pub custodian: String,
+}
+
+/// Arguments of `modelseal attest lineage`.
+#[derive(Debug, Args)]
+pub struct AttestLineageArgs {
+    #[command(flatten)]
+    pub common: AttestCommon,
+    /// This version.
+    #[arg(long, value_name = "VERSION")]
+    pub model_version: String,
+    /// The version it derives from.
+    #[arg(long, value_name = "VERSION")]
+    pub parent_version: Option<String>,
+    /// The parent's root digest, sha256:HEX (default: the subject of the
+    /// parent version's lineage statement in the attestations file).
+    #[arg(long, value_name = "DIGEST", requires = "parent_version")]
+    pub parent_digest: Option<String>,
+    /// The base model it was fine-tuned from.
+    #[arg(long, value_name = "NAME", requires_all = ["base_model_source", "base_model_digest"])]
+    pub base_model: Option<String>,
+    /// Where the base model came from.
+    #[arg(long, value_name = "URI", requires = "base_model")]
+    pub base_model_source: Option<String>,
+    /// The base model's digest, sha256:HEX.
+    #[arg(long, value_name = "DIGEST", requires = "base_model")]
+    pub base_model_digest: Option<String>,
+    /// What changed, e.g. "retrained on new data".
+    #[arg(long)]
+    pub change: String,
+    /// A dataset the weights were trained on: NAME=sha256:HEX, or NAME to
+    /// take the digest from its provenance attestation. Repeatable.
+    #[arg(long = "dataset", value_name = "NAME[=DIGEST]")]
+    pub datasets: Vec<String>,
+}
+
+/// Arguments of `modelseal attest test`.
+#[derive(Debug, Args)]
+pub struct AttestTestArgs {
+    #[command(flatten)]
+    pub common: AttestCommon,
+    /// What was run (suite and version).
+    #[arg(long)]
+    pub name: String,
+    /// security-test, evaluation or red-team.
+    #[arg(long, default_value = "security-test")]
+    pub kind: String,
+    /// pass, fail or inconclusive.
+    #[arg(long)]
+    pub result: String,
+    /// The report file (its SHA-256 is recorded).
+    #[arg(long, value_name = "FILE")]
+    pub report: PathBuf,
+    /// Where the report is published (default: its file name).
+    #[arg(long, value_name = "URI")]
+    pub report_uri: Option<String>,
+    /// Who ran it.
+    #[arg(long)]
+    pub tester: String,
+    /// When it ran, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub performed_at: Option<String>,
+}
+
+/// Arguments of `modelseal attest exception`.
+#[derive(Debug, Args)]
+pub struct AttestExceptionArgs {
+    #[command(flatten)]
+    pub common: AttestCommon,
+    /// The component, by its path inside the model.
+    #[arg(long, value_name = "PATH")]
+    pub component: String,
+    /// Why it is used.
+    #[arg(long)]
+    pub justification: String,
+    /// The risk assessment document (its SHA-256 is recorded).
+    #[arg(long, value_name = "FILE")]
+    pub risk_assessment: PathBuf,
+    /// Where the risk assessment is published (default: its file name).
+    #[arg(long, value_name = "URI")]
+    pub risk_assessment_uri: Option<String>,
+    /// What limits the risk. Repeatable; at least one.
+    #[arg(long = "mitigation", value_name = "TEXT", required = true)]
+    pub mitigations: Vec<String>,
+    /// Who approved it.
+    #[arg(long)]
+    pub approver: String,
+    /// When the exception ends, RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub expires: String,
+}
+
+/// Arguments of `modelseal attest file`.
+#[derive(Debug, Args)]
+pub struct AttestFileArgs {
+    #[command(flatten)]
+    pub common: AttestCommon,
+    /// The predicate type: dataset-provenance, lineage, security-test,
+    /// exception, or its URI.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: String,
+    /// The predicate, JSON or TOML (by extension); `role` (from --role, else
+    /// the type's usual role) and `attestedAt` (now) are filled in when
+    /// absent.
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+}
+
+/// A model, its signature and its attestations file.
+#[derive(Debug, Args)]
+pub struct ModelFiles {
+    /// The model: a directory or a single file.
+    pub model: PathBuf,
+    /// The model's signature (default: MODEL/model.sig, or MODEL.sig beside
+    /// a single file).
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+    /// The attestations file (default: MODEL/model.att.jsonl, or
+    /// MODEL.att.jsonl beside a single file).
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
+}
+
+/// Arguments of `modelseal attestations`.
+#[derive(Debug, Args)]
+pub struct AttestationsArgs {
+    #[command(flatten)]
+    pub files: ModelFiles,
+    /// Check each attestation's signature, signer, role and subject with
+    /// this trust policy (without it nothing is verified).
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `modelseal log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub files: ModelFiles,
+    /// The trust policy whose signers' lineage statements count.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    /// Markdown, for people.
+    #[default]
+    Md,
+    /// A versioned JSON document.
+    Json,
+}
+
+/// Arguments of `modelseal report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub files: ModelFiles,
+    /// The trust policy.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks its definition only when a subcommand is parsed: a clash
+    /// (two arguments with one id, say) would otherwise surface as a panic
+    /// the first time a user runs that subcommand.
+    #[test]
+    fn every_subcommand_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,5 +1,6 @@
 //! modelseal's integration tests: one binary, a module per area.
 
+mod attest;
 mod formats;
 mod hash;
 mod hook;

@@ -114,7 +114,12 @@ fn round_trip_every_key_algorithm_method_and_hash() {
                         hash_type: hash.to_owned(),
                         shard_size: shards.then_some(1000),
                         allow_symlinks: false,
-                        ignore_paths: DEFAULT_IGNORES.map(str::to_owned).to_vec(),
+                        // The attestations file is never part of a model.
+                        ignore_paths: DEFAULT_IGNORES
+                            .iter()
+                            .chain(&["model.att.jsonl"])
+                            .map(|s| (*s).to_owned())
+                            .collect(),
                     }
                 );
                 assert_eq!(signed.root_digest.algorithm, "sha256");

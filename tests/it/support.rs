@@ -162,6 +162,69 @@ pub struct VerifyJson {
     pub resources_checked: usize,
     pub bytes_hashed: u64,
     pub elapsed_ms: f64,
+    /// Only with `--policy`.
+    #[serde(default)]
+    pub policy: Option<PolicyJson>,
+}
+
+/// The `policy` object of `verify --policy --format json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyJson {
+    pub policy: String,
+    pub attestations_file: String,
+    pub evaluated_at: String,
+    pub model_signer: String,
+    pub passed: bool,
+    pub rules: Vec<RuleJson>,
+    pub attestations: Vec<AttestationJson>,
+}
+
+impl PolicyJson {
+    /// The rules that failed, by name.
+    pub fn failed(&self) -> Vec<&str> {
+        self.rules
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.rule.as_str())
+            .collect()
+    }
+
+    /// The reason a rule gives.
+    pub fn reason(&self, rule: &str) -> &str {
+        &self
+            .rules
+            .iter()
+            .find(|r| r.rule == rule)
+            .unwrap_or_else(|| panic!("no rule {rule} in {:?}", self.rules))
+            .reason
+    }
+}
+
+/// One rule's outcome.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleJson {
+    pub rule: String,
+    pub passed: bool,
+    pub reason: String,
+    pub evidence: Vec<usize>,
+}
+
+/// One attestation as `verify --policy` and `attestations` list it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationJson {
+    pub line: usize,
+    pub predicate: Option<String>,
+    pub signer: Option<String>,
+    pub role: Option<String>,
+    pub attested_at: Option<String>,
+    pub subject_digest: Option<String>,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub summary: Option<String>,
 }
 
 impl VerifyJson {
@@ -362,8 +425,12 @@ pub const DEFAULT_IGNORES: [&str; 4] = [".git", ".gitattributes", ".github", ".g
 
 /// The signed in-toto statement of a bundle.
 pub fn signed_statement(sig: &Path) -> serde_json::Value {
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sig).expect("read")).expect("bundle JSON");
+    bundle_statement(&std::fs::read(sig).expect("read"))
+}
+
+/// The signed in-toto statement of bundle JSON.
+pub fn bundle_statement(bytes: &[u8]) -> serde_json::Value {
+    let bundle: serde_json::Value = serde_json::from_slice(bytes).expect("bundle JSON");
     let payload = base64::engine::general_purpose::STANDARD
         .decode(
             bundle["dsseEnvelope"]["payload"]

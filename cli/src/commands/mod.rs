@@ -1,16 +1,22 @@
 //! One module per subcommand.
 
+mod attest;
+mod attestations;
 mod hash;
 mod hook;
 mod inspect;
 mod keygen;
+mod log;
+mod report;
 mod sign;
 mod status;
 pub mod verify;
 
 use zeroize::Zeroizing;
 
-use crate::args::{Cli, Command, HashArg, HashingArgs, KeyAlgorithmArg, MethodArg, PasswordArgs};
+use crate::args::{
+    Cli, Command, HashArg, HashingArgs, KeyAlgorithmArg, MethodArg, PasswordArgs, SignerArgs,
+};
 
 /// How a command ended, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +39,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Inspect(args) => inspect::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Hook(command) => hook::run(&command),
+        Command::Attest(command) => attest::run(&command),
+        Command::Attestations(args) => attestations::run(&args),
+        Command::Log(args) => log::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 
@@ -71,6 +81,34 @@ impl HashingArgs {
             exclude_files: Vec::new(),
             keep_going: false,
         }
+    }
+}
+
+impl crate::args::ModelFiles {
+    /// The library's options naming the signature and attestations files.
+    pub fn attest_options(&self) -> modelseal::AttestOptions {
+        modelseal::AttestOptions {
+            signature: self.signature.clone(),
+            attestations: self.attestations.clone(),
+            ..modelseal::AttestOptions::default()
+        }
+    }
+}
+
+impl SignerArgs {
+    /// The signing key (decrypted with the password, if any) and the
+    /// certificate chain (empty for the key method).
+    pub fn load(&self) -> anyhow::Result<(modelseal::SigningKey, Vec<Vec<u8>>)> {
+        let password = self.password.password()?;
+        let key = modelseal::load_signing_key(&self.key, password.as_deref().map(Vec::as_slice))?;
+        let mut certificates = Vec::new();
+        if let Some(leaf) = &self.cert {
+            certificates.extend(modelseal::load_certificates(leaf)?);
+            for chain in &self.cert_chain {
+                certificates.extend(modelseal::load_certificates(chain)?);
+            }
+        }
+        Ok((key, certificates))
     }
 }
 

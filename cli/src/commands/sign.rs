@@ -26,15 +26,7 @@ struct SignJson {
 }
 
 pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
-    let password = args.password.password()?;
-    let key = modelseal::load_signing_key(&args.key, password.as_deref().map(Vec::as_slice))?;
-    let mut certificates = Vec::new();
-    if let Some(leaf) = &args.cert {
-        certificates.extend(modelseal::load_certificates(leaf)?);
-        for chain in &args.cert_chain {
-            certificates.extend(modelseal::load_certificates(chain)?);
-        }
-    }
+    let (key, certificates) = args.signer.load()?;
     let mut hash = args.hashing.hash_options()?;
     // Size the progress bar from a first cheap walk only when it will show.
     let progress = Progress::for_model(&args.model);

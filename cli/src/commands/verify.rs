@@ -10,32 +10,35 @@ use crate::output;
 use crate::progress::Progress;
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
-    let trust = match &args.key {
-        Some(key) => Trust::PublicKey(modelseal::load_public_key(key)?),
-        None => {
+    let mut options = match (&args.policy, &args.key) {
+        (Some(policy), _) => {
+            modelseal::VerifyOptions::with_policy(modelseal::Policy::load(policy)?)
+        }
+        (None, Some(key)) => {
+            modelseal::VerifyOptions::new(Trust::PublicKey(modelseal::load_public_key(key)?))
+        }
+        (None, None) => {
             let mut roots = Vec::new();
             for path in &args.cert_chain {
                 roots.extend(modelseal::load_certificates(path)?);
             }
-            Trust::Roots { roots, time: None }
+            modelseal::VerifyOptions::new(Trust::Roots { roots, time: None })
         }
     };
     let progress = Progress::for_model(&args.model);
-    let options = modelseal::VerifyOptions {
-        trust,
-        signature: args.signature.clone(),
-        ignore_paths: args.ignore.clone(),
-        ignore_unsigned_files: args.ignore_unsigned_files,
-        only: args.only.clone(),
-        unsafe_formats: args.unsafe_formats.policy(),
-        cache_dir: if args.cached {
-            Some(super::cache_dir()?)
-        } else {
-            None
-        },
-        threads: args.threads.map(usize::from),
-        progress: progress.callback(),
+    options.signature = args.signature.clone();
+    options.attestations = args.attestations.clone();
+    options.ignore_paths = args.ignore.clone();
+    options.ignore_unsigned_files = args.ignore_unsigned_files;
+    options.only = args.only.clone();
+    options.unsafe_formats = args.unsafe_formats.policy();
+    options.cache_dir = if args.cached {
+        Some(super::cache_dir()?)
+    } else {
+        None
     };
+    options.threads = args.threads.map(usize::from);
+    options.progress = progress.callback();
     let outcome = modelseal::verify_model(&args.model, &options);
     progress.finish();
     super::render_check(outcome, args.format, to_text, |r| r.verified)
@@ -44,14 +47,25 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
 fn to_text(report: &VerificationReport) -> String {
     let mut text = String::new();
     let failing = report.findings.iter().filter(|f| f.fails()).count();
+    let failed_rules = report
+        .policy
+        .as_ref()
+        .map_or(0, |p| p.rules.iter().filter(|r| !r.passed).count());
     if report.verified {
         let _ = writeln!(text, "verified `{}`", report.model);
-    } else {
+    } else if failing > 0 {
         let _ = writeln!(
             text,
             "verification FAILED for `{}`: {failing} finding{}",
             report.model,
             if failing == 1 { "" } else { "s" }
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "verification FAILED for `{}`: {failed_rules} policy rule{} failed",
+            report.model,
+            if failed_rules == 1 { "" } else { "s" }
         );
     }
     write_findings(&mut text, &report.findings);
@@ -78,7 +92,39 @@ fn to_text(report: &VerificationReport) -> String {
         report.serialization.method,
         report.elapsed_ms
     );
+    if let Some(policy) = &report.policy {
+        write_policy(&mut text, policy);
+    }
     text
+}
+
+/// The policy section: one line per rule, then the attestation count.
+pub fn write_policy(text: &mut String, policy: &modelseal::PolicyReport) {
+    let _ = writeln!(
+        text,
+        "  policy        {} (evaluated at {}), model signed by `{}`",
+        policy.policy, policy.evaluated_at, policy.model_signer
+    );
+    for rule in &policy.rules {
+        let _ = writeln!(
+            text,
+            "    {} {:<16} {}",
+            if rule.passed { "pass" } else { "FAIL" },
+            rule.rule,
+            rule.reason
+        );
+    }
+    let counted = policy
+        .attestations
+        .iter()
+        .filter(|a| a.status == "accepted")
+        .count();
+    let _ = writeln!(
+        text,
+        "  attestations  {} in `{}`, {counted} bound to this model and trusted",
+        policy.attestations.len(),
+        policy.attestations_file
+    );
 }
 
 /// One block per finding, as `verify` and `status` print them.

@@ -9,6 +9,7 @@
 //! | load a public key, get its OMS key id          | [`PublicKey`] ([`PublicKey::from_pem`], [`PublicKey::key_id`]) |
 //! | sign a [`modelseal_hash::Manifest`]            | [`sign_manifest`] → bundle JSON bytes            |
 //! | check a bundle's signature                     | [`verify_bundle`] with a [`Trust`] → [`VerifiedBundle`] |
+//! | sign or check any other in-toto statement      | [`sign_statement`], [`verify_statement`] → [`VerifiedStatement`] |
 //! | read what was signed                           | [`SignedManifest`] (in [`VerifiedBundle::manifest`]) |
 //! | tell tampering from a malformed file           | [`VerifyError`]: [`BundleError`], [`SignatureError`], [`TrustError`], [`StatementError`] |
 //! | handle the bundle JSON or DSSE directly        | [`bundle::Bundle`], [`bundle::pae`]              |
@@ -74,6 +75,8 @@ pub use error::{
     VerifyError,
 };
 pub use keys::{KeyAlgorithm, PublicKey, SigningKey};
-pub use sign::{sign_manifest, sign_manifest_with};
+pub use sign::{sign_manifest, sign_manifest_with, sign_statement};
 pub use statement::{ResourceExtensions, SignedManifest, SignedResource, parse_statement};
-pub use verify::{Signer, Trust, VerifiedBundle, verify_bundle};
+pub use verify::{
+    Signer, Trust, VerifiedBundle, VerifiedStatement, verify_bundle, verify_statement,
+};

@@ -61,6 +61,22 @@ pub fn sign_manifest_with(
     {
         return Err(SignError::RootMismatch);
     }
+    let payload = statement_json_with(manifest, subject_name, extensions)
+        .map_err(|source| SignError::Json { source })?;
+    sign_statement(&payload, key, certificates)
+}
+
+/// Signs any in-toto statement (the JSON `payload`) into a bundle, the way
+/// [`sign_manifest`] signs an OMS manifest: one DSSE signature over the
+/// pre-authentication encoding, the key method without `certificates`, the
+/// certificate method with them (leaf first; its key must be `key`).
+///
+/// The payload is signed as given; the caller builds and checks it.
+pub fn sign_statement(
+    payload: &[u8],
+    key: &SigningKey,
+    certificates: Option<&[Vec<u8>]>,
+) -> Result<Vec<u8>, SignError> {
     let public = key.public_key();
     let material = match certificates {
         None => VerificationMaterial::PublicKey {
@@ -88,14 +104,12 @@ pub fn sign_manifest_with(
             VerificationMaterial::CertificateChain(chain.to_vec())
         }
     };
-    let payload = statement_json_with(manifest, subject_name, extensions)
-        .map_err(|source| SignError::Json { source })?;
-    let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
+    let sig = key.sign(&pae(PAYLOAD_TYPE, payload));
     let bundle = Bundle {
         material,
         tlog_entries: Some(Vec::new()),
         envelope: DsseEnvelope {
-            payload,
+            payload: payload.to_vec(),
             payload_type: PAYLOAD_TYPE.to_owned(),
             signatures: vec![DsseSignature { sig, keyid: None }],
         },

@@ -63,6 +63,18 @@ pub struct VerifiedBundle {
     pub algorithm: KeyAlgorithm,
 }
 
+/// A bundle whose signature verified, with its payload not yet interpreted:
+/// what [`verify_statement`] returns for any in-toto statement.
+#[derive(Debug, Clone)]
+pub struct VerifiedStatement {
+    /// The signed payload (in-toto statement JSON), exactly as signed.
+    pub payload: Vec<u8>,
+    /// Who signed it.
+    pub signer: Signer,
+    /// The DSSE signature's algorithm.
+    pub algorithm: KeyAlgorithm,
+}
+
 /// Verifies bundle JSON: parses it, checks its verification material fits
 /// `trust`, checks the one DSSE signature over the pre-authentication
 /// encoding, and only then parses and checks the statement.
@@ -70,6 +82,22 @@ pub struct VerifiedBundle {
 /// This does not hash the model: compare [`VerifiedBundle::manifest`] with
 /// the files afterwards.
 pub fn verify_bundle(bundle_bytes: &[u8], trust: &Trust) -> Result<VerifiedBundle, VerifyError> {
+    let verified = verify_statement(bundle_bytes, trust)?;
+    let manifest = parse_statement(&verified.payload)?;
+    Ok(VerifiedBundle {
+        manifest,
+        signer: verified.signer,
+        algorithm: verified.algorithm,
+    })
+}
+
+/// Verifies any bundle's signature against `trust`, as [`verify_bundle`]
+/// does, and returns the signed payload without interpreting it: for
+/// statements other than an OMS manifest (attestations).
+pub fn verify_statement(
+    bundle_bytes: &[u8],
+    trust: &Trust,
+) -> Result<VerifiedStatement, VerifyError> {
     let bundle = Bundle::from_json(bundle_bytes)?;
     let (key, signer) = match (&bundle.material, trust) {
         (VerificationMaterial::SigstoreCertificate(_), _) => {
@@ -105,11 +133,10 @@ pub fn verify_bundle(bundle_bytes: &[u8], trust: &Trust) -> Result<VerifiedBundl
         return Err(SignatureError::Count(bundle.envelope.signatures.len()).into());
     };
     key.verify(&bundle.envelope.pae(), &signature.sig)?;
-    let manifest = parse_statement(&bundle.envelope.payload)?;
-    Ok(VerifiedBundle {
-        manifest,
-        signer,
+    Ok(VerifiedStatement {
         algorithm: key.algorithm(),
+        payload: bundle.envelope.payload,
+        signer,
     })
 }
 

@@ -80,6 +80,24 @@ pub enum Error {
         #[source]
         source: modelseal_oms::VerifyError,
     },
+    /// The signature does not come from a signer the trust policy lists, or
+    /// does not verify with that signer's key.
+    #[error("signature `{path}` is not trusted by the policy: {reason}")]
+    PolicySignature {
+        /// The signature file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The trust policy cannot be loaded.
+    #[error(transparent)]
+    Policy(#[from] modelseal_attest::PolicyError),
+    /// The attestations file cannot be read or written.
+    #[error(transparent)]
+    Attestations(#[from] modelseal_attest::StoreError),
+    /// A predicate or statement is malformed.
+    #[error(transparent)]
+    Attest(#[from] modelseal_attest::AttestError),
 }
 
 impl Error {
@@ -87,7 +105,10 @@ impl Error {
     /// usage or I/O error (exit code 2).
     pub fn is_verification_failure(&self) -> bool {
         match self {
-            Error::Signature { .. } | Error::FormatGate(_) | Error::Tensors { .. } => true,
+            Error::Signature { .. }
+            | Error::PolicySignature { .. }
+            | Error::FormatGate(_)
+            | Error::Tensors { .. } => true,
             // Verify-on-load: the file is not the one that was signed, or
             // its header breaks the format's rules.
             Error::Format(e) => matches!(

@@ -22,6 +22,12 @@
 //! - [`status_model`] compares a model with its signature's manifest
 //!   without checking trust, through a [`DigestCache`]: what changed since
 //!   signing, in milliseconds for an unchanged model.
+//! - [`attest_model`] signs a statement about the model (dataset
+//!   provenance, lineage, a security test, an exception) bound to its root
+//!   digest and appends it to `model.att.jsonl`; [`list_attestations`] and
+//!   [`model_history`] read them back; [`VerifyOptions::with_policy`] makes
+//!   [`verify_model`] check a trust [`Policy`] (who may sign, in which role,
+//!   and the rules the attestations must satisfy).
 //! - [`Error`] tells a signature that does not verify from an I/O or usage
 //!   problem ([`Error::is_verification_failure`]).
 //!
@@ -53,7 +59,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod attest;
 mod error;
+mod evidence;
 mod files;
 mod formats;
 mod keys;
@@ -63,17 +71,28 @@ mod sign;
 mod status;
 mod verify;
 
+pub use attest::{
+    AttestOptions, AttestOutcome, AttestationList, FoundRecord, HistoryReport, LocalCopy,
+    ModelBinding, attest_model, bind_model, find_dataset_digest, find_version_digest,
+    hash_local_copy, list_attestations, model_history,
+};
 pub use error::Error;
+pub use evidence::{EvaluatedRule, EvidenceReport, Provision, ProvisionStatus, evidence_report};
 pub use formats::{InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model};
 pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
     public_key_path,
 };
 pub use load::{LoadOptions, load_safetensors};
+pub use modelseal_attest as attestation;
+pub use modelseal_attest::{Policy, default_attestations_path};
 pub use modelseal_formats::{SafeTensorsBuffer, TensorView};
 pub use modelseal_hash::DigestCache;
 pub use modelseal_oms::{KeyAlgorithm, PublicKey, SigningKey, Trust};
-pub use report::{Finding, REPORT_VERSION, SerializationReport, SignerReport, VerificationReport};
+pub use report::{
+    AttestationEntry, Finding, PolicyReport, REPORT_VERSION, SerializationReport, SignerReport,
+    VerificationReport,
+};
 pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
 pub use status::{CacheReport, STATUS_TRUST_NOTE, StatusOptions, StatusReport, status_model};
 pub use verify::{VerifyOptions, verify_model};

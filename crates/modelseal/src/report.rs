@@ -37,6 +37,73 @@ pub struct VerificationReport {
     pub bytes_hashed: u64,
     /// Wall time in milliseconds.
     pub elapsed_ms: f64,
+    /// The trust policy's outcome, when verified with `--policy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyReport>,
+}
+
+/// The outcome of a trust policy: every rule, every attestation.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    /// The policy file.
+    pub policy: String,
+    /// The attestations file read.
+    pub attestations_file: String,
+    /// When the policy was evaluated, RFC 3339.
+    pub evaluated_at: String,
+    /// The policy signer who signed the model.
+    pub model_signer: String,
+    /// True when every rule passed.
+    pub passed: bool,
+    /// Each rule's outcome.
+    pub rules: Vec<modelseal_attest::RuleOutcome>,
+    /// Each attestation, in file order.
+    pub attestations: Vec<AttestationEntry>,
+}
+
+/// One attestation as a policy saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttestationEntry {
+    /// Its line in the attestations file.
+    pub line: usize,
+    /// The predicate's short name (`lineage`, …), when it could be read.
+    pub predicate: Option<&'static str>,
+    /// The policy signer's name, when identified.
+    pub signer: Option<String>,
+    /// The role the statement claims.
+    pub role: Option<&'static str>,
+    /// When the statement says it was made.
+    pub attested_at: Option<String>,
+    /// The root digest it is bound to, `sha256:HEX`.
+    pub subject_digest: Option<String>,
+    /// `accepted`, `other-model`, `untrusted-signer`, `signer-not-valid`,
+    /// `role-not-held`, `bad-signature` or `malformed`.
+    pub status: &'static str,
+    /// Why, when not accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What it says, in a few words.
+    pub summary: Option<String>,
+}
+
+impl AttestationEntry {
+    pub(crate) fn new(
+        policy: &modelseal_attest::Policy,
+        a: &modelseal_attest::CheckedAttestation,
+    ) -> Self {
+        let statement = a.statement.as_ref();
+        Self {
+            line: a.line,
+            predicate: statement.map(|s| s.predicate.kind()),
+            signer: a.signer.map(|i| policy.signers[i].name.clone()),
+            role: statement.map(|s| s.predicate.role().name()),
+            attested_at: statement.map(|s| s.predicate.attested_at().to_string()),
+            subject_digest: statement.map(|s| s.subject_digest.to_string()),
+            status: a.status.name(),
+            reason: a.status.reason().map(str::to_owned),
+            summary: statement.map(|s| crate::attest::summary(&s.predicate)),
+        }
+    }
 }
 
 /// Who signed a verified model.
@@ -161,6 +228,20 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// One line saying what the finding is (`modified: config.json`).
+    pub fn describe(&self) -> String {
+        match self {
+            Finding::Modified { name, .. } => format!("modified: {name}"),
+            Finding::SizeChanged { name, .. } => format!("size changed: {name}"),
+            Finding::Missing { name } => format!("missing: {name}"),
+            Finding::Unsigned { name, .. } => format!("unsigned: {name}"),
+            Finding::NotSigned { name } => format!("not signed: {name}"),
+            Finding::InvalidFormat { name, format, .. } => format!("invalid {format}: {name}"),
+            Finding::UnsafeFormat { name, format, .. } => format!("unsafe format {format}: {name}"),
+            Finding::PathProblem { message, .. } => format!("path problem: {message}"),
+        }
+    }
+
     /// Whether this finding makes verification fail.
     pub fn fails(&self) -> bool {
         !matches!(

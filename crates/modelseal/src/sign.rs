@@ -29,7 +29,8 @@ pub fn default_signature_path(model: &Path) -> PathBuf {
 /// Options for [`sign_model`].
 #[derive(Debug, Clone, Default)]
 pub struct SignOptions {
-    /// How to walk the model; the signature file is excluded automatically.
+    /// How to walk the model; the signature and attestations files are
+    /// excluded automatically.
     pub walk: WalkOptions,
     /// How to hash it.
     pub hash: HashOptions,
@@ -101,6 +102,9 @@ pub fn sign_model(
     }
     let mut walk_options = options.walk.clone();
     walk_options.exclude_files.push(signature.clone());
+    walk_options
+        .exclude_files
+        .push(modelseal_attest::default_attestations_path(model));
     walk_options.keep_going = false;
     let walked = modelseal_hash::walk(model, &walk_options)?;
 

@@ -14,10 +14,14 @@ use modelseal_oms::{SignedManifest, Signer, Trust, VerifiedBundle, bundle::MAX_B
 use crate::error::Error;
 use crate::files::read_capped;
 use crate::formats::{UnsafeFormats, check_files};
+use crate::report::{AttestationEntry, PolicyReport};
 use crate::report::{
     Finding, REPORT_VERSION, SerializationReport, SignerReport, TensorChanges, VerificationReport,
 };
 use crate::sign::default_signature_path;
+use modelseal_attest::policy::Unidentified;
+use modelseal_attest::{DigestSet, ModelFacts, Policy, Timestamp, default_attestations_path};
+use std::sync::Arc;
 
 /// Options for [`verify_model`].
 #[derive(Clone)]
@@ -43,6 +47,16 @@ pub struct VerifyOptions {
     pub threads: Option<usize>,
     /// Called as bytes are hashed.
     pub progress: Option<ProgressFn>,
+    /// A trust policy. When set, its signers decide who may sign the model
+    /// (`trust` is not used) and its rules are checked against the model's
+    /// attestations; the report's `policy` section gives each outcome.
+    pub policy: Option<Arc<Policy>>,
+    /// The attestations file; [`crate::default_attestations_path`] if
+    /// `None`.
+    pub attestations: Option<PathBuf>,
+    /// When to evaluate the policy (validity windows, expiry); now if
+    /// `None`.
+    pub at: Option<Timestamp>,
 }
 
 impl VerifyOptions {
@@ -58,7 +72,21 @@ impl VerifyOptions {
             cache_dir: None,
             threads: None,
             progress: None,
+            policy: None,
+            attestations: None,
+            at: None,
         }
+    }
+
+    /// Options that check against a trust policy: its signers are the
+    /// trust, and its rules are evaluated.
+    pub fn with_policy(policy: Policy) -> Self {
+        let mut options = Self::new(Trust::Roots {
+            roots: Vec::new(),
+            time: None,
+        });
+        options.policy = Some(Arc::new(policy));
+        options
     }
 }
 
@@ -73,6 +101,9 @@ impl std::fmt::Debug for VerifyOptions {
             .field("unsafe_formats", &self.unsafe_formats)
             .field("cache_dir", &self.cache_dir)
             .field("threads", &self.threads)
+            .field("policy", &self.policy.as_ref().map(|p| p.path.clone()))
+            .field("attestations", &self.attestations)
+            .field("at", &self.at)
             .finish_non_exhaustive()
     }
 }
@@ -96,8 +127,26 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         .unwrap_or_else(|| default_signature_path(model));
     // Fail on a missing model before reading the signature.
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
-    let verified = read_verified_bundle(&signature, &options.trust)?;
+    let at = options.at.unwrap_or_else(Timestamp::now);
+    let (verified, policy_signer) = match &options.policy {
+        None => (read_verified_bundle(&signature, &options.trust)?, None),
+        Some(policy) => {
+            let (verified, signer) = read_policy_bundle(&signature, policy, at)?;
+            (verified, Some(signer))
+        }
+    };
 
+    // A policy's unsafe-formats rule needs the pickle-based files listed:
+    // `allow` must not hide them from it.
+    let unsafe_formats = match &options.policy {
+        Some(policy)
+            if policy.rules.unsafe_formats.is_some()
+                && options.unsafe_formats == UnsafeFormats::Allow =>
+        {
+            UnsafeFormats::Warn
+        }
+        _ => options.unsafe_formats,
+    };
     let mut cache = open_cache(model, options.cache_dir.as_deref())?;
     let checked = check_model(
         model,
@@ -107,7 +156,7 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
             ignore_paths: &options.ignore_paths,
             ignore_unsigned_files: options.ignore_unsigned_files,
             only: &options.only,
-            unsafe_formats: options.unsafe_formats,
+            unsafe_formats,
             threads: options.threads,
             progress: options.progress.clone(),
             lfs_pointers: false,
@@ -118,10 +167,36 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         cache.save()?;
     }
     let signed = &verified.manifest;
+    let policy = match (&options.policy, policy_signer) {
+        (Some(policy), Some(model_signer)) => {
+            let attestations = options
+                .attestations
+                .clone()
+                .unwrap_or_else(|| default_attestations_path(model));
+            let unsafe_files = checked
+                .findings
+                .iter()
+                .filter_map(|f| match f {
+                    Finding::UnsafeFormat { name, .. } => Some(name.clone()),
+                    _ => None,
+                })
+                .collect();
+            let facts = ModelFacts {
+                root_digest: DigestSet::sha256(&signed.root_digest),
+                model_signer,
+                unsafe_files,
+                at,
+            };
+            Some(evaluate_policy(policy, &facts, &attestations)?)
+        }
+        _ => None,
+    };
     Ok(VerificationReport {
         kind: "verify",
         version: REPORT_VERSION,
-        verified: !checked.findings.iter().any(Finding::fails),
+        verified: !checked.findings.iter().any(Finding::fails)
+            && policy.as_ref().is_none_or(|p| p.passed),
+        policy,
         model: model.display().to_string(),
         signature: signature.display().to_string(),
         signer: signer_report(&verified.signer),
@@ -182,7 +257,10 @@ pub(crate) fn check_model(
     let walk_options = WalkOptions {
         allow_symlinks: signed.serialization.allow_symlinks,
         ignore_paths,
-        exclude_files: vec![signature.to_owned()],
+        exclude_files: vec![
+            signature.to_owned(),
+            modelseal_attest::default_attestations_path(model),
+        ],
         keep_going: true,
     };
     let walked = modelseal_hash::walk(model, &walk_options)?;
@@ -301,6 +379,72 @@ pub(crate) fn check_model(
         bytes_hashed,
         lfs_pointers,
         cache: cache_stats,
+    })
+}
+
+/// Reads a signature file and checks it with the policy signer it names:
+/// the verified bundle and that signer's index.
+pub(crate) fn read_policy_bundle(
+    signature: &Path,
+    policy: &Policy,
+    at: Timestamp,
+) -> Result<(VerifiedBundle, usize), Error> {
+    let bundle = read_capped(signature, MAX_BUNDLE_SIZE)?;
+    let identified = policy.identify(&bundle, at).map_err(|e| {
+        let reason = match e {
+            Unidentified::Malformed(m) => format!("malformed bundle: {m}"),
+            Unidentified::Unknown(who) => {
+                format!("signed by {who}, which the policy does not list")
+            }
+            Unidentified::BadSignature { signer, message } => format!(
+                "it names signer `{}` but does not verify: {message}",
+                policy.signers[signer].name
+            ),
+            _ => "not identified".to_owned(),
+        };
+        Error::PolicySignature {
+            path: signature.to_owned(),
+            reason,
+        }
+    })?;
+    let manifest = modelseal_oms::parse_statement(&identified.verified.payload).map_err(|e| {
+        Error::Signature {
+            path: signature.to_owned(),
+            source: e.into(),
+        }
+    })?;
+    Ok((
+        VerifiedBundle {
+            manifest,
+            signer: identified.verified.signer,
+            algorithm: identified.verified.algorithm,
+        },
+        identified.signer,
+    ))
+}
+
+/// Checks every attestation in `attestations` and evaluates the policy's
+/// rules for the model `facts` describe.
+pub(crate) fn evaluate_policy(
+    policy: &Policy,
+    facts: &ModelFacts,
+    attestations: &Path,
+) -> Result<PolicyReport, Error> {
+    let stored = modelseal_attest::read_attestations(attestations)?;
+    let checked =
+        modelseal_attest::check_attestations(policy, &stored, Some(&facts.root_digest), facts.at);
+    let rules = modelseal_attest::evaluate(policy, facts, &checked);
+    Ok(PolicyReport {
+        policy: policy.path.display().to_string(),
+        attestations_file: attestations.display().to_string(),
+        evaluated_at: facts.at.to_string(),
+        model_signer: policy.signers[facts.model_signer].name.clone(),
+        passed: rules.iter().all(|r| r.passed),
+        rules,
+        attestations: checked
+            .iter()
+            .map(|a| AttestationEntry::new(policy, a))
+            .collect(),
     })
 }
 

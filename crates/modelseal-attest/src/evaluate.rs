@@ -1,0 +1,615 @@
+//! Checking a model's attestations against a trust policy: each
+//! attestation's signature and signer standing, then each rule.
+
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::policy::{Identified, Policy, Unidentified};
+use crate::predicate::{DigestSet, Predicate, Role, TestResult};
+use crate::statement::Statement;
+use crate::store::StoredAttestation;
+use crate::time::Timestamp;
+
+/// What the policy is evaluated against: facts established by verifying
+/// the model's signature and files.
+#[derive(Debug, Clone)]
+pub struct ModelFacts {
+    /// The verified model signature's root digest.
+    pub root_digest: DigestSet,
+    /// The policy signer who signed the model ([`Policy::identify`]).
+    pub model_signer: usize,
+    /// Pickle-based files of the model (names as in the manifest).
+    pub unsafe_files: Vec<String>,
+    /// When to evaluate (validity windows, exception expiry).
+    pub at: Timestamp,
+}
+
+/// How one attestation fared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
+#[non_exhaustive]
+pub enum AttestationStatus {
+    /// Verified, from a signer in good standing holding the claimed role,
+    /// bound to this model: it counts.
+    Accepted,
+    /// Verified and in good standing, but about another root digest (an
+    /// earlier version, or another model): it does not count here.
+    OtherModel(String),
+    /// Signed by nobody the policy lists: ignored.
+    UntrustedSigner(String),
+    /// The signer is revoked or outside its validity window: ignored.
+    SignerNotValid(String),
+    /// The signer does not hold the role the statement claims: a forged
+    /// role, which fails the policy.
+    RoleNotHeld(String),
+    /// The signature does not verify: fails the policy.
+    BadSignature(String),
+    /// Not a well-formed bundle or statement: fails the policy.
+    Malformed(String),
+}
+
+impl AttestationStatus {
+    /// Whether this attestation by itself fails the policy.
+    pub fn fails(&self) -> bool {
+        matches!(
+            self,
+            AttestationStatus::RoleNotHeld(_)
+                | AttestationStatus::BadSignature(_)
+                | AttestationStatus::Malformed(_)
+        )
+    }
+
+    /// A short name of the status.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AttestationStatus::Accepted => "accepted",
+            AttestationStatus::OtherModel(_) => "other-model",
+            AttestationStatus::UntrustedSigner(_) => "untrusted-signer",
+            AttestationStatus::SignerNotValid(_) => "signer-not-valid",
+            AttestationStatus::RoleNotHeld(_) => "role-not-held",
+            AttestationStatus::BadSignature(_) => "bad-signature",
+            AttestationStatus::Malformed(_) => "malformed",
+        }
+    }
+
+    /// Why, when not accepted.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            AttestationStatus::Accepted => None,
+            AttestationStatus::OtherModel(r)
+            | AttestationStatus::UntrustedSigner(r)
+            | AttestationStatus::SignerNotValid(r)
+            | AttestationStatus::RoleNotHeld(r)
+            | AttestationStatus::BadSignature(r)
+            | AttestationStatus::Malformed(r) => Some(r),
+        }
+    }
+}
+
+/// One attestation, checked.
+#[derive(Debug, Clone)]
+pub struct CheckedAttestation {
+    /// Its line in the attestations file.
+    pub line: usize,
+    /// The statement, when it verified and parsed.
+    pub statement: Option<Statement>,
+    /// The policy signer, when identified.
+    pub signer: Option<usize>,
+    /// The outcome.
+    pub status: AttestationStatus,
+}
+
+impl CheckedAttestation {
+    /// The statement, if it verified, its signer is in good standing and
+    /// holds the claimed role (bound to this model or not).
+    pub fn trusted(&self) -> Option<&Statement> {
+        match self.status {
+            AttestationStatus::Accepted | AttestationStatus::OtherModel(_) => {
+                self.statement.as_ref()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Verifies every stored attestation against the policy (in parallel) and
+/// decides its [`AttestationStatus`]. `root_digest`, when given, is the
+/// model the statements must be about; `None` accepts any subject (for
+/// listing and history).
+pub fn check_attestations(
+    policy: &Policy,
+    stored: &[StoredAttestation],
+    root_digest: Option<&DigestSet>,
+    at: Timestamp,
+) -> Vec<CheckedAttestation> {
+    stored
+        .par_iter()
+        .map(|a| check_one(policy, a, root_digest, at))
+        .collect()
+}
+
+fn check_one(
+    policy: &Policy,
+    stored: &StoredAttestation,
+    root_digest: Option<&DigestSet>,
+    at: Timestamp,
+) -> CheckedAttestation {
+    let done = |statement, signer, status| CheckedAttestation {
+        line: stored.line,
+        statement,
+        signer,
+        status,
+    };
+    let Identified { signer, verified } = match policy.identify(&stored.bundle, at) {
+        Ok(identified) => identified,
+        Err(Unidentified::Malformed(m)) => {
+            return done(None, None, AttestationStatus::Malformed(m));
+        }
+        Err(Unidentified::Unknown(who)) => {
+            return done(
+                None,
+                None,
+                AttestationStatus::UntrustedSigner(format!("signed by {who}, not in the policy")),
+            );
+        }
+        Err(Unidentified::BadSignature { signer, message }) => {
+            return done(None, Some(signer), AttestationStatus::BadSignature(message));
+        }
+    };
+    let statement = match Statement::from_json(&verified.payload) {
+        Ok(statement) => statement,
+        Err(e) => {
+            return done(
+                None,
+                Some(signer),
+                AttestationStatus::Malformed(e.to_string()),
+            );
+        }
+    };
+    let holder = &policy.signers[signer];
+    let status = if let Err(reason) = holder.standing(at, Some(statement.predicate.attested_at())) {
+        AttestationStatus::SignerNotValid(reason)
+    } else if !holder.roles.contains(&statement.predicate.role()) {
+        AttestationStatus::RoleNotHeld(format!(
+            "claims role {} but signer `{}` holds {}",
+            statement.predicate.role(),
+            holder.name,
+            holder.roles_text()
+        ))
+    } else {
+        match root_digest {
+            Some(root) if *root != statement.subject_digest => {
+                AttestationStatus::OtherModel(format!(
+                    "bound to {}, not this model's root digest",
+                    statement.subject_digest
+                ))
+            }
+            _ => AttestationStatus::Accepted,
+        }
+    };
+    done(Some(statement), Some(signer), status)
+}
+
+/// One rule's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleOutcome {
+    /// The rule (`model-signature`, `attestations`, `lineage`, `datasets`,
+    /// `tests`, `retraining`, `unsafe-formats`).
+    pub rule: &'static str,
+    /// Whether it holds.
+    pub passed: bool,
+    /// Why, in one or more sentences.
+    pub reason: String,
+    /// Lines of the attestations file that evidence it.
+    pub evidence: Vec<usize>,
+}
+
+/// Evaluates every configured rule. `checked` comes from
+/// [`check_attestations`] with the model's root digest.
+pub fn evaluate(
+    policy: &Policy,
+    facts: &ModelFacts,
+    checked: &[CheckedAttestation],
+) -> Vec<RuleOutcome> {
+    let mut out = Vec::new();
+    let signer = &policy.signers[facts.model_signer];
+    let roles: Vec<Role> = policy
+        .rules
+        .model_signature
+        .as_ref()
+        .map_or_else(Vec::new, |r| r.roles.clone());
+    out.push(match signer.standing(facts.at, None) {
+        Err(reason) => fail(
+            "model-signature",
+            format!("the model signature is not trusted: {reason}"),
+        ),
+        Ok(()) if !roles.is_empty() && !signer.roles.iter().any(|r| roles.contains(r)) => fail(
+            "model-signature",
+            format!(
+                "the model is signed by `{}`, who holds {} but not {}",
+                signer.name,
+                signer.roles_text(),
+                names(&roles)
+            ),
+        ),
+        Ok(()) => pass(
+            "model-signature",
+            format!(
+                "signed by `{}` ({}), in good standing",
+                signer.name,
+                signer.roles_text()
+            ),
+            Vec::new(),
+        ),
+    });
+
+    let bad: Vec<String> = checked
+        .iter()
+        .filter(|a| a.status.fails())
+        .map(|a| {
+            format!(
+                "line {}: {}: {}",
+                a.line,
+                a.status.name(),
+                a.status.reason().unwrap_or("")
+            )
+        })
+        .collect();
+    out.push(if bad.is_empty() {
+        let counted = checked.iter().filter(|a| a.status == AttestationStatus::Accepted).count();
+        pass(
+            "attestations",
+            format!(
+                "{} attestations read, {counted} bound to this model from trusted signers; none forged or malformed",
+                checked.len()
+            ),
+            Vec::new(),
+        )
+    } else {
+        fail("attestations", bad.join("; "))
+    });
+
+    let accepted = |kind: &str, roles: &[Role]| -> Vec<(&CheckedAttestation, &Statement)> {
+        checked
+            .iter()
+            .filter(|a| a.status == AttestationStatus::Accepted)
+            .filter_map(|a| a.statement.as_ref().map(|s| (a, s)))
+            .filter(|(_, s)| s.predicate.kind() == kind && roles.contains(&s.predicate.role()))
+            .collect()
+    };
+    // Why the candidates of a kind that did not count did not.
+    let rejected = |kind: &str| -> String {
+        let notes: Vec<String> = checked
+            .iter()
+            .filter(|a| a.status != AttestationStatus::Accepted)
+            .filter(|a| {
+                a.statement
+                    .as_ref()
+                    .is_some_and(|s| s.predicate.kind() == kind)
+            })
+            .map(|a| {
+                format!(
+                    "line {} not counted: {}",
+                    a.line,
+                    a.status.reason().unwrap_or("")
+                )
+            })
+            .collect();
+        if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        }
+    };
+
+    let lineage_roles = policy
+        .rules
+        .lineage
+        .as_ref()
+        .map_or_else(|| vec![Role::Developer], |r| r.roles.clone());
+    let lineages = accepted("lineage", &lineage_roles);
+    let lineage = match lineages.as_slice() {
+        [(a, s)] => match &s.predicate {
+            Predicate::Lineage(l) => Ok((a.line, l)),
+            _ => Err("no lineage statement".to_owned()),
+        },
+        [] => Err(format!(
+            "no lineage statement from {} is bound to this model's root digest{}",
+            names(&lineage_roles),
+            rejected("lineage")
+        )),
+        many => {
+            let versions: BTreeSet<&str> = many
+                .iter()
+                .filter_map(|(_, s)| match &s.predicate {
+                    Predicate::Lineage(l) => Some(l.version.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if versions.len() == 1 {
+                // The newest, as `history` takes it.
+                many.iter()
+                    .filter_map(|(a, s)| match &s.predicate {
+                        Predicate::Lineage(l) => Some((a.line, l)),
+                        _ => None,
+                    })
+                    .max_by_key(|(line, l)| (l.attested_at, *line))
+                    .ok_or_else(|| "no lineage statement".to_owned())
+            } else {
+                Err(format!(
+                    "conflicting lineage statements for this root digest name versions {}",
+                    versions.into_iter().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        }
+    };
+    if policy.rules.lineage.is_some() {
+        out.push(match &lineage {
+            Ok((line, l)) => pass(
+                "lineage",
+                format!(
+                    "version {} ({})",
+                    l.version,
+                    l.parent.as_ref().map_or_else(
+                        || "no parent version".to_owned(),
+                        |p| format!("parent {} {}", p.version, p.root_digest),
+                    )
+                ),
+                vec![*line],
+            ),
+            Err(reason) => fail("lineage", reason.clone()),
+        });
+    }
+
+    if let Some(rule) = &policy.rules.datasets {
+        out.push(match &lineage {
+            Err(reason) => fail(
+                "datasets",
+                format!("training data is named by the lineage statement: {reason}"),
+            ),
+            Ok((_, l)) => {
+                let provenances = accepted("dataset-provenance", &rule.roles);
+                let mut missing = Vec::new();
+                let mut evidence = BTreeSet::new();
+                for data in &l.training_data {
+                    let mut signers = BTreeSet::new();
+                    for (a, s) in &provenances {
+                        let Predicate::DatasetProvenance(p) = &s.predicate else {
+                            continue;
+                        };
+                        if p.datasets.iter().any(|d| {
+                            d.name == data.name
+                                && d.digest == data.digest
+                                && d.usage.iter().any(|u| u.is_training())
+                        }) {
+                            signers.extend(a.signer);
+                            evidence.insert(a.line);
+                        }
+                    }
+                    if signers.len() < rule.threshold {
+                        let same_name: Vec<String> = provenances
+                            .iter()
+                            .filter_map(|(_, s)| match &s.predicate {
+                                Predicate::DatasetProvenance(p) => Some(p),
+                                _ => None,
+                            })
+                            .flat_map(|p| p.datasets.iter())
+                            .filter(|d| d.name == data.name && d.digest != data.digest)
+                            .map(|d| d.digest.to_string())
+                            .collect();
+                        let note = if same_name.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " (provenance exists for other copies: {})",
+                                same_name.join(", ")
+                            )
+                        };
+                        missing.push(format!(
+                            "`{}` {} has provenance from {} of the {} signers needed{note}",
+                            data.name,
+                            data.digest,
+                            signers.len(),
+                            rule.threshold
+                        ));
+                    }
+                }
+                if l.training_data.is_empty() {
+                    pass(
+                        "datasets",
+                        "the lineage statement names no training data".to_owned(),
+                        Vec::new(),
+                    )
+                } else if missing.is_empty() {
+                    pass(
+                        "datasets",
+                        format!(
+                            "all {} training datasets have provenance from {}",
+                            l.training_data.len(),
+                            names(&rule.roles)
+                        ),
+                        evidence.into_iter().collect(),
+                    )
+                } else {
+                    fail(
+                        "datasets",
+                        format!("{}{}", missing.join("; "), rejected("dataset-provenance")),
+                    )
+                }
+            }
+        });
+    }
+
+    let test_roles = policy
+        .rules
+        .tests
+        .as_ref()
+        .map_or_else(|| vec![Role::Tester], |r| r.roles.clone());
+    let passing_tests = || -> (BTreeSet<usize>, Vec<usize>) {
+        let mut signers = BTreeSet::new();
+        let mut lines = Vec::new();
+        for (a, s) in accepted("security-test", &test_roles) {
+            if let Predicate::SecurityTest(t) = &s.predicate {
+                if t.result == TestResult::Pass {
+                    signers.extend(a.signer);
+                    lines.push(a.line);
+                }
+            }
+        }
+        (signers, lines)
+    };
+    if let Some(rule) = &policy.rules.tests {
+        let (signers, lines) = passing_tests();
+        out.push(if signers.len() >= rule.threshold {
+            pass(
+                "tests",
+                format!(
+                    "passing tests bound to this root digest from {} distinct signers (need {})",
+                    signers.len(),
+                    rule.threshold
+                ),
+                lines,
+            )
+        } else {
+            fail(
+                "tests",
+                format!(
+                    "{} distinct {} signers have a passing test bound to this model's root digest, {} needed{}",
+                    signers.len(),
+                    names(&rule.roles),
+                    rule.threshold,
+                    rejected("security-test")
+                ),
+            )
+        });
+    }
+
+    if let Some(rule) = &policy.rules.retraining {
+        out.push(match &lineage {
+            Err(reason) => fail("retraining", format!("needs the version's lineage: {reason}")),
+            Ok((line, l)) => match &l.parent {
+                None => pass("retraining", format!("version {} has no parent version", l.version), vec![*line]),
+                Some(parent) if parent.root_digest == facts.root_digest => pass(
+                    "retraining",
+                    format!("content is unchanged from parent version {}", parent.version),
+                    vec![*line],
+                ),
+                Some(parent) => {
+                    let mut problems = Vec::new();
+                    if rule.new_version && parent.version == l.version {
+                        problems.push(format!(
+                            "the content differs from the parent ({} → {}) but the version is still {}",
+                            parent.root_digest, facts.root_digest, l.version
+                        ));
+                    }
+                    let (signers, mut lines) = passing_tests();
+                    if rule.new_test && signers.is_empty() {
+                        problems.push(format!(
+                            "version {} differs from parent {} but no passing test is bound to its root digest",
+                            l.version, parent.version,
+                        ));
+                    }
+                    if problems.is_empty() {
+                        lines.insert(0, *line);
+                        pass(
+                            "retraining",
+                            if rule.new_test {
+                                format!("version {} follows {} with a new passing test", l.version, parent.version)
+                            } else {
+                                format!("version {} follows {}", l.version, parent.version)
+                            },
+                            lines,
+                        )
+                    } else {
+                        fail("retraining", problems.join("; "))
+                    }
+                }
+            },
+        });
+    }
+
+    if let Some(rule) = &policy.rules.unsafe_formats {
+        let mut problems = Vec::new();
+        let mut evidence = Vec::new();
+        for file in &facts.unsafe_files {
+            let mut expired = None;
+            let mut approvers = BTreeSet::new();
+            for (a, s) in accepted("exception", &rule.roles) {
+                let Predicate::Exception(e) = &s.predicate else {
+                    continue;
+                };
+                if &e.component != file {
+                    continue;
+                }
+                if e.expires > facts.at {
+                    approvers.extend(a.signer);
+                    evidence.push(a.line);
+                } else {
+                    expired = Some(e.expires);
+                }
+            }
+            if approvers.len() < rule.threshold {
+                problems.push(match (expired, approvers.len()) {
+                    (Some(t), 0) => {
+                        format!("`{file}` is pickle-based and its exception expired at {t}")
+                    }
+                    (None, 0) => format!(
+                        "`{file}` is pickle-based and no exception from {} names it{}",
+                        names(&rule.roles),
+                        rejected("exception")
+                    ),
+                    (_, n) => format!(
+                        "`{file}` is pickle-based and has unexpired exceptions from {n} distinct \
+                         signers, {} needed",
+                        rule.threshold
+                    ),
+                });
+            }
+        }
+        out.push(if problems.is_empty() {
+            pass(
+                "unsafe-formats",
+                if facts.unsafe_files.is_empty() {
+                    "no pickle-based files".to_owned()
+                } else {
+                    format!(
+                        "{} pickle-based files, each under an unexpired exception",
+                        facts.unsafe_files.len()
+                    )
+                },
+                evidence,
+            )
+        } else {
+            fail("unsafe-formats", problems.join("; "))
+        });
+    }
+    out
+}
+
+fn pass(rule: &'static str, reason: String, evidence: Vec<usize>) -> RuleOutcome {
+    RuleOutcome {
+        rule,
+        passed: true,
+        reason,
+        evidence,
+    }
+}
+
+fn fail(rule: &'static str, reason: String) -> RuleOutcome {
+    RuleOutcome {
+        rule,
+        passed: false,
+        reason,
+        evidence: Vec::new(),
+    }
+}
+
+fn names(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}

@@ -1,0 +1,578 @@
+//! The trust policy (`policy.toml`): who may sign what, in which role, when,
+//! and which rules a model's attestations must satisfy.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [[signers]]
+//! name = "alice"
+//! key = "keys/alice.pub"          # relative to the policy file
+//! roles = ["developer"]
+//! valid_from = "2026-01-01T00:00:00Z"
+//! valid_until = "2027-01-01T00:00:00Z"
+//!
+//! [[revocations]]
+//! signer = "bob"
+//! reason = "laptop stolen"
+//!
+//! [rules.model_signature]
+//! roles = ["developer"]
+//! ```
+//!
+//! `docs/policy.md` documents every key.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use modelseal_oms::bundle::{Bundle, VerificationMaterial};
+use modelseal_oms::{PublicKey, Signer, Trust, VerifiedStatement, VerifyError};
+use serde::Deserialize;
+
+use crate::error::PolicyError;
+use crate::predicate::Role;
+use crate::time::Timestamp;
+
+/// The largest policy file read: 1 MiB.
+pub const MAX_POLICY_SIZE: u64 = 1 << 20;
+
+/// A loaded trust policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Who is trusted, for what.
+    pub signers: Vec<PolicySigner>,
+    /// The rules.
+    pub rules: Rules,
+}
+
+/// One trusted signer.
+#[derive(Debug, Clone)]
+pub struct PolicySigner {
+    /// Its name in the policy.
+    pub name: String,
+    /// How it is recognised.
+    pub identity: Identity,
+    /// The roles it holds.
+    pub roles: BTreeSet<Role>,
+    /// Not trusted before this time.
+    pub valid_from: Option<Timestamp>,
+    /// Not trusted after this time.
+    pub valid_until: Option<Timestamp>,
+    /// Set when the policy revokes it.
+    pub revoked: Option<Revocation>,
+}
+
+/// How a [`PolicySigner`] is recognised.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Identity {
+    /// A public key (key-method bundles).
+    Key(PublicKey),
+    /// A certificate chaining to `roots` whose leaf subject is `subject`.
+    Certificate {
+        /// Trusted roots, DER.
+        roots: Vec<Vec<u8>>,
+        /// The required leaf subject, RFC 4514 style (`CN=ci,O=Example`).
+        subject: String,
+    },
+}
+
+impl Identity {
+    /// A short description: the key id, or the subject.
+    pub fn describe(&self) -> String {
+        match self {
+            Identity::Key(key) => format!("key {}", key.key_id()),
+            Identity::Certificate { subject, .. } => format!("certificate `{subject}`"),
+        }
+    }
+}
+
+/// A revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Why.
+    pub reason: String,
+    /// When, if given (informative: without a trusted timestamp on each
+    /// signature, every signature by a revoked signer is rejected).
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The rules a model must satisfy; a rule that is absent is not checked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// The model signature must come from a signer holding one of `roles`.
+    pub model_signature: Option<RoleRule>,
+    /// A lineage statement for this version from one of `roles`.
+    pub lineage: Option<RoleRule>,
+    /// Every dataset the lineage names as training data has a provenance
+    /// attestation from one of `roles`.
+    pub datasets: Option<RoleRule>,
+    /// Passing security tests from `threshold` distinct signers holding
+    /// one of `roles`.
+    pub tests: Option<TestRule>,
+    /// A version whose content differs from its parent's is a new version
+    /// with a new passing test.
+    pub retraining: Option<RetrainingRule>,
+    /// Pickle-based files are denied unless an unexpired exception from one
+    /// of `roles` names them.
+    pub unsafe_formats: Option<RoleRule>,
+}
+
+/// A rule satisfied by attestations from signers holding one of `roles`,
+/// `threshold` distinct ones (k of the n holding the roles).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRule {
+    /// Roles that count.
+    pub roles: Vec<Role>,
+    /// Distinct signers needed (default 1).
+    #[serde(default = "one")]
+    pub threshold: usize,
+}
+
+/// The security-test rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestRule {
+    /// Roles that count (default `tester`).
+    #[serde(default = "tester")]
+    pub roles: Vec<Role>,
+    /// Distinct signers with a passing test needed (default 1).
+    #[serde(default = "one")]
+    pub threshold: usize,
+}
+
+/// The retraining rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrainingRule {
+    /// The version must differ from the parent's (default true).
+    #[serde(default = "yes")]
+    pub new_version: bool,
+    /// A passing test bound to the new root digest must exist (default
+    /// true); who counts comes from `[rules.tests]`, else `tester`.
+    #[serde(default = "yes")]
+    pub new_test: bool,
+}
+
+fn one() -> usize {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn tester() -> Vec<Role> {
+    vec![Role::Tester]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    version: u32,
+    #[serde(default)]
+    signers: Vec<SignerEntry>,
+    #[serde(default)]
+    revocations: Vec<RevocationEntry>,
+    #[serde(default)]
+    rules: Rules,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignerEntry {
+    name: String,
+    key: Option<PathBuf>,
+    roots: Option<PathBuf>,
+    subject: Option<String>,
+    roles: Vec<Role>,
+    valid_from: Option<Timestamp>,
+    valid_until: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevocationEntry {
+    signer: Option<String>,
+    key_id: Option<String>,
+    reason: String,
+    revoked_at: Option<Timestamp>,
+}
+
+impl Policy {
+    /// Reads and checks `path`; key and certificate files are resolved
+    /// relative to its directory.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let io = |source| PolicyError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_POLICY_SIZE {
+            return Err(PolicyError::Invalid {
+                path: path.to_owned(),
+                message: format!("{size} bytes, more than the {MAX_POLICY_SIZE}-byte limit"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml(path, &text, base)
+    }
+
+    /// Parses policy text; `base` is where relative file names start.
+    pub fn from_toml(path: &Path, text: &str, base: &Path) -> Result<Self, PolicyError> {
+        let invalid = |message: String| PolicyError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let file: PolicyFile = toml::from_str(text).map_err(|source| PolicyError::Toml {
+            path: path.to_owned(),
+            source,
+        })?;
+        if file.version != 1 {
+            return Err(invalid(format!(
+                "`version = {}`: this modelseal reads policy version 1",
+                file.version
+            )));
+        }
+        let mut signers: Vec<PolicySigner> = Vec::with_capacity(file.signers.len());
+        for entry in file.signers {
+            if signers.iter().any(|s| s.name == entry.name) {
+                return Err(invalid(format!("signer `{}` is listed twice", entry.name)));
+            }
+            if entry.roles.is_empty() {
+                return Err(invalid(format!("signer `{}` has no roles", entry.name)));
+            }
+            if let (Some(from), Some(until)) = (entry.valid_from, entry.valid_until) {
+                if from >= until {
+                    return Err(invalid(format!(
+                        "signer `{}`: valid_from {from} is not before valid_until {until}",
+                        entry.name
+                    )));
+                }
+            }
+            let material = |file: &Path, message: String| PolicyError::Material {
+                path: path.to_owned(),
+                signer: entry.name.clone(),
+                file: file.to_owned(),
+                message,
+            };
+            let identity = match (&entry.key, &entry.roots, &entry.subject) {
+                (Some(key), None, None) => {
+                    let file = base.join(key);
+                    let text = read_small(&file).map_err(|m| material(&file, m))?;
+                    let key = PublicKey::from_pem_named(&file.display().to_string(), &text)
+                        .map_err(|e| material(&file, e.to_string()))?;
+                    Identity::Key(key)
+                }
+                (None, Some(roots), Some(subject)) => {
+                    let file = base.join(roots);
+                    let text = read_small(&file).map_err(|m| material(&file, m))?;
+                    let roots = modelseal_oms::x509::certificates_from_pem(&text)
+                        .map_err(|e| material(&file, e.to_string()))?;
+                    if roots.is_empty() {
+                        return Err(material(&file, "no `CERTIFICATE` PEM block".to_owned()));
+                    }
+                    Identity::Certificate {
+                        roots,
+                        subject: subject.clone(),
+                    }
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "signer `{}` needs either `key`, or `roots` with `subject`",
+                        entry.name
+                    )));
+                }
+            };
+            if let Identity::Key(key) = &identity {
+                if let Some(other) = signers
+                    .iter()
+                    .find(|s| matches!(&s.identity, Identity::Key(k) if k == key))
+                {
+                    return Err(invalid(format!(
+                        "signers `{}` and `{}` have the same key; give it one entry with both roles",
+                        other.name, entry.name
+                    )));
+                }
+            }
+            signers.push(PolicySigner {
+                name: entry.name,
+                identity,
+                roles: entry.roles.into_iter().collect(),
+                valid_from: entry.valid_from,
+                valid_until: entry.valid_until,
+                revoked: None,
+            });
+        }
+        for revocation in file.revocations {
+            let mut found = false;
+            for signer in signers.iter_mut().filter(|s| {
+                revocation.signer.as_deref() == Some(s.name.as_str())
+                    || matches!((&s.identity, &revocation.key_id),
+                        (Identity::Key(k), Some(id)) if k.key_id().eq_ignore_ascii_case(id))
+            }) {
+                found = true;
+                signer.revoked = Some(Revocation {
+                    reason: revocation.reason.clone(),
+                    revoked_at: revocation.revoked_at,
+                });
+            }
+            match found {
+                true => {}
+                // A revoked key the policy does not list is distrusted anyway.
+                false if revocation.signer.is_none() && revocation.key_id.is_some() => {}
+                false => {
+                    return Err(invalid(format!(
+                        "a revocation names `{}`, which is not a signer",
+                        revocation
+                            .signer
+                            .or(revocation.key_id)
+                            .unwrap_or_else(|| "nobody".to_owned())
+                    )));
+                }
+            }
+        }
+        let rules = file.rules;
+        for (name, rule) in [
+            ("model_signature", &rules.model_signature),
+            ("lineage", &rules.lineage),
+            ("datasets", &rules.datasets),
+            ("unsafe_formats", &rules.unsafe_formats),
+        ] {
+            if let Some(rule) = rule {
+                // One signature signs a model, and one lineage statement
+                // describes a version: k-of-n applies to the others.
+                if rule.threshold != 1 && matches!(name, "model_signature" | "lineage") {
+                    return Err(invalid(format!(
+                        "[rules.{name}] takes no threshold (k-of-n applies to datasets, tests \
+                         and unsafe_formats)"
+                    )));
+                }
+                check_rule(name, &rule.roles, rule.threshold, &signers).map_err(&invalid)?;
+            }
+        }
+        if let Some(rule) = &rules.tests {
+            check_rule("tests", &rule.roles, rule.threshold, &signers).map_err(&invalid)?;
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            signers,
+            rules,
+        })
+    }
+
+    /// Finds the policy signer a bundle names and checks the bundle's
+    /// signature with it (certificate chains are checked at `at`).
+    ///
+    /// Nothing about standing (revocation, validity, roles) is decided
+    /// here: see [`PolicySigner::standing`].
+    pub fn identify(&self, bundle: &[u8], at: Timestamp) -> Result<Identified, Unidentified> {
+        let parsed =
+            Bundle::from_json(bundle).map_err(|e| Unidentified::Malformed(e.to_string()))?;
+        let at_time = SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(at.unix_seconds()).unwrap_or(0));
+        match &parsed.material {
+            VerificationMaterial::PublicKey { hint, raw_bytes } => {
+                let candidates: Vec<usize> = self
+                    .signers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| match (&s.identity, hint, raw_bytes) {
+                        (Identity::Key(k), Some(hint), _) => k.key_id().eq_ignore_ascii_case(hint),
+                        (Identity::Key(_), None, Some(_)) => true,
+                        _ => false,
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                let mut last = None;
+                for index in candidates {
+                    let Identity::Key(key) = &self.signers[index].identity else {
+                        continue;
+                    };
+                    match modelseal_oms::verify_statement(bundle, &Trust::PublicKey(key.clone())) {
+                        Ok(verified) => {
+                            return Ok(Identified {
+                                signer: index,
+                                verified,
+                            });
+                        }
+                        Err(e) => last = Some((index, e)),
+                    }
+                }
+                match last {
+                    Some((signer, error)) => Err(Unidentified::BadSignature {
+                        signer,
+                        message: chain_text(&error),
+                    }),
+                    None => Err(Unidentified::Unknown(match hint {
+                        Some(hint) => format!("key {hint}"),
+                        None => "a key given by its raw bytes".to_owned(),
+                    })),
+                }
+            }
+            VerificationMaterial::CertificateChain(chain_der) => {
+                let mut subject_seen = None;
+                for (index, signer) in self.signers.iter().enumerate() {
+                    let Identity::Certificate { roots, subject } = &signer.identity else {
+                        continue;
+                    };
+                    let trust = Trust::Roots {
+                        roots: roots.clone(),
+                        time: Some(at_time),
+                    };
+                    match modelseal_oms::verify_statement(bundle, &trust) {
+                        Ok(verified) => {
+                            if let Signer::Certificate { subject: got, .. } = &verified.signer {
+                                if got == subject {
+                                    return Ok(Identified {
+                                        signer: index,
+                                        verified,
+                                    });
+                                }
+                                subject_seen = Some(got.clone());
+                            }
+                        }
+                        Err(VerifyError::Signature(e)) => {
+                            return Err(Unidentified::BadSignature {
+                                signer: index,
+                                message: e.to_string(),
+                            });
+                        }
+                        Err(_) => {}
+                    }
+                }
+                let leaf = chain_der
+                    .first()
+                    .and_then(|c| modelseal_oms::x509::certificate_info(c).ok())
+                    .map(|(info, _)| info.subject);
+                Err(Unidentified::Unknown(format!(
+                    "certificate `{}`{}",
+                    subject_seen.or(leaf).unwrap_or_else(|| "?".to_owned()),
+                    " (no policy signer's roots and subject match it)"
+                )))
+            }
+            _ => Err(Unidentified::Unknown(
+                "a Sigstore keyless certificate (not supported yet)".to_owned(),
+            )),
+        }
+    }
+}
+
+/// A bundle whose signature verified with a policy signer's identity.
+#[derive(Debug, Clone)]
+pub struct Identified {
+    /// Index into [`Policy::signers`].
+    pub signer: usize,
+    /// The verified payload.
+    pub verified: VerifiedStatement,
+}
+
+/// Why a bundle could not be tied to a policy signer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unidentified {
+    /// Not a well-formed bundle.
+    Malformed(String),
+    /// Signed by nobody the policy lists.
+    Unknown(String),
+    /// Names a policy signer, but the signature does not verify.
+    BadSignature {
+        /// Index into [`Policy::signers`].
+        signer: usize,
+        /// Why.
+        message: String,
+    },
+}
+
+impl PolicySigner {
+    /// Whether the signer may be trusted at `at` for a statement made at
+    /// `made_at`: not revoked, and both times within its validity window.
+    pub fn standing(&self, at: Timestamp, made_at: Option<Timestamp>) -> Result<(), String> {
+        if let Some(revocation) = &self.revoked {
+            return Err(match revocation.revoked_at {
+                Some(t) => format!(
+                    "signer `{}` is revoked since {t}: {}",
+                    self.name, revocation.reason
+                ),
+                None => format!("signer `{}` is revoked: {}", self.name, revocation.reason),
+            });
+        }
+        for (what, t) in [("now", Some(at)), ("the statement's attestedAt", made_at)] {
+            let Some(t) = t else { continue };
+            if let Some(from) = self.valid_from {
+                if t < from {
+                    return Err(format!(
+                        "signer `{}` is not valid before {from} ({what} is {t})",
+                        self.name
+                    ));
+                }
+            }
+            if let Some(until) = self.valid_until {
+                if t > until {
+                    return Err(format!(
+                        "signer `{}` expired at {until} ({what} is {t})",
+                        self.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The roles, comma-separated.
+    pub fn roles_text(&self) -> String {
+        self.roles
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn check_rule(
+    name: &str,
+    roles: &[Role],
+    threshold: usize,
+    signers: &[PolicySigner],
+) -> Result<(), String> {
+    if roles.is_empty() {
+        return Err(format!("[rules.{name}] has no roles"));
+    }
+    if threshold == 0 {
+        return Err(format!("[rules.{name}] threshold must be at least 1"));
+    }
+    let holders = signers
+        .iter()
+        .filter(|s| s.revoked.is_none() && s.roles.iter().any(|r| roles.contains(r)))
+        .count();
+    if holders < threshold {
+        return Err(format!(
+            "[rules.{name}] needs {threshold} distinct signers but only {holders} unrevoked \
+             signers hold its roles"
+        ));
+    }
+    Ok(())
+}
+
+fn read_small(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_POLICY_SIZE {
+        return Err(format!("{size} bytes, more than {MAX_POLICY_SIZE}"));
+    }
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
+/// An error and its causes on one line.
+pub(crate) fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,193 @@
+//! The attestations file: one Sigstore bundle per line (JSON Lines) beside
+//! the model's signature. Appending never rewrites what is there.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::StoreError;
+
+/// The attestations file's name inside a directory model.
+pub const ATTESTATIONS_FILE_NAME: &str = "model.att.jsonl";
+/// The largest attestations file read: 64 MiB.
+pub const MAX_ATTESTATIONS_SIZE: u64 = 64 << 20;
+/// The most attestations in one file.
+pub const MAX_ATTESTATIONS: usize = 10_000;
+
+/// Where a model's attestations go by default: `MODEL/model.att.jsonl` for
+/// a directory, `MODEL.att.jsonl` beside a single-file model.
+pub fn default_attestations_path(model: &Path) -> PathBuf {
+    if model.is_dir() {
+        model.join(ATTESTATIONS_FILE_NAME)
+    } else {
+        let mut name = model.as_os_str().to_owned();
+        name.push(".att.jsonl");
+        PathBuf::from(name)
+    }
+}
+
+/// One line of the attestations file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttestation {
+    /// Its line number, from 1.
+    pub line: usize,
+    /// The bundle JSON.
+    pub bundle: Vec<u8>,
+}
+
+/// Reads every attestation in `path`; a missing file has none. Blank lines
+/// are skipped. The size is checked before reading.
+pub fn read_attestations(path: &Path) -> Result<Vec<StoredAttestation>, StoreError> {
+    let io = |action, source| StoreError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("read", e)),
+    };
+    let size = file.metadata().map_err(|e| io("read", e))?.len();
+    if size > MAX_ATTESTATIONS_SIZE {
+        return Err(StoreError::TooLarge {
+            path: path.to_owned(),
+            size,
+            max: MAX_ATTESTATIONS_SIZE,
+        });
+    }
+    let mut bytes = Vec::new();
+    // `take` keeps a file that grows while read within the cap.
+    file.take(MAX_ATTESTATIONS_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io("read", e))?;
+    if bytes.len() as u64 > MAX_ATTESTATIONS_SIZE {
+        return Err(StoreError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            max: MAX_ATTESTATIONS_SIZE,
+        });
+    }
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if out.len() == MAX_ATTESTATIONS {
+            return Err(StoreError::TooMany {
+                path: path.to_owned(),
+                max: MAX_ATTESTATIONS,
+            });
+        }
+        out.push(StoredAttestation {
+            line: i + 1,
+            bundle: line.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// Appends one bundle as a new line of `path` (created with mode 0644 if
+/// missing) in a single `write` on a file opened for appending, so
+/// existing attestations are never rewritten. Returns the new line number.
+pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreError> {
+    if bundle.contains(&b'\n') || bundle.is_empty() {
+        return Err(StoreError::NotOneLine);
+    }
+    let existing = read_attestations(path)?;
+    if existing.len() >= MAX_ATTESTATIONS {
+        return Err(StoreError::TooMany {
+            path: path.to_owned(),
+            max: MAX_ATTESTATIONS,
+        });
+    }
+    let io = |action, source| StoreError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    let mut file = options.open(path).map_err(|e| io("open", e))?;
+    let size = file.metadata().map_err(|e| io("read", e))?.len();
+    if size + bundle.len() as u64 + 2 > MAX_ATTESTATIONS_SIZE {
+        return Err(StoreError::TooLarge {
+            path: path.to_owned(),
+            size: size + bundle.len() as u64 + 1,
+            max: MAX_ATTESTATIONS_SIZE,
+        });
+    }
+    // A file whose last line lacks its newline gets one first.
+    let needs_newline = size > 0 && {
+        let mut last = [0u8; 1];
+        let mut reader = std::fs::File::open(path).map_err(|e| io("read", e))?;
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::End(-1)).map_err(|e| io("read", e))?;
+        reader.read_exact(&mut last).map_err(|e| io("read", e))?;
+        last[0] != b'\n'
+    };
+    let lines_before = if size == 0 {
+        0
+    } else {
+        let text = std::fs::read(path).map_err(|e| io("read", e))?;
+        text.split(|&b| b == b'\n').count() - usize::from(!needs_newline)
+    };
+    let mut record = Vec::with_capacity(bundle.len() + 2);
+    if needs_newline {
+        record.push(b'\n');
+    }
+    record.extend_from_slice(bundle);
+    record.push(b'\n');
+    file.write_all(&record).map_err(|e| io("write", e))?;
+    file.sync_all().map_err(|e| io("write", e))?;
+    Ok(lines_before + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_keeps_existing_lines_and_numbers_new_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(ATTESTATIONS_FILE_NAME);
+        assert_eq!(read_attestations(&path).expect("missing is empty"), []);
+        assert_eq!(append_attestation(&path, b"{\"a\":1}").expect("append"), 1);
+        assert_eq!(append_attestation(&path, b"{\"b\":2}").expect("append"), 2);
+        // A hand-edited file without its final newline.
+        let mut text = std::fs::read(&path).expect("read");
+        text.extend_from_slice(b"\n{\"c\":3}");
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(append_attestation(&path, b"{\"d\":4}").expect("append"), 5);
+        let lines: Vec<(usize, Vec<u8>)> = read_attestations(&path)
+            .expect("read")
+            .into_iter()
+            .map(|a| (a.line, a.bundle))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (1, b"{\"a\":1}".to_vec()),
+                (2, b"{\"b\":2}".to_vec()),
+                (4, b"{\"c\":3}".to_vec()),
+                (5, b"{\"d\":4}".to_vec()),
+            ]
+        );
+        assert!(matches!(
+            append_attestation(&path, b"{}\n{}"),
+            Err(StoreError::NotOneLine)
+        ));
+    }
+
+    #[test]
+    fn oversized_file_is_refused_before_reading() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(ATTESTATIONS_FILE_NAME);
+        let file = std::fs::File::create(&path).expect("create");
+        file.set_len(MAX_ATTESTATIONS_SIZE + 1).expect("grow");
+        assert!(matches!(
+            read_attestations(&path),
+            Err(StoreError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,539 @@
+//! Attestations about a model: making them (bound to the model's root
+//! digest), listing them, following its versions.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use modelseal_attest::{
+    CheckedAttestation, DigestSet, Policy, Predicate, Statement, StoredAttestation, Timestamp,
+    default_attestations_path,
+};
+use modelseal_hash::{HashOptions, WalkOptions};
+use modelseal_oms::SigningKey;
+use modelseal_oms::bundle::{Bundle, MAX_BUNDLE_SIZE, VerificationMaterial};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::files::read_capped;
+use crate::formats::UnsafeFormats;
+use crate::report::AttestationEntry;
+use crate::report::REPORT_VERSION;
+use crate::sign::default_signature_path;
+use crate::verify::{Check, check_model, open_cache, read_policy_bundle};
+
+/// Options for [`attest_model`] and [`bind_model`].
+#[derive(Debug, Clone, Default)]
+pub struct AttestOptions {
+    /// The model's signature; [`default_signature_path`] if `None`.
+    pub signature: Option<PathBuf>,
+    /// The attestations file; [`default_attestations_path`] if `None`.
+    pub attestations: Option<PathBuf>,
+    /// Certificate method: the signing certificate first, then its chain
+    /// (DER). Empty for the key method.
+    pub certificates: Vec<Vec<u8>>,
+    /// Take unchanged files' digests from the digest cache in this
+    /// directory when checking the model against its signature.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The model an attestation is about: its name and root digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelBinding {
+    /// The model's name (the subject name).
+    pub name: String,
+    /// Its root digest.
+    pub root_digest: DigestSet,
+    /// The signature it was taken from; `None` when the model is not
+    /// signed yet and was hashed with the default settings.
+    pub signature: Option<PathBuf>,
+}
+
+/// Finds the root digest an attestation binds to.
+///
+/// A signed model is checked against its signature's manifest (without
+/// trust: the attester vouches for the bytes, not for the signer) and must
+/// match it: attesting a model that changed since signing is refused. An
+/// unsigned model is hashed with the defaults `modelseal sign` uses, so the
+/// digest is the one a default signature will carry.
+pub fn bind_model(model: &Path, options: &AttestOptions) -> Result<ModelBinding, Error> {
+    std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    if std::fs::symlink_metadata(&signature).is_err() {
+        let walk_options = WalkOptions {
+            exclude_files: vec![signature.clone(), default_attestations_path(model)],
+            ..WalkOptions::default()
+        };
+        let walked = modelseal_hash::walk(model, &walk_options)?;
+        let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default())?;
+        return Ok(ModelBinding {
+            name: walked.name(),
+            root_digest: DigestSet::sha256(&manifest.root_digest),
+            signature: None,
+        });
+    }
+    let manifest = read_unverified_manifest(&signature)?;
+    let mut cache = open_cache(model, options.cache_dir.as_deref())?;
+    let checked = check_model(
+        model,
+        &manifest,
+        &signature,
+        &Check {
+            ignore_paths: &[],
+            ignore_unsigned_files: false,
+            only: &[],
+            unsafe_formats: UnsafeFormats::Allow,
+            threads: None,
+            progress: None,
+            lfs_pointers: false,
+        },
+        cache.as_mut(),
+    )?;
+    if let Some(cache) = &mut cache {
+        cache.save()?;
+    }
+    let differences: Vec<String> = checked
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(crate::report::Finding::describe)
+        .collect();
+    if !differences.is_empty() {
+        return Err(Error::Usage(format!(
+            "`{}` differs from its signature `{}` ({}); an attestation binds to the signed root \
+             digest, so sign the model again first",
+            model.display(),
+            signature.display(),
+            differences.join("; ")
+        )));
+    }
+    Ok(ModelBinding {
+        name: manifest.subject_name.clone(),
+        root_digest: DigestSet::sha256(&manifest.root_digest),
+        signature: Some(signature),
+    })
+}
+
+/// What [`attest_model`] did.
+#[derive(Debug, Clone)]
+pub struct AttestOutcome {
+    /// The attestations file appended to.
+    pub attestations: PathBuf,
+    /// The new attestation's line.
+    pub line: usize,
+    /// What was signed.
+    pub statement: Statement,
+    /// Where the root digest came from.
+    pub binding: ModelBinding,
+    /// The signing key's id.
+    pub key_id: String,
+}
+
+/// Signs `predicate` about the model (bound by [`bind_model`]) and appends
+/// the bundle to its attestations file. Nothing already there is touched.
+pub fn attest_model(
+    model: &Path,
+    predicate: Predicate,
+    key: &SigningKey,
+    options: &AttestOptions,
+) -> Result<AttestOutcome, Error> {
+    predicate
+        .check()
+        .map_err(|message| modelseal_attest::AttestError::Predicate {
+            predicate_type: predicate.type_uri().to_owned(),
+            message,
+        })?;
+    let binding = bind_model(model, options)?;
+    let statement = Statement {
+        subject_name: binding.name.clone(),
+        subject_digest: binding.root_digest.clone(),
+        predicate,
+    };
+    let certificates =
+        (!options.certificates.is_empty()).then_some(options.certificates.as_slice());
+    let bundle = modelseal_oms::sign_statement(&statement.to_json(), key, certificates)
+        .map_err(Error::Sign)?;
+    let attestations = options
+        .attestations
+        .clone()
+        .unwrap_or_else(|| default_attestations_path(model));
+    let line = modelseal_attest::append_attestation(&attestations, &bundle)?;
+    Ok(AttestOutcome {
+        attestations,
+        line,
+        statement,
+        binding,
+        key_id: key.public_key().key_id(),
+    })
+}
+
+/// A local copy of a dataset, hashed: what a provenance record states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalCopy {
+    /// A file's SHA-256, or a directory's root digest over its files.
+    pub digest: DigestSet,
+    /// Bytes.
+    pub size: u64,
+    /// Files (1 for a file).
+    pub files: u64,
+    /// When it was obtained, as far as the file system knows: its creation
+    /// time where recorded, else its modification time.
+    pub obtained_at: Option<Timestamp>,
+}
+
+/// Hashes a dataset's local copy (a file or a directory, walked with the
+/// model rules) with SHA-256.
+pub fn hash_local_copy(path: &Path) -> Result<LocalCopy, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    let obtained_at = meta
+        .created()
+        .or_else(|_| meta.modified())
+        .ok()
+        .filter(|t| *t > SystemTime::UNIX_EPOCH)
+        .and_then(Timestamp::from_system_time);
+    let walked = modelseal_hash::walk(path, &WalkOptions::default())?;
+    let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default())?;
+    let digest = match (meta.is_file(), manifest.resources.as_slice()) {
+        (true, [only]) => only.digest,
+        _ => manifest.root_digest,
+    };
+    Ok(LocalCopy {
+        digest: DigestSet::sha256(&digest),
+        size: manifest.total_size(),
+        files: manifest.resources.len() as u64,
+        obtained_at,
+    })
+}
+
+/// The model's attestations, listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttestationList {
+    /// Always `"attestations"`.
+    pub kind: &'static str,
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The model path as given.
+    pub model: String,
+    /// The attestations file.
+    pub attestations_file: String,
+    /// The signed root digest (from the signature, not re-hashed), when the
+    /// model is signed.
+    pub root_digest: Option<String>,
+    /// The policy the signatures were checked with; without one, nothing
+    /// was verified.
+    pub policy: Option<String>,
+    /// Each attestation, in file order.
+    pub attestations: Vec<AttestationEntry>,
+}
+
+/// Lists a model's attestations. With a policy each is verified and
+/// classified ([`modelseal_attest::AttestationStatus`]) against the root
+/// digest of the model's signature (verified with the policy), or of its
+/// files when it is not signed; without one, statements are only parsed and
+/// every entry is `unverified`.
+pub fn list_attestations(
+    model: &Path,
+    policy: Option<&Policy>,
+    options: &AttestOptions,
+    at: Option<Timestamp>,
+) -> Result<AttestationList, Error> {
+    let at = at.unwrap_or_else(Timestamp::now);
+    let attestations = options
+        .attestations
+        .clone()
+        .unwrap_or_else(|| default_attestations_path(model));
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    let stored = modelseal_attest::read_attestations(&attestations)?;
+    let signed = std::fs::symlink_metadata(&signature).is_ok();
+    let (root, entries) = match policy {
+        Some(policy) => {
+            // Statements are about a root digest: the verified signature's,
+            // or for an unsigned model that of its files as they are.
+            let root = if signed {
+                let (verified, _) = read_policy_bundle(&signature, policy, at)?;
+                DigestSet::sha256(&verified.manifest.root_digest)
+            } else {
+                bind_model(model, options)?.root_digest
+            };
+            let root = Some(root);
+            let checked = modelseal_attest::check_attestations(policy, &stored, root.as_ref(), at);
+            let entries = checked
+                .iter()
+                .map(|a| AttestationEntry::new(policy, a))
+                .collect();
+            (root, entries)
+        }
+        None => {
+            let root = if signed {
+                Some(DigestSet::sha256(
+                    &read_unverified_manifest(&signature)?.root_digest,
+                ))
+            } else {
+                None
+            };
+            (root, stored.iter().map(unverified_entry).collect())
+        }
+    };
+    Ok(AttestationList {
+        kind: "attestations",
+        version: REPORT_VERSION,
+        model: model.display().to_string(),
+        attestations_file: attestations.display().to_string(),
+        root_digest: root.map(|r| r.to_string()),
+        policy: policy.map(|p| p.path.display().to_string()),
+        attestations: entries,
+    })
+}
+
+fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
+    let bundle = Bundle::from_json(&stored.bundle);
+    let signer = bundle.as_ref().ok().map(|b| match &b.material {
+        VerificationMaterial::PublicKey { hint: Some(h), .. } => format!("key {h}"),
+        VerificationMaterial::CertificateChain(chain) => chain
+            .first()
+            .and_then(|c| modelseal_oms::x509::certificate_info(c).ok())
+            .map_or_else(
+                || "a certificate".to_owned(),
+                |(i, _)| format!("certificate `{}`", i.subject),
+            ),
+        _ => "unknown".to_owned(),
+    });
+    let statement = bundle
+        .as_ref()
+        .map_err(ToString::to_string)
+        .and_then(|b| Statement::from_json(&b.envelope.payload).map_err(|e| e.to_string()));
+    match statement {
+        Ok(s) => AttestationEntry {
+            line: stored.line,
+            predicate: Some(s.predicate.kind()),
+            signer,
+            role: Some(s.predicate.role().name()),
+            attested_at: Some(s.predicate.attested_at().to_string()),
+            subject_digest: Some(s.subject_digest.to_string()),
+            status: "unverified",
+            reason: Some("no policy given: the signature and signer were not checked".to_owned()),
+            summary: Some(summary(&s.predicate)),
+        },
+        Err(message) => AttestationEntry {
+            line: stored.line,
+            predicate: None,
+            signer,
+            role: None,
+            attested_at: None,
+            subject_digest: None,
+            status: "malformed",
+            reason: Some(message),
+            summary: None,
+        },
+    }
+}
+
+/// A model's history through its lineage statements.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryReport {
+    /// Always `"log"`.
+    pub kind: &'static str,
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The model path as given.
+    pub model: String,
+    /// The verified signature's root digest, where the chain starts.
+    pub root_digest: String,
+    /// The policy the statements were checked with.
+    pub policy: String,
+    /// Versions, newest first.
+    pub versions: Vec<modelseal_attest::Version>,
+    /// True when the chain reaches a first version and every link holds.
+    pub complete: bool,
+}
+
+/// Follows a model's versions: from the root digest of its signature
+/// (verified with the policy; the files are not re-hashed, `verify` does
+/// that) back through each lineage statement's parent.
+pub fn model_history(
+    model: &Path,
+    policy: &Policy,
+    options: &AttestOptions,
+    at: Option<Timestamp>,
+) -> Result<HistoryReport, Error> {
+    let at = at.unwrap_or_else(Timestamp::now);
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
+    let (verified, _) = read_policy_bundle(&signature, policy, at)?;
+    let root = DigestSet::sha256(&verified.manifest.root_digest);
+    let attestations = options
+        .attestations
+        .clone()
+        .unwrap_or_else(|| default_attestations_path(model));
+    let stored = modelseal_attest::read_attestations(&attestations)?;
+    let checked = modelseal_attest::check_attestations(policy, &stored, None, at);
+    let versions = lineage_history(policy, &checked, &root);
+    let complete = versions
+        .last()
+        .is_some_and(|v| v.link == modelseal_attest::Link::FirstVersion)
+        && versions.iter().all(|v| !v.link.is_broken());
+    Ok(HistoryReport {
+        kind: "log",
+        version: REPORT_VERSION,
+        model: model.display().to_string(),
+        root_digest: root.to_string(),
+        policy: policy.path.display().to_string(),
+        versions,
+        complete,
+    })
+}
+
+pub(crate) fn lineage_history(
+    policy: &Policy,
+    checked: &[CheckedAttestation],
+    root: &DigestSet,
+) -> Vec<modelseal_attest::Version> {
+    let roles = policy.rules.lineage.as_ref().map_or_else(
+        || vec![modelseal_attest::Role::Developer],
+        |r| r.roles.clone(),
+    );
+    modelseal_attest::history(checked, root, &roles, |i| policy.signers[i].name.clone())
+}
+
+/// A record found in the model's attestations file by [`find_version_digest`]
+/// or [`find_dataset_digest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRecord {
+    /// The digest it gives.
+    pub digest: DigestSet,
+    /// Its line.
+    pub line: usize,
+    /// Whether it verifies with the key given as `own` (else it was signed
+    /// by someone else, unchecked: say so before relying on it).
+    pub signed_by_you: bool,
+}
+
+/// Statements in the model's attestations file that parse, with their line
+/// and whether they verify under `own`. No policy is applied: this serves
+/// an attester filling in references (a parent version's digest, a
+/// dataset's digest); the policy checks everything at verification.
+fn statements_for_lookup(
+    model: &Path,
+    options: &AttestOptions,
+    own: &modelseal_oms::PublicKey,
+) -> Result<Vec<(usize, Statement, bool)>, Error> {
+    let path = options
+        .attestations
+        .clone()
+        .unwrap_or_else(|| default_attestations_path(model));
+    let trust = modelseal_oms::Trust::PublicKey(own.clone());
+    Ok(modelseal_attest::read_attestations(&path)?
+        .into_iter()
+        .filter_map(|a| {
+            let bundle = Bundle::from_json(&a.bundle).ok()?;
+            let statement = Statement::from_json(&bundle.envelope.payload).ok()?;
+            let mine = modelseal_oms::verify_statement(&a.bundle, &trust).is_ok();
+            Some((a.line, statement, mine))
+        })
+        .collect())
+}
+
+/// The newest record, preferring those signed with `own`.
+fn newest(found: Vec<(usize, DigestSet, bool)>) -> Option<FoundRecord> {
+    found
+        .into_iter()
+        .max_by_key(|(line, _, mine)| (*mine, *line))
+        .map(|(line, digest, signed_by_you)| FoundRecord {
+            digest,
+            line,
+            signed_by_you,
+        })
+}
+
+/// The root digest of the lineage statement for `version` in the model's
+/// attestations file: the newest signed with `own`, else the newest by
+/// anyone (flagged [`FoundRecord::signed_by_you`] false).
+pub fn find_version_digest(
+    model: &Path,
+    options: &AttestOptions,
+    version: &str,
+    own: &modelseal_oms::PublicKey,
+) -> Result<Option<FoundRecord>, Error> {
+    Ok(newest(
+        statements_for_lookup(model, options, own)?
+            .into_iter()
+            .filter(
+                |(_, s, _)| matches!(&s.predicate, Predicate::Lineage(l) if l.version == version),
+            )
+            .map(|(line, s, mine)| (line, s.subject_digest, mine))
+            .collect(),
+    ))
+}
+
+/// The digest of dataset `name` from a provenance statement in the model's
+/// attestations file, chosen as [`find_version_digest`] chooses.
+pub fn find_dataset_digest(
+    model: &Path,
+    options: &AttestOptions,
+    name: &str,
+    own: &modelseal_oms::PublicKey,
+) -> Result<Option<FoundRecord>, Error> {
+    Ok(newest(
+        statements_for_lookup(model, options, own)?
+            .into_iter()
+            .filter_map(|(line, s, mine)| match s.predicate {
+                Predicate::DatasetProvenance(p) => p
+                    .datasets
+                    .into_iter()
+                    .find(|d| d.name == name)
+                    .map(|d| (line, d.digest, mine)),
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
+/// A few words on what a predicate says.
+pub(crate) fn summary(predicate: &Predicate) -> String {
+    match predicate {
+        Predicate::DatasetProvenance(p) => p
+            .datasets
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} from {} (retrieved {})",
+                    d.name, d.source_uri, d.retrieved_at
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Predicate::Lineage(l) => match &l.parent {
+            Some(p) => format!("version {} from {}: {}", l.version, p.version, l.change),
+            None => format!("version {}: {}", l.version, l.change),
+        },
+        Predicate::SecurityTest(t) => {
+            format!("{} {} by {}", t.test.name, t.result.name(), t.tester)
+        }
+        Predicate::Exception(e) => format!(
+            "`{}` allowed until {}, approved by {}",
+            e.component, e.expires, e.approver
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Reads a signature's manifest without checking who signed it.
+fn read_unverified_manifest(signature: &Path) -> Result<modelseal_oms::SignedManifest, Error> {
+    let bytes = read_capped(signature, MAX_BUNDLE_SIZE)?;
+    let bundle = Bundle::from_json(&bytes).map_err(|e| Error::Signature {
+        path: signature.to_owned(),
+        source: e.into(),
+    })?;
+    modelseal_oms::parse_statement(&bundle.envelope.payload).map_err(|e| Error::Signature {
+        path: signature.to_owned(),
+        source: e.into(),
+    })
+}

@@ -1,0 +1,1102 @@
+//! Attestations, roles and the trust policy, as a model's lifecycle: a
+//! custodian records a public dataset, a developer fine-tunes a base model
+//! and signs v1 with lineage, a tester attests, an operator verifies with
+//! the policy; v2 is retrained without a new test (fails), then tested
+//! (passes). Then each way a policy must refuse: a revoked key, an expired
+//! exception, a dataset without provenance, an attestation bound to another
+//! model, a forged role, a tampered line, an untrusted model signer.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::support::{
+    AttestationJson, PolicyJson, bundle_statement, keygen, modelseal, reference_tool, run,
+    tiny_model, verify_json,
+};
+
+/// Keys and a policy in a temporary directory.
+struct World {
+    dir: tempfile::TempDir,
+}
+
+const PEOPLE: [&str; 6] = ["dev", "cust", "tess", "tom", "op", "eve"];
+
+impl World {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in PEOPLE {
+            keygen(dir.path(), name, "ed25519");
+        }
+        Self { dir }
+    }
+
+    fn key(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a policy: dev developer, cust data-custodian, tess and tom
+    /// testers, op system-operator (eve is nobody), then `extra`.
+    fn policy(&self, name: &str, extra: &str) -> PathBuf {
+        let mut text = String::from("version = 1\n");
+        for (signer, role) in [
+            ("dev", "developer"),
+            ("cust", "data-custodian"),
+            ("tess", "tester"),
+            ("tom", "tester"),
+            ("op", "system-operator"),
+        ] {
+            text.push_str(&format!(
+                "[[signers]]\nname = \"{signer}\"\nkey = \"{signer}.pub\"\nroles = [\"{role}\"]\n"
+            ));
+        }
+        text.push_str(extra);
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write policy");
+        path
+    }
+
+    /// `modelseal attest KIND MODEL --key WHO ARGS… --format json`.
+    fn attest(&self, kind: &str, model: &Path, who: &str, args: &[&str]) -> AttestJson {
+        let out = run(modelseal()
+            .args(["attest", kind])
+            .arg(model)
+            .arg("--key")
+            .arg(self.key(who))
+            .args(args)
+            .args(["--format", "json"]));
+        out.expect_code(0);
+        serde_json::from_str(&out.stdout).expect("attest JSON")
+    }
+}
+
+const ALL_RULES: &str = r#"
+[rules.model_signature]
+roles = ["developer"]
+[rules.lineage]
+roles = ["developer"]
+[rules.datasets]
+roles = ["data-custodian"]
+[rules.tests]
+roles = ["tester"]
+[rules.retraining]
+[rules.unsafe_formats]
+roles = ["developer", "system-operator"]
+"#;
+
+/// `modelseal attest --format json`, strictly.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttestJson {
+    kind: String,
+    version: u32,
+    model: String,
+    attestations: String,
+    line: usize,
+    predicate_type: String,
+    role: String,
+    subject_name: String,
+    subject_digest: String,
+    bound_to_signature: Option<String>,
+    key_id: String,
+}
+
+fn sign(world: &World, model: &Path, extra: &[&str]) -> String {
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(model)
+        .arg("--key")
+        .arg(world.key("dev"))
+        .args(extra)
+        .args(["--format", "json"]));
+    out.expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("sign JSON");
+    json["root_digest"]["digest"]
+        .as_str()
+        .expect("root digest")
+        .to_owned()
+}
+
+fn verify_policy(model: &Path, policy: &Path) -> (i32, PolicyJson) {
+    let (out, report) = verify_json(model, &[&"--policy", &policy]);
+    let policy = report
+        .policy
+        .unwrap_or_else(|| panic!("no policy section: {}", out.stdout));
+    assert_eq!(
+        out.code,
+        i32::from(!policy.passed || !report.verified),
+        "{}",
+        out.stdout
+    );
+    (out.code, policy)
+}
+
+fn attestation_lines(model: &Path) -> Vec<String> {
+    std::fs::read_to_string(model.join("model.att.jsonl"))
+        .expect("attestations file")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Writes model weights: 3000 bytes of a pattern seeded by `seed`.
+fn retrain(model: &Path, seed: u32) {
+    let weights: Vec<u8> = (0..3000u32).map(|i| (i * seed % 251) as u8).collect();
+    std::fs::write(model.join("weights/model.safetensors"), weights).expect("write");
+}
+
+#[test]
+fn lifecycle_v1_then_retrained_v2() {
+    let w = World::new();
+    let work = w.dir.path();
+    // The custodian downloads a public dataset.
+    std::fs::create_dir(work.join("data")).expect("mkdir");
+    std::fs::write(work.join("data/wiki.txt"), "public text\n").expect("write");
+    // The developer fine-tunes a base model.
+    let base = tiny_model(work, "base");
+    let base_hash = run(modelseal()
+        .arg("hash")
+        .arg(&base)
+        .args(["--format", "json"]));
+    base_hash.expect_code(0);
+    let base_root: serde_json::Value = serde_json::from_str(&base_hash.stdout).expect("JSON");
+    let base_root = base_root["root_digest"]["digest"]
+        .as_str()
+        .expect("base root")
+        .to_owned();
+    let model = tiny_model(work, "model");
+    retrain(&model, 11);
+    let v1 = sign(&w, &model, &[]);
+
+    let data = work.join("data/wiki.txt");
+    let dataset = w.attest(
+        "dataset",
+        &model,
+        "cust",
+        &[
+            "--name",
+            "wiki",
+            "--source",
+            "https://example.org/wiki/dump.txt",
+            "--path",
+            data.to_str().expect("utf-8"),
+            "--license",
+            "CC-BY-SA-4.0",
+        ],
+    );
+    assert_eq!(
+        (
+            dataset.kind.as_str(),
+            dataset.version,
+            dataset.line,
+            dataset.role.as_str()
+        ),
+        ("attest", 1, 1, "data-custodian")
+    );
+    assert_eq!(dataset.subject_digest, format!("sha256:{v1}"));
+    assert_eq!(dataset.subject_name, "model");
+    assert!(dataset.bound_to_signature.is_some());
+    assert!(dataset.predicate_type.ends_with("/dataset-provenance/v1"));
+    assert!(dataset.attestations.ends_with("model.att.jsonl"));
+    assert_eq!(dataset.model, model.display().to_string());
+    assert_eq!(dataset.key_id.len(), 64);
+
+    let base_digest = format!("sha256:{base_root}");
+    w.attest(
+        "lineage",
+        &model,
+        "dev",
+        &[
+            "--model-version",
+            "1.0",
+            "--base-model",
+            "tiny-base",
+            "--base-model-source",
+            "https://example.org/models/tiny-base",
+            "--base-model-digest",
+            &base_digest,
+            "--change",
+            "fine-tuned on wiki",
+            "--dataset",
+            "wiki",
+        ],
+    );
+    std::fs::write(work.join("report.html"), "<p>no injection found</p>").expect("write");
+    let report = work.join("report.html");
+    let test_args = [
+        "--name",
+        "garak 0.9 prompt injection",
+        "--result",
+        "pass",
+        "--report",
+        report.to_str().expect("utf-8"),
+        "--tester",
+        "Tess",
+    ];
+    w.attest("test", &model, "tess", &test_args);
+
+    // The operator verifies with the policy: it passes.
+    let policy = w.policy("policy.toml", ALL_RULES);
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 0, "{outcome:?}");
+    let rules: Vec<&str> = outcome.rules.iter().map(|r| r.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "model-signature",
+            "attestations",
+            "lineage",
+            "datasets",
+            "tests",
+            "retraining",
+            "unsafe-formats"
+        ]
+    );
+    assert_eq!(outcome.model_signer, "dev");
+    assert!(outcome.policy.ends_with("policy.toml"));
+    assert!(outcome.attestations_file.ends_with("model.att.jsonl"));
+    assert!(
+        outcome.evaluated_at.ends_with('Z'),
+        "{}",
+        outcome.evaluated_at
+    );
+    assert!(
+        outcome
+            .attestations
+            .iter()
+            .all(|a| a.status == "accepted" && a.reason.is_none())
+    );
+    let first = &outcome.attestations[0];
+    assert_eq!(
+        (
+            first.predicate.as_deref(),
+            first.role.as_deref(),
+            first.signer.as_deref()
+        ),
+        (
+            Some("dataset-provenance"),
+            Some("data-custodian"),
+            Some("cust")
+        )
+    );
+    assert_eq!(first.subject_digest, Some(format!("sha256:{v1}")));
+    assert!(
+        first
+            .attested_at
+            .as_deref()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    let summary = first.summary.as_deref().expect("summary");
+    assert!(
+        summary.starts_with("wiki from https://example.org/wiki/dump.txt (retrieved "),
+        "{summary}"
+    );
+    assert_eq!(outcome.rules[3].evidence, [1]);
+
+    // v2: retrained, re-signed, new provenance and lineage, no new test.
+    retrain(&model, 13);
+    let out = run(modelseal()
+        .args(["attest", "test"])
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("tess"))
+        .args(test_args));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("differs from its signature"),
+        "{}",
+        out.stderr
+    );
+    let v2 = sign(&w, &model, &["--force"]);
+    assert_ne!(v1, v2);
+    w.attest(
+        "dataset",
+        &model,
+        "cust",
+        &[
+            "--name",
+            "wiki",
+            "--source",
+            "https://example.org/wiki/dump.txt",
+            "--path",
+            data.to_str().expect("utf-8"),
+        ],
+    );
+    w.attest(
+        "lineage",
+        &model,
+        "dev",
+        &[
+            "--model-version",
+            "2.0",
+            "--parent-version",
+            "1.0",
+            "--change",
+            "retrained on new data",
+            "--dataset",
+            "wiki",
+        ],
+    );
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 1);
+    assert_eq!(outcome.failed(), ["tests", "retraining"]);
+    assert!(
+        outcome.reason("retraining").contains(
+            "version 2.0 differs from parent 1.0 but no passing test is bound to its root digest"
+        ),
+        "{}",
+        outcome.reason("retraining")
+    );
+    // The v1 test is there, but about v1.
+    assert!(
+        outcome
+            .reason("tests")
+            .contains(&format!("bound to sha256:{v1}"))
+    );
+
+    // The tester tests v2: it passes.
+    w.attest("test", &model, "tess", &test_args);
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 0, "{:?}", outcome.failed());
+    assert_eq!(outcome.attestations.len(), 6);
+    let other: Vec<usize> = outcome
+        .attestations
+        .iter()
+        .filter(|a| a.status == "other-model")
+        .map(|a| a.line)
+        .collect();
+    assert_eq!(other, [1, 2, 3], "v1's statements are history now");
+
+    // The history, link by link.
+    let out = run(modelseal()
+        .arg("log")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--format", "json"]));
+    out.expect_code(0);
+    let log: serde_json::Value = serde_json::from_str(&out.stdout).expect("log JSON");
+    assert_eq!(log["complete"], true);
+    let versions: Vec<(&str, &str, &str)> = log["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_str().expect("version"),
+                v["root_digest"].as_str().expect("digest"),
+                v["link"]["status"].as_str().expect("link"),
+            )
+        })
+        .collect();
+    let (r1, r2) = (format!("sha256:{v1}"), format!("sha256:{v2}"));
+    assert_eq!(
+        versions,
+        [
+            ("2.0", r2.as_str(), "verified"),
+            ("1.0", r1.as_str(), "first-version")
+        ]
+    );
+    assert!(
+        log["versions"][1]["base_model"]
+            .as_str()
+            .expect("base")
+            .contains(&base_root)
+    );
+
+    // The evidence report.
+    let out = run(modelseal()
+        .arg("report")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--format", "json"]));
+    out.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("report JSON");
+    let status = |id: &str| -> String {
+        report["provisions"]
+            .as_array()
+            .expect("provisions")
+            .iter()
+            .find(|p| p["id"] == id)
+            .map(|p| p["status"].as_str().expect("status").to_owned())
+            .unwrap_or_else(|| panic!("no provision {id}"))
+    };
+    for id in [
+        "5.2.4-1.2",
+        "5.2.1-2",
+        "5.2.4-2, 5.2.4-2.1",
+        "5.4.1-2",
+        "5.2.4-1",
+        "5.2.3-2, 5.2.3-2.1, 5.2.3-2.2",
+    ] {
+        assert_eq!(status(id), "met", "{id}: {report}");
+    }
+    assert_eq!(status("5.5.1-1, 5.5.1-2"), "not-covered");
+    let md = run(modelseal()
+        .arg("report")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy));
+    md.expect_code(0);
+    assert!(md.stdout.contains("| 5.2.4-2, 5.2.4-2.1 | source (e.g. URL) and retrieval time of public training data | met |"), "{}", md.stdout);
+    assert!(md.stdout.contains("https://example.org/wiki/dump.txt"));
+
+    // A policy that revokes the tester: v2's test no longer counts.
+    let revoked = w.policy(
+        "revoked.toml",
+        &format!("{ALL_RULES}\n[[revocations]]\nsigner = \"tess\"\nreason = \"key leaked\"\n"),
+    );
+    let (code, outcome) = verify_policy(&model, &revoked);
+    assert_eq!(code, 1);
+    assert_eq!(outcome.failed(), ["tests", "retraining"]);
+    assert!(
+        outcome
+            .reason("tests")
+            .contains("signer `tess` is revoked: key leaked"),
+        "{}",
+        outcome.reason("tests")
+    );
+    let tess_lines: Vec<&AttestationJson> = outcome
+        .attestations
+        .iter()
+        .filter(|a| a.signer.as_deref() == Some("tess"))
+        .collect();
+    assert!(tess_lines.iter().all(|a| a.status == "signer-not-valid"));
+
+    // The same report for an auditor who has only the evidence: the
+    // attestations list, unverified without a policy.
+    let out = run(modelseal()
+        .arg("attestations")
+        .arg(&model)
+        .args(["--format", "json"]));
+    out.expect_code(0);
+    let list: serde_json::Value = serde_json::from_str(&out.stdout).expect("list JSON");
+    assert!(
+        list["attestations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|a| a["status"] == "unverified")
+    );
+}
+
+#[test]
+fn each_refusal_names_its_reason() {
+    let w = World::new();
+    let work = w.dir.path();
+
+    // A dataset the lineage names without provenance.
+    let model = tiny_model(work, "no-provenance");
+    sign(&w, &model, &[]);
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    w.attest(
+        "lineage",
+        &model,
+        "dev",
+        &[
+            "--model-version",
+            "1",
+            "--change",
+            "first",
+            "--dataset",
+            &format!("scraped={digest}"),
+        ],
+    );
+    let policy = w.policy(
+        "datasets.toml",
+        "[rules.datasets]\nroles = [\"data-custodian\"]\n",
+    );
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!((code, outcome.failed()), (1, vec!["datasets"]));
+    assert!(
+        outcome
+            .reason("datasets")
+            .contains(&format!("`scraped` {digest} has provenance from 0"))
+    );
+
+    // A forged role: the developer records a dataset claiming to be its custodian.
+    w.attest(
+        "dataset",
+        &model,
+        "dev",
+        &[
+            "--role",
+            "data-custodian",
+            "--name",
+            "scraped",
+            "--source",
+            "https://example.org/",
+            "--path",
+            model.join("config.json").to_str().expect("utf-8"),
+        ],
+    );
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 1);
+    assert!(outcome.failed().contains(&"attestations"));
+    assert!(
+        outcome.reason("attestations").contains(
+            "line 2: role-not-held: claims role data-custodian but signer `dev` holds developer"
+        ),
+        "{}",
+        outcome.reason("attestations")
+    );
+    let out = run(modelseal()
+        .arg("attestations")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy));
+    out.expect_code(1);
+    assert!(out.stdout.contains("role-not-held"), "{}", out.stdout);
+
+    // An attestation copied from another model.
+    let a = tiny_model(work, "a");
+    let b = tiny_model(work, "b");
+    retrain(&b, 17);
+    sign(&w, &a, &[]);
+    sign(&w, &b, &[]);
+    let report = work.join("report.txt");
+    std::fs::write(&report, "ok").expect("write");
+    let test = [
+        "--name",
+        "suite",
+        "--result",
+        "pass",
+        "--report",
+        report.to_str().expect("utf-8"),
+        "--tester",
+        "Tess",
+    ];
+    w.attest("test", &a, "tess", &test);
+    std::fs::copy(a.join("model.att.jsonl"), b.join("model.att.jsonl")).expect("copy");
+    let tests = w.policy("tests.toml", "[rules.tests]\n");
+    assert_eq!(verify_policy(&a, &tests).0, 0);
+    let (code, outcome) = verify_policy(&b, &tests);
+    assert_eq!((code, outcome.failed()), (1, vec!["tests"]));
+    assert_eq!(outcome.attestations[0].status, "other-model");
+    assert!(
+        outcome
+            .reason("tests")
+            .contains("not this model's root digest")
+    );
+
+    // k of n: two distinct testers.
+    let two = w.policy("two.toml", "[rules.tests]\nthreshold = 2\n");
+    w.attest("test", &a, "tess", &test);
+    assert_eq!(verify_policy(&a, &two).1.failed(), ["tests"]);
+    w.attest("test", &a, "tom", &test);
+    assert_eq!(verify_policy(&a, &two).0, 0);
+
+    // An unknown signer is listed and ignored; a tampered line fails.
+    w.attest("test", &a, "eve", &test);
+    let (code, outcome) = verify_policy(&a, &two);
+    assert_eq!(code, 0);
+    assert_eq!(
+        outcome.attestations.last().expect("eve").status,
+        "untrusted-signer"
+    );
+    let mut lines = attestation_lines(&a);
+    // The same statement with one signature character changed.
+    let at = lines[0].find("\"sig\":\"").expect("a signature") + 7;
+    let mut tampered = lines[0].clone().into_bytes();
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("utf-8");
+    lines.push(tampered);
+    std::fs::write(a.join("model.att.jsonl"), lines.join("\n") + "\n").expect("write");
+    let (code, outcome) = verify_policy(&a, &two);
+    assert_eq!(code, 1);
+    assert!(
+        outcome.reason("attestations").contains("bad-signature"),
+        "{}",
+        outcome.reason("attestations")
+    );
+
+    // An expired exception for a pickle file, then a valid one.
+    let pickled = tiny_model(work, "pickled");
+    // protocol 2: {} (EMPTY_DICT), memoised, STOP: a pickle built from opcodes.
+    std::fs::write(pickled.join("legacy.pkl"), b"\x80\x02}q\x00.").expect("write");
+    sign(&w, &pickled, &[]);
+    let risk = work.join("risk.md");
+    std::fs::write(&risk, "risk assessment").expect("write");
+    let exception = |expires: &str| {
+        w.attest(
+            "exception",
+            &pickled,
+            "op",
+            &[
+                "--role",
+                "system-operator",
+                "--component",
+                "legacy.pkl",
+                "--justification",
+                "no safetensors export",
+                "--risk-assessment",
+                risk.to_str().expect("utf-8"),
+                "--mitigation",
+                "loaded in a sandbox",
+                "--approver",
+                "CISO",
+                "--expires",
+                expires,
+            ],
+        );
+    };
+    let formats = w.policy(
+        "formats.toml",
+        "[rules.unsafe_formats]\nroles = [\"system-operator\"]\n",
+    );
+    let (code, outcome) = verify_policy(&pickled, &formats);
+    assert_eq!((code, outcome.failed()), (1, vec!["unsafe-formats"]));
+    assert!(
+        outcome
+            .reason("unsafe-formats")
+            .contains("`legacy.pkl` is pickle-based and no exception")
+    );
+    // `--unsafe-formats allow` does not hide the file from the policy.
+    let (out, report) = verify_json(
+        &pickled,
+        &[&"--policy", &formats, &"--unsafe-formats", &"allow"],
+    );
+    assert_eq!(out.code, 1);
+    assert_eq!(report.policy.expect("policy").failed(), ["unsafe-formats"]);
+    exception("2020-01-01T00:00:00Z");
+    let (code, outcome) = verify_policy(&pickled, &formats);
+    assert_eq!(code, 1);
+    assert!(
+        outcome
+            .reason("unsafe-formats")
+            .contains("its exception expired at 2020-01-01T00:00:00Z")
+    );
+    exception("2999-01-01T00:00:00Z");
+    assert_eq!(verify_policy(&pickled, &formats).0, 0);
+
+    // A model signed by a key the policy does not list.
+    let foreign = tiny_model(work, "foreign");
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(&foreign)
+        .arg("--key")
+        .arg(w.key("eve")));
+    out.expect_code(0);
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&foreign)
+        .arg("--policy")
+        .arg(&tests));
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("is not trusted by the policy: signed by key"),
+        "{}",
+        out.stderr
+    );
+
+    // A model signed by a key the policy lists without the developer role.
+    let by_tester = tiny_model(work, "by-tester");
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(&by_tester)
+        .arg("--key")
+        .arg(w.key("tess")));
+    out.expect_code(0);
+    let signature = w.policy(
+        "signature.toml",
+        "[rules.model_signature]\nroles = [\"developer\"]\n",
+    );
+    let (code, outcome) = verify_policy(&by_tester, &signature);
+    assert_eq!((code, outcome.failed()), (1, vec!["model-signature"]));
+    assert!(
+        outcome
+            .reason("model-signature")
+            .contains("signed by `tess`, who holds tester but not developer")
+    );
+    // Without that rule, verify and the report agree that it passes (the
+    // report evaluates its other rules for information only).
+    let no_rules = w.policy("no-rules.toml", "");
+    assert_eq!(verify_policy(&by_tester, &no_rules).0, 0);
+    let out = run(modelseal()
+        .arg("report")
+        .arg(&by_tester)
+        .arg("--policy")
+        .arg(&no_rules)
+        .args(["--format", "json"]));
+    out.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("report JSON");
+    assert_eq!(report["policy_passed"], true);
+    let unenforced_failures = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["passed"] == false)
+        .all(|r| r["enforced"] == false);
+    assert!(unenforced_failures, "{report}");
+}
+
+#[test]
+fn bad_policies_and_predicates_exit_2_with_the_file_named() {
+    let w = World::new();
+    let model = tiny_model(w.dir.path(), "m");
+    sign(&w, &model, &[]);
+    let policy = w.policy("bad.toml", "[rules.tests]\nthreshold = 0\n");
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("bad.toml") && out.stderr.contains("threshold must be at least 1"),
+        "{}",
+        out.stderr
+    );
+
+    let predicate = w.dir.path().join("p.json");
+    std::fs::write(
+        &predicate,
+        r#"{"version": "1", "change": "x", "surprise": true}"#,
+    )
+    .expect("write");
+    let out = run(modelseal()
+        .args(["attest", "file"])
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("dev"))
+        .args(["--type", "lineage", "--predicate"])
+        .arg(&predicate));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("p.json") && out.stderr.contains("surprise"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !model.join("model.att.jsonl").exists(),
+        "nothing appended on failure"
+    );
+    let policy = w.policy(
+        "threshold.toml",
+        "[rules.model_signature]\nroles = [\"developer\"]\nthreshold = 2\n",
+    );
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy));
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("[rules.model_signature] takes no threshold"),
+        "{}",
+        out.stderr
+    );
+
+    // A role in the file and a different --role: refused, not guessed.
+    let tested = w.dir.path().join("t.json");
+    std::fs::write(&tested, format!(
+        r#"{{"role": "tester", "test": {{"name": "n", "kind": "evaluation"}}, "result": "pass", "report": {{"uri": "r", "digest": {{"sha256": "{}"}}}}, "tester": "t", "performedAt": "2026-11-01T00:00:00Z"}}"#,
+        "ab".repeat(32)
+    )).expect("write");
+    let out = run(modelseal()
+        .args(["attest", "file"])
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("tess"))
+        .args([
+            "--role",
+            "developer",
+            "--type",
+            "security-test",
+            "--predicate",
+        ])
+        .arg(&tested));
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("says role `tester` but --role says `developer`"),
+        "{}",
+        out.stderr
+    );
+    // Without a role anywhere, the type's usual one: tester.
+    let untagged = w.dir.path().join("u.json");
+    std::fs::write(
+        &untagged,
+        std::fs::read_to_string(&tested)
+            .expect("read")
+            .replace(r#""role": "tester", "#, ""),
+    )
+    .expect("write");
+    let made = w.attest(
+        "file",
+        &model,
+        "tess",
+        &[
+            "--type",
+            "security-test",
+            "--predicate",
+            untagged.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(made.role, "tester");
+
+    let out = run(modelseal()
+        .args(["attest", "exception"])
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("dev"))
+        .args([
+            "--component",
+            "../outside",
+            "--justification",
+            "j",
+            "--risk-assessment",
+        ])
+        .arg(model.join("config.json"))
+        .args([
+            "--mitigation",
+            "m",
+            "--approver",
+            "a",
+            "--expires",
+            "2030-01-01T00:00:00Z",
+        ]));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("component `../outside`"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(modelseal()
+        .args(["attest", "test"])
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("tess"))
+        .args(["--name", "n", "--result", "great", "--report"])
+        .arg(model.join("config.json"))
+        .args(["--tester", "t"]));
+    out.expect_code(2);
+    assert!(out.stderr.contains("--result: `great`"), "{}", out.stderr);
+}
+
+/// Predicates written by `modelseal attest` (from flags and from a TOML
+/// file) validate against the JSON Schemas published in docs/attestations.
+#[test]
+fn predicates_match_their_published_schemas() {
+    let w = World::new();
+    let model = tiny_model(w.dir.path(), "m");
+    std::fs::write(model.join("legacy.pkl"), b"\x80\x02}q\x00.").expect("write");
+    sign(&w, &model, &[]);
+    let doc = model.join("config.json");
+    let doc = doc.to_str().expect("utf-8");
+    w.attest(
+        "dataset",
+        &model,
+        "cust",
+        &[
+            "--name",
+            "d",
+            "--source",
+            "https://example.org/d",
+            "--path",
+            doc,
+            "--usage",
+            "pre-training",
+            "--usage",
+            "evaluation",
+        ],
+    );
+    w.attest(
+        "lineage",
+        &model,
+        "dev",
+        &[
+            "--model-version",
+            "1",
+            "--change",
+            "first",
+            "--dataset",
+            "d",
+            "--base-model",
+            "b",
+            "--base-model-source",
+            "https://example.org/b",
+            "--base-model-digest",
+            &format!("sha256:{}", "cd".repeat(32)),
+        ],
+    );
+    w.attest(
+        "test",
+        &model,
+        "tess",
+        &[
+            "--name",
+            "n",
+            "--kind",
+            "red-team",
+            "--result",
+            "inconclusive",
+            "--report",
+            doc,
+            "--report-uri",
+            "https://example.org/r",
+            "--tester",
+            "t",
+            "--performed-at",
+            "2026-11-26T10:30:00+01:00",
+        ],
+    );
+    w.attest(
+        "exception",
+        &model,
+        "op",
+        &[
+            "--role",
+            "system-operator",
+            "--component",
+            "legacy.pkl",
+            "--justification",
+            "j",
+            "--risk-assessment",
+            doc,
+            "--mitigation",
+            "m1",
+            "--mitigation",
+            "m2",
+            "--approver",
+            "a",
+            "--expires",
+            "2030-01-01T00:00:00Z",
+        ],
+    );
+    let toml = w.dir.path().join("lineage.toml");
+    std::fs::write(&toml, "version = \"2\"\nchange = \"from TOML\"\n[parent]\nversion = \"1\"\nrootDigest = { sha256 = \"".to_owned() + &"ef".repeat(32) + "\" }\n").expect("write");
+    w.attest(
+        "file",
+        &model,
+        "dev",
+        &[
+            "--type",
+            "lineage",
+            "--predicate",
+            toml.to_str().expect("utf-8"),
+        ],
+    );
+
+    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/attestations/schemas");
+    let python = reference_tool().parent().expect("venv bin").join("python");
+    let lines = attestation_lines(&model);
+    assert_eq!(lines.len(), 5);
+    let mut kinds = Vec::new();
+    for line in &lines {
+        let statement = bundle_statement(line.as_bytes());
+        let kind = statement["predicateType"]
+            .as_str()
+            .expect("type")
+            .trim_end_matches("/v1")
+            .rsplit('/')
+            .next()
+            .expect("name")
+            .to_owned();
+        let schema = schemas.join(format!("{kind}.v1.schema.json"));
+        let out = run(std::process::Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, jsonschema\n\
+                 schema = json.load(open(sys.argv[1]))\n\
+                 jsonschema.Draft202012Validator.check_schema(schema)\n\
+                 v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())\n\
+                 errors = [e.message for e in v.iter_errors(json.loads(sys.argv[2]))]\n\
+                 print('; '.join(errors)); sys.exit(1 if errors else 0)",
+            ])
+            .arg(&schema)
+            .arg(statement["predicate"].to_string()));
+        assert_eq!(out.code, 0, "{kind}: {}{}", out.stdout, out.stderr);
+        kinds.push(kind);
+    }
+    assert_eq!(
+        kinds,
+        [
+            "dataset-provenance",
+            "lineage",
+            "security-test",
+            "exception",
+            "lineage"
+        ]
+    );
+}
+
+/// A policy signer identified by certificate: roots plus the leaf's exact
+/// subject, for the model signature and for an attestation alike.
+#[test]
+fn certificate_identities_sign_and_attest() {
+    let w = World::new();
+    let chain = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/modelseal-oms/tests/data/chain");
+    let model = tiny_model(w.dir.path(), "m");
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(&model)
+        .arg("--key")
+        .arg(chain.join("p521-leaf.key"))
+        .arg("--cert")
+        .arg(chain.join("p521-leaf.pem"))
+        .arg("--cert-chain")
+        .arg(chain.join("p521-intermediate.pem")));
+    out.expect_code(0);
+    let report = w.dir.path().join("report.txt");
+    std::fs::write(&report, "ok").expect("write");
+    let out = run(modelseal()
+        .args(["attest", "test"])
+        .arg(&model)
+        .arg("--key")
+        .arg(chain.join("p521-leaf.key"))
+        .arg("--cert")
+        .arg(chain.join("p521-leaf.pem"))
+        .arg("--cert-chain")
+        .arg(chain.join("p521-intermediate.pem"))
+        .args([
+            "--role", "tester", "--name", "n", "--result", "pass", "--report",
+        ])
+        .arg(&report)
+        .args(["--tester", "ci"]));
+    out.expect_code(0);
+    let root = chain.join("rsa-root.pem");
+    let identity = |subject: &str, roles: &str| {
+        format!(
+            "[[signers]]\nname = \"release-ci\"\nroots = \"{}\"\nsubject = \"{subject}\"\nroles = [{roles}]\n\
+             [rules.model_signature]\nroles = [\"developer\"]\n[rules.tests]\n",
+            root.display()
+        )
+    };
+    let policy = w.policy(
+        "ci.toml",
+        &identity(
+            "CN=model signer,O=modelseal test",
+            "\"developer\", \"tester\"",
+        ),
+    );
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 0, "{:?}", outcome.rules);
+    assert_eq!(outcome.model_signer, "release-ci");
+    assert_eq!(
+        outcome.attestations[0].signer.as_deref(),
+        Some("release-ci")
+    );
+
+    // The same roots with another subject trust nobody here.
+    let other = w.policy(
+        "other.toml",
+        &identity("CN=someone else,O=modelseal test", "\"developer\""),
+    );
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&other));
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("certificate `CN=model signer,O=modelseal test`"),
+        "{}",
+        out.stderr
+    );
+}
