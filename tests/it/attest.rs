@@ -464,6 +464,24 @@ fn lifecycle_v1_then_retrained_v2() {
         .collect();
     assert!(tess_lines.iter().all(|a| a.status == "signer-not-valid"));
 
+    // A policy that revokes the developer: no history is shown for a model
+    // its signer can no longer vouch for.
+    let dev_revoked = w.policy(
+        "dev-revoked.toml",
+        "[[revocations]]\nsigner = \"dev\"\nreason = \"left\"\n",
+    );
+    let out = run(modelseal()
+        .arg("log")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&dev_revoked));
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("signer `dev` is revoked: left"),
+        "{}",
+        out.stderr
+    );
+
     // The same report for an auditor who has only the evidence: the
     // attestations list, unverified without a policy.
     let out = run(modelseal()
@@ -669,6 +687,19 @@ fn each_refusal_names_its_reason() {
     );
     exception("2999-01-01T00:00:00Z");
     assert_eq!(verify_policy(&pickled, &formats).0, 0);
+    // Partial verification would not see the pickle: refused, not passed.
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&pickled)
+        .arg("--policy")
+        .arg(&formats)
+        .args(["--only", "config.json"]));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("--only cannot be combined"),
+        "{}",
+        out.stderr
+    );
 
     // A model signed by a key the policy does not list.
     let foreign = tiny_model(work, "foreign");
@@ -1096,6 +1127,49 @@ fn certificate_identities_sign_and_attest() {
     assert!(
         out.stderr
             .contains("certificate `CN=model signer,O=modelseal test`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The attestations file sits in a directory anyone may have shipped: a
+/// symbolic link there must not redirect an append, nor hide from verify.
+#[test]
+fn an_attestations_file_that_is_a_link_is_refused() {
+    let w = World::new();
+    let model = tiny_model(w.dir.path(), "m");
+    sign(&w, &model, &[]);
+    let victim = w.dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").expect("write");
+    std::os::unix::fs::symlink(&victim, model.join("model.att.jsonl")).expect("symlink");
+    let report = model.join("config.json");
+    let out = run(modelseal()
+        .args(["attest", "test"])
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("tess"))
+        .args(["--name", "n", "--result", "pass", "--report"])
+        .arg(&report)
+        .args(["--tester", "t"]));
+    out.expect_code(2);
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "precious\n"
+    );
+    let public = w.dir.path().join("dev.pub");
+    let (out, verified) = verify_json(&model, &[&"--key", &public]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(verified.kinds(), ["path_problem"]);
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(&model)
+        .arg("--key")
+        .arg(w.key("dev"))
+        .arg("--force"));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("refusing to sign") && out.stderr.contains("symbolic link"),
         "{}",
         out.stderr
     );

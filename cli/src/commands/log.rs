@@ -35,7 +35,8 @@ fn to_text(history: &modelseal::HistoryReport) -> String {
             modelseal::attestation::Link::ParentNotRecorded(d)
             | modelseal::attestation::Link::VersionMismatch(d)
             | modelseal::attestation::Link::VersionUnchanged(d)
-            | modelseal::attestation::Link::Cycle(d) => format!("BROKEN: {d}"),
+            | modelseal::attestation::Link::Cycle(d)
+            | modelseal::attestation::Link::Conflicting(d) => format!("BROKEN: {d}"),
             _ => "unknown".to_owned(),
         };
         let _ = writeln!(text, "  link        {link}");

@@ -62,6 +62,17 @@ pub enum StoreError {
     /// A new bundle that is not one line of JSON.
     #[error("an attestation bundle must be one line of JSON")]
     NotOneLine,
+    /// The file to append to holds something other than bundles.
+    #[error(
+        "`{path}` does not look like an attestations file (line {line} is not a Sigstore bundle); \
+         refusing to append to it"
+    )]
+    NotAttestations {
+        /// The file.
+        path: PathBuf,
+        /// The first line that is not a bundle.
+        line: usize,
+    },
 }
 
 /// The trust policy cannot be used.

@@ -49,6 +49,9 @@ pub enum Link {
     VersionUnchanged(String),
     /// The chain comes back to a version already shown.
     Cycle(String),
+    /// Trusted lineage statements bound to this digest disagree on its
+    /// version.
+    Conflicting(String),
 }
 
 impl Link {
@@ -67,7 +70,7 @@ pub fn history(
     roles: &[Role],
     signer_name: impl Fn(usize) -> String,
 ) -> Vec<Version> {
-    let find = |digest: &DigestSet| -> Option<(&CheckedAttestation, &Lineage)> {
+    let candidates = |digest: &DigestSet| -> Vec<(&CheckedAttestation, &Lineage)> {
         checked
             .iter()
             .filter_map(|a| a.trusted().map(|s| (a, s)))
@@ -76,7 +79,25 @@ pub fn history(
                 Predicate::Lineage(l) => Some((a, l)),
                 _ => None,
             })
+            .collect()
+    };
+    let find = |digest: &DigestSet| -> Option<(&CheckedAttestation, &Lineage)> {
+        candidates(digest)
+            .into_iter()
             .max_by_key(|(a, l)| (l.attested_at, a.line))
+    };
+    // Versions named by more than one statement bound to `digest`.
+    let conflict = |digest: &DigestSet| -> Option<String> {
+        let versions: BTreeSet<&str> = candidates(digest)
+            .into_iter()
+            .map(|(_, l)| l.version.as_str())
+            .collect();
+        (versions.len() > 1).then(|| {
+            format!(
+                "lineage statements bound to {digest} name different versions: {}",
+                versions.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        })
     };
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -89,31 +110,37 @@ pub fn history(
             }
             break;
         }
-        let (link, next) = match &l.parent {
-            None => (Link::FirstVersion, None),
-            Some(parent) => match find(&parent.root_digest) {
-                None => (
-                    Link::ParentNotRecorded(format!(
-                        "no trusted lineage statement is bound to parent {} {}",
-                        parent.version, parent.root_digest
-                    )),
-                    None,
-                ),
-                Some((_, p)) if p.version != parent.version => (
-                    Link::VersionMismatch(format!(
-                        "this version names parent {} but the statement bound to {} says {}",
-                        parent.version, parent.root_digest, p.version
-                    )),
-                    Some(parent.root_digest.clone()),
-                ),
-                Some(_) if parent.version == l.version && parent.root_digest != digest => (
-                    Link::VersionUnchanged(format!(
-                        "content changed from {} but the version is still {}",
-                        parent.root_digest, l.version
-                    )),
-                    Some(parent.root_digest.clone()),
-                ),
-                Some(_) => (Link::Verified, Some(parent.root_digest.clone())),
+        let (link, next) = match (conflict(&digest), &l.parent) {
+            (Some(detail), parent) => (
+                Link::Conflicting(detail),
+                parent.as_ref().map(|p| p.root_digest.clone()),
+            ),
+            (None, parent) => match parent {
+                None => (Link::FirstVersion, None),
+                Some(parent) => match find(&parent.root_digest) {
+                    None => (
+                        Link::ParentNotRecorded(format!(
+                            "no trusted lineage statement is bound to parent {} {}",
+                            parent.version, parent.root_digest
+                        )),
+                        None,
+                    ),
+                    Some((_, p)) if p.version != parent.version => (
+                        Link::VersionMismatch(format!(
+                            "this version names parent {} but the statement bound to {} says {}",
+                            parent.version, parent.root_digest, p.version
+                        )),
+                        Some(parent.root_digest.clone()),
+                    ),
+                    Some(_) if parent.version == l.version && parent.root_digest != digest => (
+                        Link::VersionUnchanged(format!(
+                            "content changed from {} but the version is still {}",
+                            parent.root_digest, l.version
+                        )),
+                        Some(parent.root_digest.clone()),
+                    ),
+                    Some(_) => (Link::Verified, Some(parent.root_digest.clone())),
+                },
             },
         };
         out.push(Version {

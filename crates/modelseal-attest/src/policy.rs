@@ -287,6 +287,18 @@ impl Policy {
                     )));
                 }
             };
+            if let Identity::Certificate { roots, subject } = &identity {
+                if let Some(other) = signers.iter().find(|s| {
+                    matches!(&s.identity, Identity::Certificate { roots: r, subject: t }
+                        if r == roots && t == subject)
+                }) {
+                    return Err(invalid(format!(
+                        "signers `{}` and `{}` have the same roots and subject; give it one \
+                         entry with both roles",
+                        other.name, entry.name
+                    )));
+                }
+            }
             if let Identity::Key(key) = &identity {
                 if let Some(other) = signers
                     .iter()
@@ -382,7 +394,7 @@ impl Policy {
                     .enumerate()
                     .filter(|(_, s)| match (&s.identity, hint, raw_bytes) {
                         (Identity::Key(k), Some(hint), _) => k.key_id().eq_ignore_ascii_case(hint),
-                        (Identity::Key(_), None, Some(_)) => true,
+                        (Identity::Key(k), None, Some(raw)) => raw_key_is(raw, k),
                         _ => false,
                     })
                     .map(|(i, _)| i)
@@ -555,6 +567,18 @@ fn check_rule(
         ));
     }
     Ok(())
+}
+
+/// Whether a bundle's `publicKey.rawBytes` (DER, or PEM text as older
+/// reference tools wrote it) is `key`.
+fn raw_key_is(raw: &[u8], key: &PublicKey) -> bool {
+    raw == key.to_spki_der()
+        || raw == key.to_pem().as_bytes()
+        || PublicKey::from_spki_der(raw).is_ok_and(|k| &k == key)
+        || std::str::from_utf8(raw)
+            .ok()
+            .and_then(|text| PublicKey::from_pem(text).ok())
+            .is_some_and(|k| &k == key)
 }
 
 fn read_small(path: &Path) -> Result<String, String> {

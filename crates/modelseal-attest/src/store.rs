@@ -34,15 +34,39 @@ pub struct StoredAttestation {
     pub bundle: Vec<u8>,
 }
 
+/// Opens `path` for reading or appending without following a symbolic
+/// link and without blocking on a FIFO, and insists on a regular file: the
+/// attestations file sits in a model directory that may come from anyone.
+fn open_regular(
+    path: &Path,
+    options: &mut std::fs::OpenOptions,
+) -> Result<std::fs::File, std::io::Error> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|e| {
+        // O_NOFOLLOW on a symbolic link fails with ELOOP.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::io::Error::other("it is a symbolic link, not a regular file")
+        } else {
+            e
+        }
+    })?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Reads every attestation in `path`; a missing file has none. Blank lines
-/// are skipped. The size is checked before reading.
+/// are skipped. The size is checked before reading; a symbolic link or a
+/// special file is refused.
 pub fn read_attestations(path: &Path) -> Result<Vec<StoredAttestation>, StoreError> {
     let io = |action, source| StoreError::Io {
         action,
         path: path.to_owned(),
         source,
     };
-    let file = match std::fs::File::open(path) {
+    let file = match open_regular(path, std::fs::OpenOptions::new().read(true)) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io("read", e)),
@@ -88,12 +112,20 @@ pub fn read_attestations(path: &Path) -> Result<Vec<StoredAttestation>, StoreErr
 
 /// Appends one bundle as a new line of `path` (created with mode 0644 if
 /// missing) in a single `write` on a file opened for appending, so
-/// existing attestations are never rewritten. Returns the new line number.
+/// existing attestations are never rewritten. A file whose lines are not
+/// all bundles (a signature, a weights file given by mistake) is refused
+/// rather than damaged. Returns the new line number.
 pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreError> {
     if bundle.contains(&b'\n') || bundle.is_empty() {
         return Err(StoreError::NotOneLine);
     }
     let existing = read_attestations(path)?;
+    if let Some(bad) = existing.iter().find(|a| !looks_like_bundle(&a.bundle)) {
+        return Err(StoreError::NotAttestations {
+            path: path.to_owned(),
+            line: bad.line,
+        });
+    }
     if existing.len() >= MAX_ATTESTATIONS {
         return Err(StoreError::TooMany {
             path: path.to_owned(),
@@ -109,7 +141,7 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
     options.append(true).create(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
-    let mut file = options.open(path).map_err(|e| io("open", e))?;
+    let mut file = open_regular(path, &mut options).map_err(|e| io("open", e))?;
     let size = file.metadata().map_err(|e| io("read", e))?.len();
     if size + bundle.len() as u64 + 2 > MAX_ATTESTATIONS_SIZE {
         return Err(StoreError::TooLarge {
@@ -143,6 +175,18 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
     Ok(lines_before + 1)
 }
 
+/// Whether a line is a JSON object with a `dsseEnvelope`: a Sigstore bundle
+/// (its signature is another matter).
+fn looks_like_bundle(line: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        #[allow(dead_code)]
+        dsse_envelope: serde::de::IgnoredAny,
+    }
+    serde_json::from_slice::<Probe>(line).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,32 +195,56 @@ mod tests {
     fn append_keeps_existing_lines_and_numbers_new_ones() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(ATTESTATIONS_FILE_NAME);
+        let b = |n: u8| format!("{{\"dsseEnvelope\":{n}}}").into_bytes();
         assert_eq!(read_attestations(&path).expect("missing is empty"), []);
-        assert_eq!(append_attestation(&path, b"{\"a\":1}").expect("append"), 1);
-        assert_eq!(append_attestation(&path, b"{\"b\":2}").expect("append"), 2);
+        assert_eq!(append_attestation(&path, &b(1)).expect("append"), 1);
+        assert_eq!(append_attestation(&path, &b(2)).expect("append"), 2);
         // A hand-edited file without its final newline.
         let mut text = std::fs::read(&path).expect("read");
-        text.extend_from_slice(b"\n{\"c\":3}");
+        text.extend_from_slice(b"\n");
+        text.extend_from_slice(&b(3));
         std::fs::write(&path, &text).expect("write");
-        assert_eq!(append_attestation(&path, b"{\"d\":4}").expect("append"), 5);
+        assert_eq!(append_attestation(&path, &b(4)).expect("append"), 5);
         let lines: Vec<(usize, Vec<u8>)> = read_attestations(&path)
             .expect("read")
             .into_iter()
             .map(|a| (a.line, a.bundle))
             .collect();
-        assert_eq!(
-            lines,
-            [
-                (1, b"{\"a\":1}".to_vec()),
-                (2, b"{\"b\":2}".to_vec()),
-                (4, b"{\"c\":3}".to_vec()),
-                (5, b"{\"d\":4}".to_vec()),
-            ]
-        );
+        assert_eq!(lines, [(1, b(1)), (2, b(2)), (4, b(3)), (5, b(4))]);
         assert!(matches!(
             append_attestation(&path, b"{}\n{}"),
             Err(StoreError::NotOneLine)
         ));
+    }
+
+    #[test]
+    fn other_files_links_and_fifos_are_never_appended_to() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A signature or config given by mistake: not bundles, left alone.
+        let config = dir.path().join("config.json");
+        std::fs::write(&config, b"{\"hidden\": 4}\n").expect("write");
+        assert!(matches!(
+            append_attestation(&config, b"{\"dsseEnvelope\":1}"),
+            Err(StoreError::NotAttestations { line: 1, .. })
+        ));
+        assert_eq!(std::fs::read(&config).expect("read"), b"{\"hidden\": 4}\n");
+        #[cfg(unix)]
+        {
+            let victim = dir.path().join("victim.txt");
+            std::fs::write(&victim, b"").expect("write");
+            let link = dir.path().join(ATTESTATIONS_FILE_NAME);
+            std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+            let error = append_attestation(&link, b"{\"dsseEnvelope\":1}").expect_err("a link");
+            assert!(format!("{error:?}").contains("symbolic link"), "{error:?}");
+            assert_eq!(std::fs::read(&victim).expect("read"), b"");
+            assert!(read_attestations(&link).is_err());
+            let fifo = dir.path().join("fifo.jsonl");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                // Would block forever without O_NONBLOCK.
+                assert!(read_attestations(&fifo).is_err());
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,25 @@ use crate::store::StoredAttestation;
 use crate::time::Timestamp;
 use crate::{AttestationStatus, ModelFacts, check_attestations, evaluate, history};
 
+fn base64_of(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
 fn t(text: &str) -> Timestamp {
     Timestamp::parse(text).expect("test time")
 }
@@ -441,20 +460,36 @@ fn tampered_unknown_and_malformed_lines_are_classified() {
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
     tampered.bundle = bytes;
     let stranger = w.sign("stranger", &root, test_result(TestResult::Pass), 3);
+    // A stranger naming the key by its raw bytes (as older reference tools
+    // did) is a stranger, not a trusted signer with a bad signature.
+    let mut raw: serde_json::Value = serde_json::from_slice(&stranger.bundle).expect("json");
+    raw["verificationMaterial"]["publicKey"] = serde_json::json!({
+        "rawBytes": base64_of(w.keys["stranger"].public_key().to_pem().as_bytes()),
+    });
+    let raw = StoredAttestation {
+        line: 5,
+        bundle: serde_json::to_vec(&raw).expect("json"),
+    };
     let junk = StoredAttestation {
         line: 4,
         bundle: b"{not json".to_vec(),
     };
     let checked = check_attestations(
         &policy,
-        &[good, tampered, stranger, junk],
+        &[good, tampered, stranger, junk, raw],
         Some(&root),
         t("2026-07-01T00:00:00Z"),
     );
     let names: Vec<&str> = checked.iter().map(|c| c.status.name()).collect();
     assert_eq!(
         names,
-        ["accepted", "bad-signature", "untrusted-signer", "malformed"]
+        [
+            "accepted",
+            "bad-signature",
+            "untrusted-signer",
+            "malformed",
+            "untrusted-signer"
+        ]
     );
     assert!(
         !checked[2].status.fails(),
@@ -495,6 +530,16 @@ fn history_follows_parents_and_flags_broken_links() {
         policy.signers[i].name.clone()
     });
     assert!(matches!(&chain[0].link, crate::Link::VersionMismatch(d) if d.contains("says 2.0")));
+    // Two statements bound to v1 that disagree on its version.
+    let conflicting = [
+        w.sign("dev", &v1, lineage("1.0", None, &[]), 1),
+        w.sign("dev", &v1, lineage("1.1", None, &[]), 2),
+    ];
+    let checked = check_attestations(&policy, &conflicting, None, t("2026-07-01T00:00:00Z"));
+    let chain = history(&checked, &v1, &[Role::Developer], |i| {
+        policy.signers[i].name.clone()
+    });
+    assert!(matches!(&chain[0].link, crate::Link::Conflicting(d) if d.contains("1.0, 1.1")));
     let orphan = [w.sign("dev", &v3, lineage("3.0", Some(("2.0", digest(4))), &[]), 1)];
     let checked = check_attestations(&policy, &orphan, None, t("2026-07-01T00:00:00Z"));
     let chain = history(&checked, &v3, &[Role::Developer], |i| {
@@ -506,6 +551,15 @@ fn history_follows_parents_and_flags_broken_links() {
 #[test]
 fn policies_that_cannot_work_are_refused() {
     let w = World::new(&["dev", "tess"]);
+    let roots = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../modelseal-oms/tests/data/chain/rsa-root.pem");
+    let identity = |name: &str| {
+        format!(
+            "[[signers]]\nname = \"{name}\"\nroots = \"{}\"\nsubject = \"CN=ci\"\nroles = [\"developer\"]\n",
+            roots.display()
+        )
+    };
+    let certificate_twice = format!("version = 1\n{}{}", identity("a"), identity("b"));
     let cases = [
         ("version = 2\n", "policy version 1"),
         ("version = 1\nbogus = 1\n", "not a valid policy"),
@@ -540,6 +594,16 @@ fn policies_that_cannot_work_are_refused() {
         (
             "version = 1\n[[revocations]]\nsigner = \"ghost\"\nreason = \"x\"\n",
             "not a signer",
+        ),
+        (
+            "version = 1\n[[signers]]\nname = \"a\"\nkey = \"dev.pub\"\nroles = [\"tester\"]\n\
+             [[signers]]\nname = \"b\"\nkey = \"tess.pub\"\nroles = [\"tester\"]\n\
+             [[revocations]]\nsigner = \"b\"\nreason = \"x\"\n[rules.tests]\nthreshold = 2\n",
+            "only 1 unrevoked signers",
+        ),
+        (
+            certificate_twice.as_str(),
+            "have the same roots and subject",
         ),
     ];
     for (text, words) in cases {

@@ -367,7 +367,31 @@ pub fn model_history(
         .clone()
         .unwrap_or_else(|| default_signature_path(model));
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
-    let (verified, _) = read_policy_bundle(&signature, policy, at)?;
+    let (verified, signer) = read_policy_bundle(&signature, policy, at)?;
+    // The history of a model whose signer is not trusted now is no history.
+    let holder = &policy.signers[signer];
+    let allowed = policy
+        .rules
+        .model_signature
+        .as_ref()
+        .is_none_or(|r| holder.roles.iter().any(|role| r.roles.contains(role)));
+    let standing = holder.standing(at, None).and_then(|()| {
+        if allowed {
+            Ok(())
+        } else {
+            Err(format!(
+                "signer `{}` holds {}, not a role [rules.model_signature] accepts",
+                holder.name,
+                holder.roles_text()
+            ))
+        }
+    });
+    if let Err(reason) = standing {
+        return Err(Error::PolicySignature {
+            path: signature,
+            reason,
+        });
+    }
     let root = DigestSet::sha256(&verified.manifest.root_digest);
     let attestations = options
         .attestations
@@ -493,6 +517,28 @@ pub fn find_dataset_digest(
                 _ => None,
             })
             .collect(),
+    ))
+}
+
+/// When the model's attestations file exists but is not a regular file (a
+/// symbolic link, a FIFO), what is wrong with it. It is left out of every
+/// walk, so this check stands in for the walk's own.
+pub(crate) fn attestations_file_problem(model: &Path) -> Option<(PathBuf, String)> {
+    let path = default_attestations_path(model);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    let kind = if meta.file_type().is_symlink() {
+        "a symbolic link"
+    } else if meta.is_file() {
+        return None;
+    } else {
+        "a special file or directory"
+    };
+    Some((
+        path.clone(),
+        format!(
+            "`{}` (the attestations file) is {kind}, not a regular file",
+            path.display()
+        ),
     ))
 }
 

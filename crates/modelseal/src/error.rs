@@ -109,6 +109,12 @@ impl Error {
             | Error::PolicySignature { .. }
             | Error::FormatGate(_)
             | Error::Tensors { .. } => true,
+            // An attestations file over its limits is hostile input, not a
+            // disk problem.
+            Error::Attestations(
+                modelseal_attest::StoreError::TooLarge { .. }
+                | modelseal_attest::StoreError::TooMany { .. },
+            ) => true,
             // Verify-on-load: the file is not the one that was signed, or
             // its header breaks the format's rules.
             Error::Format(e) => matches!(

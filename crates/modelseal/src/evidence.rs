@@ -274,7 +274,7 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
     provisions.push(Provision {
         id: "5.2.4-1",
         title: "audit trail of the model's lifecycle",
-        status: status_of(complete, !history.is_empty()),
+        status: status_of(complete && passed("model-signature"), !history.is_empty()),
         evidence: history
             .iter()
             .map(|v| {

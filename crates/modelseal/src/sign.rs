@@ -100,6 +100,9 @@ pub fn sign_model(
             "per-tensor digests (--tensors) need the files method, not shards".to_owned(),
         ));
     }
+    if let Some((_, message)) = crate::attest::attestations_file_problem(model) {
+        return Err(Error::Usage(format!("refusing to sign: {message}")));
+    }
     let mut walk_options = options.walk.clone();
     walk_options.exclude_files.push(signature.clone());
     walk_options

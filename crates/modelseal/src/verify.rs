@@ -128,6 +128,15 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
     // Fail on a missing model before reading the signature.
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
     let at = options.at.unwrap_or_else(Timestamp::now);
+    if let Some(policy) = &options.policy {
+        if policy.rules.unsafe_formats.is_some() && !options.only.is_empty() {
+            return Err(Error::Usage(
+                "--only cannot be combined with a policy that has [rules.unsafe_formats]: that \
+                 rule needs the format of every file, and --only reads no other file"
+                    .to_owned(),
+            ));
+        }
+    }
     let (verified, policy_signer) = match &options.policy {
         None => (read_verified_bundle(&signature, &options.trust)?, None),
         Some(policy) => {
@@ -272,6 +281,12 @@ pub(crate) fn check_model(
             message: problem.to_string(),
         })
         .collect();
+    if let Some((path, message)) = crate::attest::attestations_file_problem(model) {
+        findings.push(Finding::PathProblem {
+            path: path.display().to_string(),
+            message,
+        });
+    }
 
     let mut expected = Expected::from_signed(signed, &walked, signature)?;
     let mut on_disk: BTreeMap<&str, &ModelFile> = walked
