@@ -6,6 +6,7 @@
 # SECONDS per target, default 60; TARGETs default to all of them:
 #   safetensors_header gguf_header pickle_walker npy_header  (modelseal-formats)
 #   bundle_parser                                           (modelseal-oms)
+#   attestation_parser                                      (modelseal-attest)
 #
 # Needs cargo-fuzz (installed with `cargo install cargo-fuzz --locked` if
 # missing) and a C++ toolchain; runs on a stable Rust via RUSTC_BOOTSTRAP=1,
@@ -17,7 +18,7 @@
 # replay one with `cargo fuzz run TARGET fuzz/artifacts/TARGET/crash-...`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-readonly ALL_TARGETS=(safetensors_header gguf_header pickle_walker npy_header bundle_parser)
+readonly ALL_TARGETS=(safetensors_header gguf_header pickle_walker npy_header bundle_parser attestation_parser)
 
 secs=${1:-60}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: SECONDS must be a positive integer (got '$secs')" >&2; exit 2; }
@@ -50,6 +51,9 @@ seed() {
                 f=${f#"$oms"/}
                 cp "$oms/$f" "corpus/$t/seed-${f//\//-}"
             done < <(find "$oms" -type f \( -name '*.json' -o -name '*.sig' \) -print0)
+            ;;
+        attestation_parser)
+            cp ../docs/attestations/examples/*.json ../docs/policy.example.toml "corpus/$t/"
             ;;
     esac
 }
