@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # README's Quick start: sign the example model in fixtures/, verify it, then
-# show what verification reports for a tampered copy. Prints each modelseal
-# command before running it. Leaves nothing behind (all output goes to a
-# temporary folder), and exits 0 only if the real model verifies and the
-# tampered one is caught.
+# show what verification reports for a tampered copy; then, on a copy, record
+# who vouches for what (dataset provenance, lineage, a security test) and
+# verify it against a trust policy. Prints each modelseal command before
+# running it. Leaves nothing behind (all output goes to a temporary folder),
+# and exits 0 only if the real model verifies, the tampered one is caught and
+# the copy passes the policy.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,7 +15,11 @@ work=$(mktemp -d)
 trap 'rm -rf -- "${work}"' EXIT
 
 step() {
-    printf '\n$ modelseal %s\n' "$*" | sed "s|${work}|\$TMP|g"
+    local shown=() arg
+    for arg in "$@"; do
+        if [[ $arg == *' '* ]]; then shown+=("\"${arg}\""); else shown+=("${arg}"); fi
+    done
+    printf '\n$ modelseal %s\n' "${shown[*]}" | sed "s|${work}|\$TMP|g"
     "${modelseal}" "$@"
 }
 
@@ -30,3 +36,45 @@ if [[ ${status} -ne 1 ]]; then
     exit 1
 fi
 printf '\nthe example model verifies; the tampered copy fails with exit code 1, as it should\n'
+
+printf '\n# attestations and a trust policy (docs/policy.md), on a copy of the model\n'
+cp -R fixtures/example-model "${work}/my-model"
+step keygen --out "${work}/custodian.key"
+step keygen --out "${work}/tester.key"
+step sign "${work}/my-model" --key "${work}/publisher.key"
+printf 'public text the model was fine-tuned on\n' > "${work}/demo-data.txt"
+step attest dataset "${work}/my-model" --key "${work}/custodian.key" --name demo-data \
+    --source https://example.org/demo-data.txt --path "${work}/demo-data.txt"
+data_digest=$(sha256sum "${work}/demo-data.txt" | cut -d ' ' -f 1)
+step attest lineage "${work}/my-model" --key "${work}/publisher.key" --model-version 1.0 \
+    --change "fine-tuned on demo-data" --dataset "demo-data=sha256:${data_digest}"
+printf '<p>no findings</p>\n' > "${work}/report.html"
+step attest test "${work}/my-model" --key "${work}/tester.key" --name "prompt-injection suite" \
+    --result pass --report "${work}/report.html" --tester "demo tester"
+cat > "${work}/policy.toml" <<'TOML'
+version = 1
+[[signers]]
+name = "publisher"
+key = "publisher.key.pub"
+roles = ["developer"]
+[[signers]]
+name = "custodian"
+key = "custodian.key.pub"
+roles = ["data-custodian"]
+[[signers]]
+name = "tester"
+key = "tester.key.pub"
+roles = ["tester"]
+[rules.model_signature]
+roles = ["developer"]
+[rules.lineage]
+roles = ["developer"]
+[rules.datasets]
+roles = ["data-custodian"]
+[rules.tests]
+[rules.retraining]
+[rules.unsafe_formats]
+roles = ["developer"]
+TOML
+step verify "${work}/my-model" --policy "${work}/policy.toml"
+printf '\nthe copy passes every rule of the policy\n'
