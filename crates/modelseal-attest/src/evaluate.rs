@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::policy::{Identified, Policy, Unidentified};
-use crate::predicate::{DigestSet, Predicate, Role, TestResult};
+use crate::policy::{Identified, Policy, RetrainingRule, RoleRule, TestRule, Unidentified};
+use crate::predicate::{
+    DatasetProvenance, DigestSet, Exception, Lineage, Predicate, Role, TestResult,
+};
 use crate::statement::Statement;
 use crate::store::StoredAttestation;
 use crate::time::Timestamp;
@@ -213,75 +215,59 @@ pub fn evaluate(
     facts: &ModelFacts,
     checked: &[CheckedAttestation],
 ) -> Vec<RuleOutcome> {
-    let mut out = Vec::new();
-    let signer = &policy.signers[facts.model_signer];
-    let roles: Vec<Role> = policy
-        .rules
-        .model_signature
-        .as_ref()
-        .map_or_else(Vec::new, |r| r.roles.clone());
-    out.push(match signer.standing(facts.at, None) {
-        Err(reason) => fail(
-            "model-signature",
-            format!("the model signature is not trusted: {reason}"),
-        ),
-        Ok(()) if !roles.is_empty() && !signer.roles.iter().any(|r| roles.contains(r)) => fail(
-            "model-signature",
-            format!(
-                "the model is signed by `{}`, who holds {} but not {}",
-                signer.name,
-                signer.roles_text(),
-                names(&roles)
-            ),
-        ),
-        Ok(()) => pass(
-            "model-signature",
-            format!(
-                "signed by `{}` ({}), in good standing",
-                signer.name,
-                signer.roles_text()
-            ),
-            Vec::new(),
-        ),
-    });
+    let ctx = Ctx {
+        policy,
+        facts,
+        checked,
+    };
+    let rules = &policy.rules;
+    let lineage = ctx.lineage();
+    let mut out = vec![ctx.model_signature_rule(), ctx.attestations_rule()];
+    if rules.lineage.is_some() {
+        out.push(lineage_rule(&lineage));
+    }
+    if let Some(rule) = &rules.datasets {
+        out.push(ctx.datasets_rule(rule, &lineage));
+    }
+    if let Some(rule) = &rules.tests {
+        out.push(ctx.tests_rule(rule));
+    }
+    if let Some(rule) = &rules.retraining {
+        out.push(ctx.retraining_rule(rule, &lineage));
+    }
+    if let Some(rule) = &rules.unsafe_formats {
+        out.push(ctx.unsafe_formats_rule(rule));
+    }
+    out
+}
 
-    let bad: Vec<String> = checked
-        .iter()
-        .filter(|a| a.status.fails())
-        .map(|a| {
-            format!(
-                "line {}: {}: {}",
-                a.line,
-                a.status.name(),
-                a.status.reason().unwrap_or("")
-            )
-        })
-        .collect();
-    out.push(if bad.is_empty() {
-        let counted = checked.iter().filter(|a| a.status == AttestationStatus::Accepted).count();
-        pass(
-            "attestations",
-            format!(
-                "{} attestations read, {counted} bound to this model from trusted signers; none forged or malformed",
-                checked.len()
-            ),
-            Vec::new(),
-        )
-    } else {
-        fail("attestations", bad.join("; "))
-    });
+/// The lineage statement of this version: its line and content, or why
+/// there is none.
+type ThisLineage<'a> = Result<(usize, &'a Lineage), String>;
 
-    let accepted = |kind: &str, roles: &[Role]| -> Vec<(&CheckedAttestation, &Statement)> {
-        checked
+/// What every rule looks at.
+struct Ctx<'a> {
+    policy: &'a Policy,
+    facts: &'a ModelFacts,
+    checked: &'a [CheckedAttestation],
+}
+
+impl<'a> Ctx<'a> {
+    /// Accepted statements of `kind` claiming one of `roles`.
+    fn accepted(&self, kind: &str, roles: &[Role]) -> Vec<(&'a CheckedAttestation, &'a Statement)> {
+        self.checked
             .iter()
             .filter(|a| a.status == AttestationStatus::Accepted)
             .filter_map(|a| a.statement.as_ref().map(|s| (a, s)))
             .filter(|(_, s)| s.predicate.kind() == kind && roles.contains(&s.predicate.role()))
             .collect()
-    };
-    // Why the candidates of a kind that did not count did not.
-    let rejected = |kind: &str| -> String {
-        let notes: Vec<String> = checked
+    }
+
+    /// Why the statements of `kind` that did not count did not: ` (line N
+    /// not counted: …)`, or nothing.
+    fn rejected(&self, kind: &str) -> String {
+        let notes: Vec<String> = self
+            .checked
             .iter()
             .filter(|a| a.status != AttestationStatus::Accepted)
             .filter(|a| {
@@ -302,155 +288,22 @@ pub fn evaluate(
         } else {
             format!(" ({})", notes.join("; "))
         }
-    };
-
-    let lineage_roles = policy
-        .rules
-        .lineage
-        .as_ref()
-        .map_or_else(|| vec![Role::Developer], |r| r.roles.clone());
-    let lineages = accepted("lineage", &lineage_roles);
-    let lineage = match lineages.as_slice() {
-        [(a, s)] => match &s.predicate {
-            Predicate::Lineage(l) => Ok((a.line, l)),
-            _ => Err("no lineage statement".to_owned()),
-        },
-        [] => Err(format!(
-            "no lineage statement from {} is bound to this model's root digest{}",
-            names(&lineage_roles),
-            rejected("lineage")
-        )),
-        many => {
-            let versions: BTreeSet<&str> = many
-                .iter()
-                .filter_map(|(_, s)| match &s.predicate {
-                    Predicate::Lineage(l) => Some(l.version.as_str()),
-                    _ => None,
-                })
-                .collect();
-            if versions.len() == 1 {
-                // The newest, as `history` takes it.
-                many.iter()
-                    .filter_map(|(a, s)| match &s.predicate {
-                        Predicate::Lineage(l) => Some((a.line, l)),
-                        _ => None,
-                    })
-                    .max_by_key(|(line, l)| (l.attested_at, *line))
-                    .ok_or_else(|| "no lineage statement".to_owned())
-            } else {
-                Err(format!(
-                    "conflicting lineage statements for this root digest name versions {}",
-                    versions.into_iter().collect::<Vec<_>>().join(", ")
-                ))
-            }
-        }
-    };
-    if policy.rules.lineage.is_some() {
-        out.push(match &lineage {
-            Ok((line, l)) => pass(
-                "lineage",
-                format!(
-                    "version {} ({})",
-                    l.version,
-                    l.parent.as_ref().map_or_else(
-                        || "no parent version".to_owned(),
-                        |p| format!("parent {} {}", p.version, p.root_digest),
-                    )
-                ),
-                vec![*line],
-            ),
-            Err(reason) => fail("lineage", reason.clone()),
-        });
     }
 
-    if let Some(rule) = &policy.rules.datasets {
-        out.push(match &lineage {
-            Err(reason) => fail(
-                "datasets",
-                format!("training data is named by the lineage statement: {reason}"),
-            ),
-            Ok((_, l)) => {
-                let provenances = accepted("dataset-provenance", &rule.roles);
-                let mut missing = Vec::new();
-                let mut evidence = BTreeSet::new();
-                for data in &l.training_data {
-                    let mut signers = BTreeSet::new();
-                    for (a, s) in &provenances {
-                        let Predicate::DatasetProvenance(p) = &s.predicate else {
-                            continue;
-                        };
-                        if p.datasets.iter().any(|d| {
-                            d.name == data.name
-                                && d.digest == data.digest
-                                && d.usage.iter().any(|u| u.is_training())
-                        }) {
-                            signers.extend(a.signer);
-                            evidence.insert(a.line);
-                        }
-                    }
-                    if signers.len() < rule.threshold {
-                        let same_name: Vec<String> = provenances
-                            .iter()
-                            .filter_map(|(_, s)| match &s.predicate {
-                                Predicate::DatasetProvenance(p) => Some(p),
-                                _ => None,
-                            })
-                            .flat_map(|p| p.datasets.iter())
-                            .filter(|d| d.name == data.name && d.digest != data.digest)
-                            .map(|d| d.digest.to_string())
-                            .collect();
-                        let note = if same_name.is_empty() {
-                            String::new()
-                        } else {
-                            format!(
-                                " (provenance exists for other copies: {})",
-                                same_name.join(", ")
-                            )
-                        };
-                        missing.push(format!(
-                            "`{}` {} has provenance from {} of the {} signers needed{note}",
-                            data.name,
-                            data.digest,
-                            signers.len(),
-                            rule.threshold
-                        ));
-                    }
-                }
-                if l.training_data.is_empty() {
-                    pass(
-                        "datasets",
-                        "the lineage statement names no training data".to_owned(),
-                        Vec::new(),
-                    )
-                } else if missing.is_empty() {
-                    pass(
-                        "datasets",
-                        format!(
-                            "all {} training datasets have provenance from {}",
-                            l.training_data.len(),
-                            names(&rule.roles)
-                        ),
-                        evidence.into_iter().collect(),
-                    )
-                } else {
-                    fail(
-                        "datasets",
-                        format!("{}{}", missing.join("; "), rejected("dataset-provenance")),
-                    )
-                }
-            }
-        });
+    /// The roles whose tests count: `[rules.tests]`, else `tester`.
+    fn test_roles(&self) -> Vec<Role> {
+        self.policy
+            .rules
+            .tests
+            .as_ref()
+            .map_or_else(|| vec![Role::Tester], |r| r.roles.clone())
     }
 
-    let test_roles = policy
-        .rules
-        .tests
-        .as_ref()
-        .map_or_else(|| vec![Role::Tester], |r| r.roles.clone());
-    let passing_tests = || -> (BTreeSet<usize>, Vec<usize>) {
+    /// Distinct signers of passing tests bound to this model, and the lines.
+    fn passing_tests(&self) -> (BTreeSet<usize>, Vec<usize>) {
         let mut signers = BTreeSet::new();
         let mut lines = Vec::new();
-        for (a, s) in accepted("security-test", &test_roles) {
+        for (a, s) in self.accepted("security-test", &self.test_roles()) {
             if let Predicate::SecurityTest(t) = &s.predicate {
                 if t.result == TestResult::Pass {
                     signers.extend(a.signer);
@@ -459,10 +312,200 @@ pub fn evaluate(
             }
         }
         (signers, lines)
-    };
-    if let Some(rule) = &policy.rules.tests {
-        let (signers, lines) = passing_tests();
-        out.push(if signers.len() >= rule.threshold {
+    }
+
+    /// This version's lineage statement: the only one, or the newest of
+    /// several that agree on the version (as `history` takes it).
+    fn lineage(&self) -> ThisLineage<'a> {
+        let roles = self
+            .policy
+            .rules
+            .lineage
+            .as_ref()
+            .map_or_else(|| vec![Role::Developer], |r| r.roles.clone());
+        let lineages: Vec<(usize, &'a Lineage)> = self
+            .accepted("lineage", &roles)
+            .into_iter()
+            .filter_map(|(a, s)| match &s.predicate {
+                Predicate::Lineage(l) => Some((a.line, l)),
+                _ => None,
+            })
+            .collect();
+        let versions: BTreeSet<&str> = lineages.iter().map(|(_, l)| l.version.as_str()).collect();
+        if versions.len() > 1 {
+            return Err(format!(
+                "conflicting lineage statements for this root digest name versions {}",
+                versions.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        lineages
+            .into_iter()
+            .max_by_key(|(line, l)| (l.attested_at, *line))
+            .ok_or_else(|| {
+                format!(
+                    "no lineage statement from {} is bound to this model's root digest{}",
+                    names(&roles),
+                    self.rejected("lineage")
+                )
+            })
+    }
+
+    fn model_signature_rule(&self) -> RuleOutcome {
+        let signer = &self.policy.signers[self.facts.model_signer];
+        let roles: Vec<Role> = self
+            .policy
+            .rules
+            .model_signature
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.roles.clone());
+        match signer.standing(self.facts.at, None) {
+            Err(reason) => fail(
+                "model-signature",
+                format!("the model signature is not trusted: {reason}"),
+            ),
+            Ok(()) if !roles.is_empty() && !signer.roles.iter().any(|r| roles.contains(r)) => fail(
+                "model-signature",
+                format!(
+                    "the model is signed by `{}`, who holds {} but not {}",
+                    signer.name,
+                    signer.roles_text(),
+                    names(&roles)
+                ),
+            ),
+            Ok(()) => pass(
+                "model-signature",
+                format!(
+                    "signed by `{}` ({}), in good standing",
+                    signer.name,
+                    signer.roles_text()
+                ),
+                Vec::new(),
+            ),
+        }
+    }
+
+    fn attestations_rule(&self) -> RuleOutcome {
+        let bad: Vec<String> = self
+            .checked
+            .iter()
+            .filter(|a| a.status.fails())
+            .map(|a| {
+                format!(
+                    "line {}: {}: {}",
+                    a.line,
+                    a.status.name(),
+                    a.status.reason().unwrap_or("")
+                )
+            })
+            .collect();
+        if !bad.is_empty() {
+            return fail("attestations", bad.join("; "));
+        }
+        let counted = self
+            .checked
+            .iter()
+            .filter(|a| a.status == AttestationStatus::Accepted)
+            .count();
+        pass(
+            "attestations",
+            format!(
+                "{} attestations read, {counted} bound to this model from trusted signers; none \
+                 forged or malformed",
+                self.checked.len()
+            ),
+            Vec::new(),
+        )
+    }
+
+    fn datasets_rule(&self, rule: &RoleRule, lineage: &ThisLineage<'_>) -> RuleOutcome {
+        let l = match lineage {
+            Ok((_, l)) => l,
+            Err(reason) => {
+                return fail(
+                    "datasets",
+                    format!("training data is named by the lineage statement: {reason}"),
+                );
+            }
+        };
+        if l.training_data.is_empty() {
+            return pass(
+                "datasets",
+                "the lineage statement names no training data".to_owned(),
+                Vec::new(),
+            );
+        }
+        let provenances: Vec<(&CheckedAttestation, &DatasetProvenance)> = self
+            .accepted("dataset-provenance", &rule.roles)
+            .into_iter()
+            .filter_map(|(a, s)| match &s.predicate {
+                Predicate::DatasetProvenance(p) => Some((a, p)),
+                _ => None,
+            })
+            .collect();
+        let mut missing = Vec::new();
+        let mut evidence = BTreeSet::new();
+        for data in &l.training_data {
+            let mut signers = BTreeSet::new();
+            for (a, p) in &provenances {
+                if p.datasets.iter().any(|d| {
+                    d.name == data.name
+                        && d.digest == data.digest
+                        && d.usage.iter().any(|u| u.is_training())
+                }) {
+                    signers.extend(a.signer);
+                    evidence.insert(a.line);
+                }
+            }
+            if signers.len() >= rule.threshold {
+                continue;
+            }
+            let other_copies: Vec<String> = provenances
+                .iter()
+                .flat_map(|(_, p)| p.datasets.iter())
+                .filter(|d| d.name == data.name && d.digest != data.digest)
+                .map(|d| d.digest.to_string())
+                .collect();
+            let note = if other_copies.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (provenance exists for other copies: {})",
+                    other_copies.join(", ")
+                )
+            };
+            missing.push(format!(
+                "`{}` {} has provenance from {} of the {} signers needed{note}",
+                data.name,
+                data.digest,
+                signers.len(),
+                rule.threshold
+            ));
+        }
+        if missing.is_empty() {
+            pass(
+                "datasets",
+                format!(
+                    "all {} training datasets have provenance from {}",
+                    l.training_data.len(),
+                    names(&rule.roles)
+                ),
+                evidence.into_iter().collect(),
+            )
+        } else {
+            fail(
+                "datasets",
+                format!(
+                    "{}{}",
+                    missing.join("; "),
+                    self.rejected("dataset-provenance")
+                ),
+            )
+        }
+    }
+
+    fn tests_rule(&self, rule: &TestRule) -> RuleOutcome {
+        let (signers, lines) = self.passing_tests();
+        if signers.len() >= rule.threshold {
             pass(
                 "tests",
                 format!(
@@ -476,116 +519,145 @@ pub fn evaluate(
             fail(
                 "tests",
                 format!(
-                    "{} distinct {} signers have a passing test bound to this model's root digest, {} needed{}",
+                    "{} distinct {} signers have a passing test bound to this model's root \
+                     digest, {} needed{}",
                     signers.len(),
                     names(&rule.roles),
                     rule.threshold,
-                    rejected("security-test")
+                    self.rejected("security-test")
                 ),
             )
-        });
+        }
     }
 
-    if let Some(rule) = &policy.rules.retraining {
-        out.push(match &lineage {
-            Err(reason) => fail("retraining", format!("needs the version's lineage: {reason}")),
-            Ok((line, l)) => match &l.parent {
-                None => pass("retraining", format!("version {} has no parent version", l.version), vec![*line]),
-                Some(parent) if parent.root_digest == facts.root_digest => pass(
+    fn retraining_rule(&self, rule: &RetrainingRule, lineage: &ThisLineage<'_>) -> RuleOutcome {
+        let (line, l) = match lineage {
+            Ok(found) => *found,
+            Err(reason) => {
+                return fail(
                     "retraining",
-                    format!("content is unchanged from parent version {}", parent.version),
-                    vec![*line],
+                    format!("needs the version's lineage: {reason}"),
+                );
+            }
+        };
+        let Some(parent) = &l.parent else {
+            return pass(
+                "retraining",
+                format!("version {} has no parent version", l.version),
+                vec![line],
+            );
+        };
+        if parent.root_digest == self.facts.root_digest {
+            return pass(
+                "retraining",
+                format!(
+                    "content is unchanged from parent version {}",
+                    parent.version
                 ),
-                Some(parent) => {
-                    let mut problems = Vec::new();
-                    if rule.new_version && parent.version == l.version {
-                        problems.push(format!(
-                            "the content differs from the parent ({} → {}) but the version is still {}",
-                            parent.root_digest, facts.root_digest, l.version
-                        ));
-                    }
-                    let (signers, mut lines) = passing_tests();
-                    if rule.new_test && signers.is_empty() {
-                        problems.push(format!(
-                            "version {} differs from parent {} but no passing test is bound to its root digest",
-                            l.version, parent.version,
-                        ));
-                    }
-                    if problems.is_empty() {
-                        lines.insert(0, *line);
-                        pass(
-                            "retraining",
-                            if rule.new_test {
-                                format!("version {} follows {} with a new passing test", l.version, parent.version)
-                            } else {
-                                format!("version {} follows {}", l.version, parent.version)
-                            },
-                            lines,
-                        )
-                    } else {
-                        fail("retraining", problems.join("; "))
-                    }
-                }
-            },
-        });
+                vec![line],
+            );
+        }
+        let mut problems = Vec::new();
+        if rule.new_version && parent.version == l.version {
+            problems.push(format!(
+                "the content differs from the parent ({} → {}) but the version is still {}",
+                parent.root_digest, self.facts.root_digest, l.version
+            ));
+        }
+        let (signers, mut lines) = self.passing_tests();
+        if rule.new_test && signers.is_empty() {
+            problems.push(format!(
+                "version {} differs from parent {} but no passing test is bound to its root digest",
+                l.version, parent.version,
+            ));
+        }
+        if !problems.is_empty() {
+            return fail("retraining", problems.join("; "));
+        }
+        lines.insert(0, line);
+        let reason = if rule.new_test {
+            format!(
+                "version {} follows {} with a new passing test",
+                l.version, parent.version
+            )
+        } else {
+            format!("version {} follows {}", l.version, parent.version)
+        };
+        pass("retraining", reason, lines)
     }
 
-    if let Some(rule) = &policy.rules.unsafe_formats {
+    fn unsafe_formats_rule(&self, rule: &RoleRule) -> RuleOutcome {
+        let files = &self.facts.unsafe_files;
+        let exceptions: Vec<(&CheckedAttestation, &Exception)> = self
+            .accepted("exception", &rule.roles)
+            .into_iter()
+            .filter_map(|(a, s)| match &s.predicate {
+                Predicate::Exception(e) => Some((a, e)),
+                _ => None,
+            })
+            .collect();
         let mut problems = Vec::new();
         let mut evidence = Vec::new();
-        for file in &facts.unsafe_files {
+        for file in files {
             let mut expired = None;
             let mut approvers = BTreeSet::new();
-            for (a, s) in accepted("exception", &rule.roles) {
-                let Predicate::Exception(e) = &s.predicate else {
-                    continue;
-                };
-                if &e.component != file {
-                    continue;
-                }
-                if e.expires > facts.at {
+            for (a, e) in exceptions.iter().filter(|(_, e)| &e.component == file) {
+                if e.expires > self.facts.at {
                     approvers.extend(a.signer);
                     evidence.push(a.line);
                 } else {
                     expired = Some(e.expires);
                 }
             }
-            if approvers.len() < rule.threshold {
-                problems.push(match (expired, approvers.len()) {
-                    (Some(t), 0) => {
-                        format!("`{file}` is pickle-based and its exception expired at {t}")
-                    }
-                    (None, 0) => format!(
-                        "`{file}` is pickle-based and no exception from {} names it{}",
-                        names(&rule.roles),
-                        rejected("exception")
-                    ),
-                    (_, n) => format!(
-                        "`{file}` is pickle-based and has unexpired exceptions from {n} distinct \
-                         signers, {} needed",
-                        rule.threshold
-                    ),
-                });
+            if approvers.len() >= rule.threshold {
+                continue;
             }
+            problems.push(match (expired, approvers.len()) {
+                (Some(t), 0) => {
+                    format!("`{file}` is pickle-based and its exception expired at {t}")
+                }
+                (None, 0) => format!(
+                    "`{file}` is pickle-based and no exception from {} names it{}",
+                    names(&rule.roles),
+                    self.rejected("exception")
+                ),
+                (_, n) => format!(
+                    "`{file}` is pickle-based and has unexpired exceptions from {n} distinct \
+                     signers, {} needed",
+                    rule.threshold
+                ),
+            });
         }
-        out.push(if problems.is_empty() {
-            pass(
-                "unsafe-formats",
-                if facts.unsafe_files.is_empty() {
-                    "no pickle-based files".to_owned()
-                } else {
-                    format!(
-                        "{} pickle-based files, each under an unexpired exception",
-                        facts.unsafe_files.len()
-                    )
-                },
-                evidence,
-            )
+        if !problems.is_empty() {
+            return fail("unsafe-formats", problems.join("; "));
+        }
+        let reason = if files.is_empty() {
+            "no pickle-based files".to_owned()
         } else {
-            fail("unsafe-formats", problems.join("; "))
-        });
+            format!(
+                "{} pickle-based files, each under an unexpired exception",
+                files.len()
+            )
+        };
+        pass("unsafe-formats", reason, evidence)
     }
-    out
+}
+
+fn lineage_rule(lineage: &ThisLineage<'_>) -> RuleOutcome {
+    match lineage {
+        Ok((line, l)) => {
+            let parent = l.parent.as_ref().map_or_else(
+                || "no parent version".to_owned(),
+                |p| format!("parent {} {}", p.version, p.root_digest),
+            );
+            pass(
+                "lineage",
+                format!("version {} ({parent})", l.version),
+                vec![*line],
+            )
+        }
+        Err(reason) => fail("lineage", reason.clone()),
+    }
 }
 
 fn pass(rule: &'static str, reason: String, evidence: Vec<usize>) -> RuleOutcome {
