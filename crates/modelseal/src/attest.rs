@@ -10,16 +10,15 @@ use modelseal_attest::{
 };
 use modelseal_hash::{HashOptions, WalkOptions};
 use modelseal_oms::SigningKey;
-use modelseal_oms::bundle::{Bundle, MAX_BUNDLE_SIZE, VerificationMaterial};
+use modelseal_oms::bundle::{Bundle, VerificationMaterial};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::files::read_capped;
 use crate::formats::UnsafeFormats;
 use crate::report::AttestationEntry;
 use crate::report::REPORT_VERSION;
 use crate::sign::default_signature_path;
-use crate::verify::{Check, check_model, open_cache, read_policy_bundle};
+use crate::verify::{Check, check_model, open_cache, read_policy_bundle, read_unverified_manifest};
 
 /// Options for [`attest_model`] and [`bind_model`].
 #[derive(Debug, Clone, Default)]
@@ -34,6 +33,23 @@ pub struct AttestOptions {
     /// Take unchanged files' digests from the digest cache in this
     /// directory when checking the model against its signature.
     pub cache_dir: Option<PathBuf>,
+}
+
+impl AttestOptions {
+    /// The signature file: the one given, else [`default_signature_path`].
+    fn signature_path(&self, model: &Path) -> PathBuf {
+        self.signature
+            .clone()
+            .unwrap_or_else(|| default_signature_path(model))
+    }
+
+    /// The attestations file: the one given, else
+    /// [`default_attestations_path`].
+    fn attestations_path(&self, model: &Path) -> PathBuf {
+        self.attestations
+            .clone()
+            .unwrap_or_else(|| default_attestations_path(model))
+    }
 }
 
 /// The model an attestation is about: its name and root digest.
@@ -57,10 +73,7 @@ pub struct ModelBinding {
 /// digest is the one a default signature will carry.
 pub fn bind_model(model: &Path, options: &AttestOptions) -> Result<ModelBinding, Error> {
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
-    let signature = options
-        .signature
-        .clone()
-        .unwrap_or_else(|| default_signature_path(model));
+    let signature = options.signature_path(model);
     if std::fs::symlink_metadata(&signature).is_err() {
         let walk_options = WalkOptions {
             exclude_files: vec![signature.clone(), default_attestations_path(model)],
@@ -155,10 +168,7 @@ pub fn attest_model(
         (!options.certificates.is_empty()).then_some(options.certificates.as_slice());
     let bundle = modelseal_oms::sign_statement(&statement.to_json(), key, certificates)
         .map_err(Error::Sign)?;
-    let attestations = options
-        .attestations
-        .clone()
-        .unwrap_or_else(|| default_attestations_path(model));
+    let attestations = options.attestations_path(model);
     let line = modelseal_attest::append_attestation(&attestations, &bundle)?;
     Ok(AttestOutcome {
         attestations,
@@ -193,8 +203,8 @@ pub fn hash_local_copy(path: &Path) -> Result<LocalCopy, Error> {
         .ok()
         .filter(|t| *t > SystemTime::UNIX_EPOCH)
         .and_then(Timestamp::from_system_time);
-    let walked = modelseal_hash::walk(path, &WalkOptions::default())?;
-    let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default())?;
+    let manifest =
+        modelseal_hash::hash_path(path, &WalkOptions::default(), &HashOptions::default())?;
     let digest = match (meta.is_file(), manifest.resources.as_slice()) {
         (true, [only]) => only.digest,
         _ => manifest.root_digest,
@@ -240,14 +250,8 @@ pub fn list_attestations(
     at: Option<Timestamp>,
 ) -> Result<AttestationList, Error> {
     let at = at.unwrap_or_else(Timestamp::now);
-    let attestations = options
-        .attestations
-        .clone()
-        .unwrap_or_else(|| default_attestations_path(model));
-    let signature = options
-        .signature
-        .clone()
-        .unwrap_or_else(|| default_signature_path(model));
+    let attestations = options.attestations_path(model);
+    let signature = options.signature_path(model);
     let stored = modelseal_attest::read_attestations(&attestations)?;
     let signed = std::fs::symlink_metadata(&signature).is_ok();
     let (root, entries) = match policy {
@@ -362,10 +366,7 @@ pub fn model_history(
     at: Option<Timestamp>,
 ) -> Result<HistoryReport, Error> {
     let at = at.unwrap_or_else(Timestamp::now);
-    let signature = options
-        .signature
-        .clone()
-        .unwrap_or_else(|| default_signature_path(model));
+    let signature = options.signature_path(model);
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
     let (verified, signer) = read_policy_bundle(&signature, policy, at)?;
     // The history of a model whose signer is not trusted now is no history.
@@ -393,10 +394,7 @@ pub fn model_history(
         });
     }
     let root = DigestSet::sha256(&verified.manifest.root_digest);
-    let attestations = options
-        .attestations
-        .clone()
-        .unwrap_or_else(|| default_attestations_path(model));
+    let attestations = options.attestations_path(model);
     let stored = modelseal_attest::read_attestations(&attestations)?;
     let checked = modelseal_attest::check_attestations(policy, &stored, None, at);
     let versions = lineage_history(policy, &checked, &root);
@@ -449,10 +447,7 @@ fn statements_for_lookup(
     options: &AttestOptions,
     own: &modelseal_oms::PublicKey,
 ) -> Result<Vec<(usize, Statement, bool)>, Error> {
-    let path = options
-        .attestations
-        .clone()
-        .unwrap_or_else(|| default_attestations_path(model));
+    let path = options.attestations_path(model);
     let trust = modelseal_oms::Trust::PublicKey(own.clone());
     Ok(modelseal_attest::read_attestations(&path)?
         .into_iter()
@@ -569,17 +564,4 @@ pub(crate) fn summary(predicate: &Predicate) -> String {
         ),
         _ => String::new(),
     }
-}
-
-/// Reads a signature's manifest without checking who signed it.
-fn read_unverified_manifest(signature: &Path) -> Result<modelseal_oms::SignedManifest, Error> {
-    let bytes = read_capped(signature, MAX_BUNDLE_SIZE)?;
-    let bundle = Bundle::from_json(&bytes).map_err(|e| Error::Signature {
-        path: signature.to_owned(),
-        source: e.into(),
-    })?;
-    modelseal_oms::parse_statement(&bundle.envelope.payload).map_err(|e| Error::Signature {
-        path: signature.to_owned(),
-        source: e.into(),
-    })
 }

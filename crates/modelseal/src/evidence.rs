@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::report::{AttestationEntry, REPORT_VERSION};
-use crate::verify::{VerifyOptions, verify_model};
+use crate::verify::{VerifyOptions, verify_model_checked};
 
 /// How well a provision is evidenced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -120,7 +120,7 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
     let mut full_options = options.clone();
     full_options.policy = Some(Arc::new(full.clone()));
     full_options.at = Some(at);
-    let report = verify_model(model, &full_options)?;
+    let (report, checked) = verify_model_checked(model, &full_options)?;
     let Some(outcome) = report.policy.clone() else {
         return Err(Error::Usage("the policy was not evaluated".to_owned()));
     };
@@ -147,12 +147,8 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
         .collect();
     let policy_passed = files_verified && rules.iter().all(|r| r.outcome.passed || !r.enforced);
 
-    let attestations_path = options
-        .attestations
-        .clone()
-        .unwrap_or_else(|| modelseal_attest::default_attestations_path(model));
-    let stored = modelseal_attest::read_attestations(&attestations_path)?;
-    let checked = modelseal_attest::check_attestations(&full, &stored, None, at);
+    // The history follows every trusted statement, whichever version it is
+    // bound to: those verify classed `accepted` or `other-model`.
     let root = modelseal_attest::DigestSet {
         sha256: report.root_digest.clone(),
     };

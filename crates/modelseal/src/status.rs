@@ -9,15 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use modelseal_hash::ProgressFn;
-use modelseal_oms::bundle::{Bundle, MAX_BUNDLE_SIZE};
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::files::read_capped;
 use crate::formats::UnsafeFormats;
 use crate::report::{Finding, REPORT_VERSION, SerializationReport};
 use crate::sign::default_signature_path;
-use crate::verify::{Check, check_model, open_cache};
+use crate::verify::{Check, check_model, open_cache, read_unverified_manifest};
 
 /// What `status` says about trust, in every report.
 pub const STATUS_TRUST_NOTE: &str = "content only: the signature's manifest was read without checking who signed it; \
@@ -104,14 +102,7 @@ pub fn status_model(model: &Path, options: &StatusOptions) -> Result<StatusRepor
         .clone()
         .unwrap_or_else(|| default_signature_path(model));
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
-    let bytes = read_capped(&signature, MAX_BUNDLE_SIZE)?;
-    let malformed = |source: modelseal_oms::VerifyError| Error::Signature {
-        path: signature.clone(),
-        source,
-    };
-    let bundle = Bundle::from_json(&bytes).map_err(|e| malformed(e.into()))?;
-    let signed = modelseal_oms::parse_statement(&bundle.envelope.payload)
-        .map_err(|e| malformed(e.into()))?;
+    let signed = read_unverified_manifest(&signature)?;
 
     let mut cache = open_cache(model, options.cache_dir.as_deref())?;
     let checked = check_model(

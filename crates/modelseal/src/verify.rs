@@ -20,7 +20,9 @@ use crate::report::{
 };
 use crate::sign::default_signature_path;
 use modelseal_attest::policy::Unidentified;
-use modelseal_attest::{DigestSet, ModelFacts, Policy, Timestamp, default_attestations_path};
+use modelseal_attest::{
+    CheckedAttestation, DigestSet, ModelFacts, Policy, Timestamp, default_attestations_path,
+};
 use std::sync::Arc;
 
 /// Options for [`verify_model`].
@@ -120,6 +122,15 @@ impl std::fmt::Debug for VerifyOptions {
 /// trusted ([`Error::is_verification_failure`]); I/O and walk errors
 /// otherwise. Differences in the model's files are findings, not errors.
 pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<VerificationReport, Error> {
+    verify_model_checked(model, options).map(|(report, _)| report)
+}
+
+/// [`verify_model`], also returning each attestation as the policy checked
+/// it (empty without a policy), for callers that go on to read them.
+pub(crate) fn verify_model_checked(
+    model: &Path,
+    options: &VerifyOptions,
+) -> Result<(VerificationReport, Vec<CheckedAttestation>), Error> {
     let started = Instant::now();
     let signature = options
         .signature
@@ -200,7 +211,11 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         }
         _ => None,
     };
-    Ok(VerificationReport {
+    let (policy, attestations) = match policy {
+        Some((report, attestations)) => (Some(report), attestations),
+        None => (None, Vec::new()),
+    };
+    let report = VerificationReport {
         kind: "verify",
         version: REPORT_VERSION,
         verified: !checked.findings.iter().any(Finding::fails)
@@ -216,7 +231,8 @@ pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<Verificatio
         resources_checked: checked.resources_checked,
         bytes_hashed: checked.bytes_hashed,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
+    };
+    Ok((report, attestations))
 }
 
 /// What [`check_model`] needs beyond the signed manifest.
@@ -439,17 +455,18 @@ pub(crate) fn read_policy_bundle(
 }
 
 /// Checks every attestation in `attestations` and evaluates the policy's
-/// rules for the model `facts` describe.
+/// rules for the model `facts` describe: the report, and the attestations
+/// as checked.
 pub(crate) fn evaluate_policy(
     policy: &Policy,
     facts: &ModelFacts,
     attestations: &Path,
-) -> Result<PolicyReport, Error> {
+) -> Result<(PolicyReport, Vec<CheckedAttestation>), Error> {
     let stored = modelseal_attest::read_attestations(attestations)?;
     let checked =
         modelseal_attest::check_attestations(policy, &stored, Some(&facts.root_digest), facts.at);
     let rules = modelseal_attest::evaluate(policy, facts, &checked);
-    Ok(PolicyReport {
+    let report = PolicyReport {
         policy: policy.path.display().to_string(),
         attestations_file: attestations.display().to_string(),
         evaluated_at: facts.at.to_string(),
@@ -460,7 +477,21 @@ pub(crate) fn evaluate_policy(
             .iter()
             .map(|a| AttestationEntry::new(policy, a))
             .collect(),
-    })
+    };
+    Ok((report, checked))
+}
+
+/// Reads a signature's manifest without checking who signed it (`status`,
+/// and the digest an attestation binds to).
+pub(crate) fn read_unverified_manifest(signature: &Path) -> Result<SignedManifest, Error> {
+    let bytes = read_capped(signature, MAX_BUNDLE_SIZE)?;
+    let malformed = |source: modelseal_oms::VerifyError| Error::Signature {
+        path: signature.to_owned(),
+        source,
+    };
+    let bundle =
+        modelseal_oms::bundle::Bundle::from_json(&bytes).map_err(|e| malformed(e.into()))?;
+    modelseal_oms::parse_statement(&bundle.envelope.payload).map_err(|e| malformed(e.into()))
 }
 
 /// Reads a signature file (capped at the bundle size limit) and checks it
