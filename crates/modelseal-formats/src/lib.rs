@@ -48,6 +48,7 @@ mod identify;
 mod json;
 mod npy;
 mod pickle;
+mod read_once;
 mod report;
 mod safetensors;
 

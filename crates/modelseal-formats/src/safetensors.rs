@@ -17,39 +17,13 @@ use serde::de::{Deserialize, IntoDeserializer, value::Error as DtypeError};
 
 use crate::error::{FormatError, io_error};
 use crate::json::Json;
+use crate::read_once;
 
 /// The largest header accepted, in bytes (the reference loader's limit).
 pub const MAX_HEADER_LEN: u64 = 100_000_000;
 
 /// The bytes read per call when hashing tensors and files.
 const CHUNK: usize = 1 << 20;
-/// The read size of [`SafeTensorsBuffer::read_verified`].
-const LOAD_CHUNK: usize = 8 << 20;
-
-/// Reads exactly `buf.len()` bytes; running out first means the file shrank
-/// after `fstat`.
-fn fill(f: &mut File, buf: &mut [u8], path: &Path, offset: u64) -> Result<(), FormatError> {
-    let mut done = 0;
-    while done < buf.len() {
-        match f.read(&mut buf[done..]) {
-            Ok(0) => {
-                let at = offset + done as u64;
-                return Err(io_error(
-                    path,
-                    io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("the file ended at byte {at} while being read (it shrank)"),
-                    ),
-                ));
-            }
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(path, e)),
-        }
-    }
-    Ok(())
-}
-
 /// A rule a safetensors file breaks. Every message names the file, and the
 /// tensor where there is one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -908,48 +882,15 @@ impl SafeTensorsBuffer {
             .map_err(|e| io_error(path, e))?;
         #[cfg(target_os = "linux")]
         let _ = bytes.advise(memmap2::Advice::HugePage);
-        let algorithm = options.algorithm;
-        let digest = std::thread::scope(|scope| -> Result<Digest, FormatError> {
-            // The file is read straight into its final place, chunk by
-            // chunk; each filled chunk is handed, read-only, to a second
-            // thread that hashes it while the next one is read.
-            let (filled, chunks) = std::sync::mpsc::sync_channel::<&[u8]>(8);
-            let hashing = scope.spawn(move || {
-                let mut hasher = Hasher::new(algorithm);
-                for chunk in chunks {
-                    hasher.update(chunk);
-                }
-                hasher.finalize()
-            });
-            let mut rest: &mut [u8] = &mut bytes[..capacity];
-            let mut offset = 0u64;
-            while !rest.is_empty() {
-                let current = std::mem::take(&mut rest);
-                let want = current.len().min(LOAD_CHUNK);
-                let (head, tail) = current.split_at_mut(want);
-                fill(&mut f, head, path, offset)?;
-                offset += head.len() as u64;
-                let head: &[u8] = head;
-                if filled.send(head).is_err() {
-                    break;
-                }
-                rest = tail;
-            }
-            drop(filled);
-            // The file must end where `fstat` said: more bytes mean it grew.
-            let mut probe = [0u8; 1];
-            if matches!(f.read(&mut probe), Ok(n) if n > 0) {
-                return Err(io_error(
-                    path,
-                    io::Error::other(format!(
-                        "the file grew past its {declared} bytes while being read"
-                    )),
-                ));
-            }
-            hashing
-                .join()
-                .map_err(|_| io_error(path, io::Error::other("hashing thread failed")))
-        })?;
+        // Read once, hashed on the way in, with page faults taken off the
+        // reader's path (see `read_once`).
+        let digest = read_once::read_hashed(
+            &mut f,
+            path,
+            &mut bytes[..capacity],
+            options.algorithm,
+            read_once::Plan::DEFAULT,
+        )?;
         // `Digest`'s equality is constant time.
         if digest != *expected {
             return Err(FormatError::DigestMismatch {
