@@ -504,7 +504,7 @@ measure() {
     local tag=$1 i rc t0 t1
     shift
     local tf=$SCRATCH/$tag.time out=$SCRATCH/$tag.out err=$SCRATCH/$tag.err
-    M_WALL="" M_RSS_KB="" M_RC=0 M_WORST=""
+    M_WALL="" M_RSS_KB="" M_RC=0 M_WORST="" M_WORST_RUN=""
     for ((i = 1; i <= RUNS; i++)); do
         "$PRE_HOOK"
         rc=0
@@ -520,7 +520,7 @@ measure() {
         # Below 1 s the 10 ms resolution of time -v is too coarse.
         if lt "$T_WALL" 1; then T_WALL=$(elapsed "$t0" "$t1"); fi
         say "$tag run $i/$RUNS: $(fmt '%.3f' "$T_WALL") s, $((T_RSS_KB / 1024)) MiB"
-        if [[ -z $M_WORST ]] || lt "$M_WORST" "$T_WALL"; then M_WORST=$T_WALL; fi
+        if [[ -z $M_WORST ]] || lt "$M_WORST" "$T_WALL"; then M_WORST=$T_WALL M_WORST_RUN=$i; fi
         if [[ -z $M_WALL ]] || lt "$T_WALL" "$M_WALL"; then
             M_WALL=$T_WALL M_RSS_KB=$T_RSS_KB
             mv -f -- "$out.run" "$out"
@@ -573,7 +573,7 @@ measure_fast() {
     local tag=$1 i rc t0 t1 wall
     shift
     local tf=$SCRATCH/$tag.time out=$SCRATCH/$tag.out err=$SCRATCH/$tag.err
-    M_WALL="" M_RSS_KB="" M_RC=0 M_WORST=""
+    M_WALL="" M_RSS_KB="" M_RC=0
     rc=0
     "$PRE_HOOK"
     /usr/bin/time -v -o "$tf" "$@" >"$out" 2>"$err" || rc=$?
@@ -920,12 +920,13 @@ run_formats_cases() {
     add_row "$c_g" "modelseal hash --hash sha256 (same work)" "$st_bytes" base
     measure g-load "$LOADER" "$ST_MODEL" "$ST_NAME" "$ED_KEY.pub"
     load_wall=$M_WALL load_rss_kb=$M_RSS_KB ok_load=$(ok)
+    local load_worst=$M_WORST load_worst_run=$M_WORST_RUN
     add_row "$c_g" "load_verified example (verify + read once)" "$st_bytes" "$base"
     # Fresh memory is the load's main cost, and on a VM whose host takes
     # freed memory back (free page reporting) its price swings widely from
-    # run to run; the slowest run shows it beside the best.
-    if [[ $ok_load == 1 ]]; then
-        NOTES+=("g: load_verified runs took $(fmt '%.3f' "$load_wall")-$(fmt '%.3f' "$M_WORST") s (the slowest is usually the first, on fresh memory)")
+    # run to run: the slowest run is shown beside the best.
+    if [[ $ok_load == 1 ]] && ((RUNS > 1)); then
+        NOTES+=("g: load_verified slowest run: $(fmt '%.3f' "$load_worst") s (run ${load_worst_run} of ${RUNS}; best $(fmt '%.3f' "$load_wall") s)")
     fi
 
     if [[ $ok_load == 1 ]]; then
