@@ -67,7 +67,9 @@
 #      signature, reads and hashes the file once, yields the tensor) vs
 #      *`modelseal hash` of the same file (sequential SHA-256, the same
 #      work). Targets: load wall <= 1.1 x hash wall, and load peak RSS <=
-#      file size + 64 MiB. Skipped if the example does not build.
+#      file size + 64 MiB. A note gives the slowest load run too: the first
+#      run usually lands on fresh memory, which a VM host may have to back
+#      again. Skipped if the example does not build.
 #   h-j. the digest cache, on model/ signed with ed.key (Ed25519) into
 #      DIR/status.sig by `sign --incremental`, with a private cache
 #      (MODELSEAL_CACHE_DIR=DIR/status-cache, emptied first); then 2.5 s
