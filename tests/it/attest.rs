@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::support::{
-    AttestationJson, PolicyJson, bundle_statement, keygen, modelseal, reference_tool, run,
+    AttestationJson, PolicyJson, Run, bundle_statement, keygen, modelseal, reference_tool, run,
     tiny_model, verify_json,
 };
 
@@ -101,12 +101,18 @@ struct AttestJson {
     key_id: String,
 }
 
+/// `modelseal sign MODEL --key dev EXTRA…`: the root digest.
 fn sign(world: &World, model: &Path, extra: &[&str]) -> String {
+    sign_as(world, model, "dev", extra)
+}
+
+/// `modelseal sign MODEL --key WHO EXTRA…`: the root digest.
+fn sign_as(world: &World, model: &Path, who: &str, extra: &[&str]) -> String {
     let out = run(modelseal()
         .arg("sign")
         .arg(model)
         .arg("--key")
-        .arg(world.key("dev"))
+        .arg(world.key(who))
         .args(extra)
         .args(["--format", "json"]));
     out.expect_code(0);
@@ -129,6 +135,16 @@ fn verify_policy(model: &Path, policy: &Path) -> (i32, PolicyJson) {
         out.stdout
     );
     (out.code, policy)
+}
+
+/// `modelseal verify MODEL --policy POLICY EXTRA…`, in text.
+fn verify_text(model: &Path, policy: &Path, extra: &[&str]) -> Run {
+    run(modelseal()
+        .arg("verify")
+        .arg(model)
+        .arg("--policy")
+        .arg(policy)
+        .args(extra))
 }
 
 fn attestation_lines(model: &Path) -> Vec<String> {
@@ -302,11 +318,7 @@ fn lifecycle_v1_then_retrained_v2() {
         .arg(w.key("tess"))
         .args(test_args));
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("differs from its signature"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["differs from its signature"]);
     let v2 = sign(&w, &model, &["--force"]);
     assert_ne!(v1, v2);
     w.attest(
@@ -476,11 +488,7 @@ fn lifecycle_v1_then_retrained_v2() {
         .arg("--policy")
         .arg(&dev_revoked));
     out.expect_code(1);
-    assert!(
-        out.stderr.contains("signer `dev` is revoked: left"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["signer `dev` is revoked: left"]);
 
     // The same report for an auditor who has only the evidence: the
     // attestations list, unverified without a policy.
@@ -688,48 +696,20 @@ fn each_refusal_names_its_reason() {
     exception("2999-01-01T00:00:00Z");
     assert_eq!(verify_policy(&pickled, &formats).0, 0);
     // Partial verification would not see the pickle: refused, not passed.
-    let out = run(modelseal()
-        .arg("verify")
-        .arg(&pickled)
-        .arg("--policy")
-        .arg(&formats)
-        .args(["--only", "config.json"]));
+    let out = verify_text(&pickled, &formats, &["--only", "config.json"]);
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("--only cannot be combined"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["--only cannot be combined"]);
 
     // A model signed by a key the policy does not list.
     let foreign = tiny_model(work, "foreign");
-    let out = run(modelseal()
-        .arg("sign")
-        .arg(&foreign)
-        .arg("--key")
-        .arg(w.key("eve")));
-    out.expect_code(0);
-    let out = run(modelseal()
-        .arg("verify")
-        .arg(&foreign)
-        .arg("--policy")
-        .arg(&tests));
+    sign_as(&w, &foreign, "eve", &[]);
+    let out = verify_text(&foreign, &tests, &[]);
     out.expect_code(1);
-    assert!(
-        out.stderr
-            .contains("is not trusted by the policy: signed by key"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["is not trusted by the policy: signed by key"]);
 
     // A model signed by a key the policy lists without the developer role.
     let by_tester = tiny_model(work, "by-tester");
-    let out = run(modelseal()
-        .arg("sign")
-        .arg(&by_tester)
-        .arg("--key")
-        .arg(w.key("tess")));
-    out.expect_code(0);
+    sign_as(&w, &by_tester, "tess", &[]);
     let signature = w.policy(
         "signature.toml",
         "[rules.model_signature]\nroles = [\"developer\"]\n",
@@ -769,17 +749,9 @@ fn bad_policies_and_predicates_exit_2_with_the_file_named() {
     let model = tiny_model(w.dir.path(), "m");
     sign(&w, &model, &[]);
     let policy = w.policy("bad.toml", "[rules.tests]\nthreshold = 0\n");
-    let out = run(modelseal()
-        .arg("verify")
-        .arg(&model)
-        .arg("--policy")
-        .arg(&policy));
+    let out = verify_text(&model, &policy, &[]);
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("bad.toml") && out.stderr.contains("threshold must be at least 1"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["bad.toml", "threshold must be at least 1"]);
 
     let predicate = w.dir.path().join("p.json");
     std::fs::write(
@@ -795,11 +767,7 @@ fn bad_policies_and_predicates_exit_2_with_the_file_named() {
         .args(["--type", "lineage", "--predicate"])
         .arg(&predicate));
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("p.json") && out.stderr.contains("surprise"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["p.json", "surprise"]);
     assert!(
         !model.join("model.att.jsonl").exists(),
         "nothing appended on failure"
@@ -808,18 +776,9 @@ fn bad_policies_and_predicates_exit_2_with_the_file_named() {
         "threshold.toml",
         "[rules.model_signature]\nroles = [\"developer\"]\nthreshold = 2\n",
     );
-    let out = run(modelseal()
-        .arg("verify")
-        .arg(&model)
-        .arg("--policy")
-        .arg(&policy));
+    let out = verify_text(&model, &policy, &[]);
     out.expect_code(2);
-    assert!(
-        out.stderr
-            .contains("[rules.model_signature] takes no threshold"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["[rules.model_signature] takes no threshold"]);
 
     // A role in the file and a different --role: refused, not guessed.
     let tested = w.dir.path().join("t.json");
@@ -841,12 +800,7 @@ fn bad_policies_and_predicates_exit_2_with_the_file_named() {
         ])
         .arg(&tested));
     out.expect_code(2);
-    assert!(
-        out.stderr
-            .contains("says role `tester` but --role says `developer`"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["says role `tester` but --role says `developer`"]);
     // Without a role anywhere, the type's usual one: tester.
     let untagged = w.dir.path().join("u.json");
     std::fs::write(
@@ -891,11 +845,7 @@ fn bad_policies_and_predicates_exit_2_with_the_file_named() {
             "2030-01-01T00:00:00Z",
         ]));
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("component `../outside`"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["component `../outside`"]);
 
     let out = run(modelseal()
         .args(["attest", "test"])
@@ -906,7 +856,7 @@ fn bad_policies_and_predicates_exit_2_with_the_file_named() {
         .arg(model.join("config.json"))
         .args(["--tester", "t"]));
     out.expect_code(2);
-    assert!(out.stderr.contains("--result: `great`"), "{}", out.stderr);
+    out.expect_stderr(&["--result: `great`"]);
 }
 
 /// Predicates written by `modelseal attest` (from flags and from a TOML
@@ -1118,18 +1068,9 @@ fn certificate_identities_sign_and_attest() {
         "other.toml",
         &identity("CN=someone else,O=modelseal test", "\"developer\""),
     );
-    let out = run(modelseal()
-        .arg("verify")
-        .arg(&model)
-        .arg("--policy")
-        .arg(&other));
+    let out = verify_text(&model, &other, &[]);
     out.expect_code(1);
-    assert!(
-        out.stderr
-            .contains("certificate `CN=model signer,O=modelseal test`"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["certificate `CN=model signer,O=modelseal test`"]);
 }
 
 /// The attestations file sits in a directory anyone may have shipped: a
@@ -1152,7 +1093,7 @@ fn an_attestations_file_that_is_a_link_is_refused() {
         .arg(&report)
         .args(["--tester", "t"]));
     out.expect_code(2);
-    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    out.expect_stderr(&["symbolic link"]);
     assert_eq!(
         std::fs::read_to_string(&victim).expect("read"),
         "precious\n"
@@ -1168,9 +1109,5 @@ fn an_attestations_file_that_is_a_link_is_refused() {
         .arg(w.key("dev"))
         .arg("--force"));
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("refusing to sign") && out.stderr.contains("symbolic link"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["refusing to sign", "symbolic link"]);
 }

@@ -178,5 +178,5 @@ fn hook_verify_finds_models_from_touched_files_and_config() {
     std::fs::write(dir.path().join(".modelseal.toml"), "[[model]]\nnope = 1\n").expect("config");
     let bad = hook(&["tiny/config.json"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
-    assert!(bad.stderr.contains(".modelseal.toml"), "{}", bad.stderr);
+    bad.expect_stderr(&[".modelseal.toml"]);
 }

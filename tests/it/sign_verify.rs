@@ -209,7 +209,7 @@ fn keygen_writes_an_owner_only_key_prints_its_id_and_never_overwrites() {
     );
     assert!(is_hex(&key_id, 64), "{key_id}");
     assert_eq!(key_id, sha256sum(&public), "OMS key id: SHA-256 of the PEM");
-    assert!(out.stderr.contains("ed25519"), "{}", out.stderr);
+    out.expect_stderr(&["ed25519"]);
 
     // The id printed is the signer a later verify reports.
     let model = tiny_model(dir.path(), "tiny");
@@ -226,11 +226,7 @@ fn keygen_writes_an_owner_only_key_prints_its_id_and_never_overwrites() {
             .args(["keygen", "--algorithm", algorithm, "--out"])
             .arg(&key));
         out.expect_code(2);
-        assert!(
-            out.stderr.contains("already exists") && out.stderr.contains("--force"),
-            "{}",
-            out.stderr
-        );
+        out.expect_stderr(&["already exists", "--force"]);
         assert!(out.stdout.is_empty());
         assert_eq!(read(&key), private_pem, "old private key unchanged");
         assert_eq!(read(&public), public_pem, "old public key unchanged");
@@ -238,7 +234,7 @@ fn keygen_writes_an_owner_only_key_prints_its_id_and_never_overwrites() {
     std::fs::remove_file(&key).expect("rm");
     let out = run(modelseal().arg("keygen").arg("--out").arg(&key));
     out.expect_code(2);
-    assert!(out.stderr.contains("signing.key.pub"), "{}", out.stderr);
+    out.expect_stderr(&["signing.key.pub"]);
     assert!(!key.exists(), "nothing written when the .pub exists");
     std::fs::write(&key, &private_pem).expect("restore");
 
@@ -288,7 +284,7 @@ fn encrypted_keys_need_their_password() {
         let pem = read(key);
         assert!(pem.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
         assert_no_secret(out, &pem);
-        assert!(out.stderr.contains("encrypted"), "{}", out.stderr);
+        out.expect_stderr(&["encrypted"]);
         assert!(!out.stderr.contains(password) && !out.stdout.contains(password));
     }
 
@@ -304,7 +300,7 @@ fn encrypted_keys_need_their_password() {
         let pem = read(key);
         let out = sign(&model, &base);
         out.expect_code(2);
-        assert!(out.stderr.contains("encrypted"), "{}", out.stderr);
+        out.expect_stderr(&["encrypted"]);
         assert_no_secret(&out, &pem);
         assert!(!sig.exists());
 
@@ -312,7 +308,7 @@ fn encrypted_keys_need_their_password() {
         with_wrong_file.extend([&"--password-file" as &dyn AsRef<OsStr>, &wrong]);
         let out = sign(&model, &with_wrong_file);
         out.expect_code(2);
-        assert!(out.stderr.contains("wrong password"), "{}", out.stderr);
+        out.expect_stderr(&["wrong password"]);
         assert_no_secret(&out, &pem);
         let out = run(modelseal()
             .arg("sign")
@@ -351,11 +347,7 @@ fn sign_never_replaces_a_signature_without_force() {
     std::fs::write(model.join("config.json"), b"{}\n").expect("write");
     let out = sign(&model, &[&"--key", &key]);
     out.expect_code(2);
-    assert!(
-        out.stderr.contains("already exists") && out.stderr.contains("--force"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["already exists", "--force"]);
     assert_eq!(read(&sig), original, "unchanged after the refusal");
     let (out, report) = verify_json(&model, &[&"--key", &public]);
     out.expect_code(1);
@@ -433,7 +425,7 @@ fn the_wrong_key_or_the_wrong_kind_of_trust_fails() {
     for wrong in [&other_ed, &other_p256] {
         let out = verify(&model, &[&"--key", wrong, &"--signature", &sig]);
         out.expect_code(1);
-        assert!(out.stderr.contains("does not verify"), "{}", out.stderr);
+        out.expect_stderr(&["does not verify"]);
         assert!(
             out.stderr.contains(&key_id),
             "names the signer: {}",
@@ -458,11 +450,7 @@ fn the_wrong_key_or_the_wrong_kind_of_trust_fails() {
     let root = oms_data("chain/rsa-root.pem");
     let out = verify(&model, &[&"--cert-chain", &root, &"--signature", &sig]);
     out.expect_code(1);
-    assert!(
-        out.stderr.contains("bare key") && out.stderr.contains("public key"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["bare key", "public key"]);
     verify(&model, &[&"--key", &public, &"--signature", &sig]).expect_code(0);
 }
 
@@ -614,7 +602,7 @@ fn malformed_bundles_fail_cleanly() {
     let out = verify(&model, &[&"--key", &public, &"--signature", &huge]);
     assert!(matches!(out.code, 1 | 2), "{}", out.stderr);
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-    assert!(out.stderr.contains("limit"), "{}", out.stderr);
+    out.expect_stderr(&["limit"]);
     assert!(started.elapsed() < Duration::from_secs(30));
 
     verify(&model, &[&"--key", &public, &"--signature", &sig]).expect_code(0);
@@ -799,13 +787,13 @@ fn certificate_chains_verify_to_their_root_only() {
     );
     let out = verify(&model, &[&"--key", &leaf_public, &"--signature", &sig]);
     out.expect_code(1);
-    assert!(out.stderr.contains("certificate"), "{}", out.stderr);
+    out.expect_stderr(&["certificate"]);
 
     // Another CA's root is not trusted.
     let ca = TestCa::new("other root");
     let out = verify(&model, &[&"--cert-chain", &ca.root, &"--signature", &sig]);
     out.expect_code(1);
-    assert!(out.stderr.contains("trusted root"), "{}", out.stderr);
+    out.expect_stderr(&["trusted root"]);
 
     // A leaf issued by the openssl CA: good with its root, not with the RSA one.
     let (key, _, _) = keygen(dir.path(), "leaf.key", "p256");
@@ -826,7 +814,7 @@ fn certificate_chains_verify_to_their_root_only() {
     ));
     let out = verify(&model, &[&"--cert-chain", &rsa_root, &"--signature", &sig]);
     out.expect_code(1);
-    assert!(out.stderr.contains("trusted root"), "{}", out.stderr);
+    out.expect_stderr(&["trusted root"]);
     // Several roots: any one of them may anchor the chain.
     verify(
         &model,
@@ -860,7 +848,7 @@ fn an_expired_or_not_yet_valid_certificate_fails() {
     );
     let out = verify(&model, &[&"--cert-chain", &ca.root, &"--signature", &sig]);
     out.expect_code(1);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    out.expect_stderr(&["expired"]);
     assert!(out.stdout.is_empty());
 
     let future = ca.issue(
@@ -875,7 +863,7 @@ fn an_expired_or_not_yet_valid_certificate_fails() {
     );
     let out = verify(&model, &[&"--cert-chain", &ca.root, &"--signature", &sig]);
     out.expect_code(1);
-    assert!(out.stderr.contains("not yet valid"), "{}", out.stderr);
+    out.expect_stderr(&["not yet valid"]);
 }
 
 #[test]
@@ -897,7 +885,7 @@ fn a_certificate_for_another_key_is_refused_at_signing() {
             ],
         );
         out.expect_code(2);
-        assert!(out.stderr.contains("not the signing key"), "{}", out.stderr);
+        out.expect_stderr(&["not the signing key"]);
         assert!(!sig.exists(), "no signature written");
     }
 }
@@ -960,7 +948,7 @@ fn a_fifo_in_the_model_is_a_path_problem_and_does_not_hang() {
         Duration::from_secs(20),
     );
     out.expect_code(2);
-    assert!(out.stderr.contains("FIFO"), "{}", out.stderr);
+    out.expect_stderr(&["FIFO"]);
 }
 
 #[test]
@@ -1234,11 +1222,6 @@ fn an_endless_password_file_is_refused() {
         .arg(dir.path().join("key"))
         .args(["--password-file", "/dev/zero"]));
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("password file `/dev/zero` is larger than"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr(&["password file `/dev/zero` is larger than"]);
     assert!(!dir.path().join("key").exists(), "no key is written");
 }

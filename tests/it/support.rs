@@ -79,6 +79,20 @@ impl Run {
         assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
         self
     }
+
+    /// Asserts that stderr holds every one of `needles`, showing it when
+    /// one is missing.
+    #[track_caller]
+    pub fn expect_stderr(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
 }
 
 /// Writes a small nested model: two top-level files and a 3000-byte
