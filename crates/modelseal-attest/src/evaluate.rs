@@ -253,13 +253,19 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Accepted statements of `kind` claiming one of `roles`.
-    fn accepted(&self, kind: &str, roles: &[Role]) -> Vec<(&'a CheckedAttestation, &'a Statement)> {
+    /// Accepted statements claiming one of `roles`, with the predicate
+    /// `pick` selects (a match on one variant).
+    fn accepted<T>(
+        &self,
+        roles: &[Role],
+        pick: fn(&'a Predicate) -> Option<&'a T>,
+    ) -> Vec<(&'a CheckedAttestation, &'a T)> {
         self.checked
             .iter()
             .filter(|a| a.status == AttestationStatus::Accepted)
-            .filter_map(|a| a.statement.as_ref().map(|s| (a, s)))
-            .filter(|(_, s)| s.predicate.kind() == kind && roles.contains(&s.predicate.role()))
+            .filter_map(|a| a.statement.as_ref().map(|s| (a, &s.predicate)))
+            .filter(|(_, p)| roles.contains(&p.role()))
+            .filter_map(|(a, p)| pick(p).map(|picked| (a, picked)))
             .collect()
     }
 
@@ -303,12 +309,14 @@ impl<'a> Ctx<'a> {
     fn passing_tests(&self) -> (BTreeSet<usize>, Vec<usize>) {
         let mut signers = BTreeSet::new();
         let mut lines = Vec::new();
-        for (a, s) in self.accepted("security-test", &self.test_roles()) {
-            if let Predicate::SecurityTest(t) = &s.predicate {
-                if t.result == TestResult::Pass {
-                    signers.extend(a.signer);
-                    lines.push(a.line);
-                }
+        let tests = self.accepted(&self.test_roles(), |p| match p {
+            Predicate::SecurityTest(t) => Some(t),
+            _ => None,
+        });
+        for (a, t) in tests {
+            if t.result == TestResult::Pass {
+                signers.extend(a.signer);
+                lines.push(a.line);
             }
         }
         (signers, lines)
@@ -324,12 +332,12 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .map_or_else(|| vec![Role::Developer], |r| r.roles.clone());
         let lineages: Vec<(usize, &'a Lineage)> = self
-            .accepted("lineage", &roles)
-            .into_iter()
-            .filter_map(|(a, s)| match &s.predicate {
-                Predicate::Lineage(l) => Some((a.line, l)),
+            .accepted(&roles, |p| match p {
+                Predicate::Lineage(l) => Some(l),
                 _ => None,
             })
+            .into_iter()
+            .map(|(a, l)| (a.line, l))
             .collect();
         let versions: BTreeSet<&str> = lineages.iter().map(|(_, l)| l.version.as_str()).collect();
         if versions.len() > 1 {
@@ -434,14 +442,11 @@ impl<'a> Ctx<'a> {
                 Vec::new(),
             );
         }
-        let provenances: Vec<(&CheckedAttestation, &DatasetProvenance)> = self
-            .accepted("dataset-provenance", &rule.roles)
-            .into_iter()
-            .filter_map(|(a, s)| match &s.predicate {
-                Predicate::DatasetProvenance(p) => Some((a, p)),
+        let provenances: Vec<(&CheckedAttestation, &DatasetProvenance)> =
+            self.accepted(&rule.roles, |p| match p {
+                Predicate::DatasetProvenance(d) => Some(d),
                 _ => None,
-            })
-            .collect();
+            });
         let mut missing = Vec::new();
         let mut evidence = BTreeSet::new();
         for data in &l.training_data {
@@ -588,14 +593,11 @@ impl<'a> Ctx<'a> {
 
     fn unsafe_formats_rule(&self, rule: &RoleRule) -> RuleOutcome {
         let files = &self.facts.unsafe_files;
-        let exceptions: Vec<(&CheckedAttestation, &Exception)> = self
-            .accepted("exception", &rule.roles)
-            .into_iter()
-            .filter_map(|(a, s)| match &s.predicate {
-                Predicate::Exception(e) => Some((a, e)),
+        let exceptions: Vec<(&CheckedAttestation, &Exception)> =
+            self.accepted(&rule.roles, |p| match p {
+                Predicate::Exception(e) => Some(e),
                 _ => None,
-            })
-            .collect();
+            });
         let mut problems = Vec::new();
         let mut evidence = Vec::new();
         for file in files {
