@@ -209,14 +209,7 @@ impl Policy {
             path: path.to_owned(),
             source,
         };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_POLICY_SIZE {
-            return Err(PolicyError::Invalid {
-                path: path.to_owned(),
-                message: format!("{size} bytes, more than the {MAX_POLICY_SIZE}-byte limit"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text = read_capped(path).map_err(io)?;
         let base = path.parent().unwrap_or(Path::new("."));
         Self::from_toml(path, &text, base)
     }
@@ -262,14 +255,14 @@ impl Policy {
             let identity = match (&entry.key, &entry.roots, &entry.subject) {
                 (Some(key), None, None) => {
                     let file = base.join(key);
-                    let text = read_small(&file).map_err(|m| material(&file, m))?;
+                    let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
                     let key = PublicKey::from_pem_named(&file.display().to_string(), &text)
                         .map_err(|e| material(&file, e.to_string()))?;
                     Identity::Key(key)
                 }
                 (None, Some(roots), Some(subject)) => {
                     let file = base.join(roots);
-                    let text = read_small(&file).map_err(|m| material(&file, m))?;
+                    let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
                     let roots = modelseal_oms::x509::certificates_from_pem(&text)
                         .map_err(|e| material(&file, e.to_string()))?;
                     if roots.is_empty() {
@@ -581,12 +574,23 @@ fn raw_key_is(raw: &[u8], key: &PublicKey) -> bool {
             .is_some_and(|k| &k == key)
 }
 
-fn read_small(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if size > MAX_POLICY_SIZE {
-        return Err(format!("{size} bytes, more than {MAX_POLICY_SIZE}"));
+/// Reads a policy or a file it names, as UTF-8 text of at most
+/// [`MAX_POLICY_SIZE`] bytes. The cap is on what is read, not on what
+/// `stat` says, so a file that grows or a device that never ends (a policy
+/// naming `/dev/zero` as a key) is refused rather than read without bound.
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read as _};
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_POLICY_SIZE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_POLICY_SIZE {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("more than the {MAX_POLICY_SIZE}-byte limit"),
+        ));
     }
-    std::fs::read_to_string(path).map_err(|e| e.to_string())
+    String::from_utf8(bytes).map_err(|e| Error::new(ErrorKind::InvalidData, e))
 }
 
 /// An error and its causes on one line.

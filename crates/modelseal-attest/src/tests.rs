@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use modelseal_oms::{KeyAlgorithm, SigningKey};
 
-use crate::policy::Policy;
+use crate::policy::{MAX_POLICY_SIZE, Policy};
 use crate::predicate::*;
 use crate::statement::Statement;
 use crate::store::StoredAttestation;
@@ -612,6 +612,31 @@ fn policies_that_cannot_work_are_refused() {
         assert!(
             message.contains(words),
             "`{text}`: `{message}` lacks `{words}`"
+        );
+    }
+}
+
+#[test]
+fn policy_files_are_read_within_their_cap() {
+    let w = World::new(&["dev"]);
+    // A policy over the cap, padded with a TOML comment.
+    let big = w.dir.path().join("big.toml");
+    let mut text = "version = 1\n#".to_owned();
+    text.push_str(&"x".repeat(usize::try_from(MAX_POLICY_SIZE).expect("fits")));
+    std::fs::write(&big, text).expect("write");
+    let message = crate::policy::chain_text(&Policy::load(&big).expect_err("too large"));
+    assert!(
+        message.contains("big.toml") && message.contains("-byte limit"),
+        "{message}"
+    );
+    // A key that never ends: `stat` says 0 bytes, the reading says more.
+    #[cfg(target_os = "linux")]
+    {
+        let endless = "version = 1\n[[signers]]\nname = \"a\"\nkey = \"/dev/zero\"\nroles = [\"developer\"]\n";
+        let message = crate::policy::chain_text(&w.policy(endless).expect_err("endless key"));
+        assert!(
+            message.contains("/dev/zero") && message.contains("-byte limit"),
+            "{message}"
         );
     }
 }
