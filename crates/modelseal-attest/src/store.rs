@@ -61,6 +61,12 @@ fn open_regular(
 /// are skipped. The size is checked before reading; a symbolic link or a
 /// special file is refused.
 pub fn read_attestations(path: &Path) -> Result<Vec<StoredAttestation>, StoreError> {
+    parse_attestations(path, &read_store(path)?)
+}
+
+/// The bytes of `path`, empty if it is missing, within the size cap; a
+/// symbolic link or a special file is refused.
+fn read_store(path: &Path) -> Result<Vec<u8>, StoreError> {
     let io = |action, source| StoreError::Io {
         action,
         path: path.to_owned(),
@@ -91,6 +97,11 @@ pub fn read_attestations(path: &Path) -> Result<Vec<StoredAttestation>, StoreErr
             max: MAX_ATTESTATIONS_SIZE,
         });
     }
+    Ok(bytes)
+}
+
+/// The attestations in the bytes of `path`, numbered by line.
+fn parse_attestations(path: &Path, bytes: &[u8]) -> Result<Vec<StoredAttestation>, StoreError> {
     let mut out = Vec::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -119,7 +130,10 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
     if bundle.contains(&b'\n') || bundle.is_empty() {
         return Err(StoreError::NotOneLine);
     }
-    let existing = read_attestations(path)?;
+    // One read serves every check below; the file is then opened once more,
+    // for appending.
+    let bytes = read_store(path)?;
+    let existing = parse_attestations(path, &bytes)?;
     if let Some(bad) = existing.iter().find(|a| !looks_like_bundle(&a.bundle)) {
         return Err(StoreError::NotAttestations {
             path: path.to_owned(),
@@ -142,7 +156,7 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
     let mut file = open_regular(path, &mut options).map_err(|e| io("open", e))?;
-    let size = file.metadata().map_err(|e| io("read", e))?.len();
+    let size = bytes.len() as u64;
     if size + bundle.len() as u64 + 2 > MAX_ATTESTATIONS_SIZE {
         return Err(StoreError::TooLarge {
             path: path.to_owned(),
@@ -151,18 +165,11 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
         });
     }
     // A file whose last line lacks its newline gets one first.
-    let needs_newline = size > 0 && {
-        let mut last = [0u8; 1];
-        let mut reader = std::fs::File::open(path).map_err(|e| io("read", e))?;
-        std::io::Seek::seek(&mut reader, std::io::SeekFrom::End(-1)).map_err(|e| io("read", e))?;
-        reader.read_exact(&mut last).map_err(|e| io("read", e))?;
-        last[0] != b'\n'
-    };
-    let lines_before = if size == 0 {
+    let needs_newline = bytes.last().is_some_and(|&b| b != b'\n');
+    let lines_before = if bytes.is_empty() {
         0
     } else {
-        let text = std::fs::read(path).map_err(|e| io("read", e))?;
-        text.split(|&b| b == b'\n').count() - usize::from(!needs_newline)
+        bytes.split(|&b| b == b'\n').count() - usize::from(!needs_newline)
     };
     let mut record = Vec::with_capacity(bundle.len() + 2);
     if needs_newline {
