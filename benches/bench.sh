@@ -2,7 +2,8 @@
 # bench.sh — end-to-end throughput benchmark of the modelseal CLI.
 #
 # Usage:
-#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|status|policy|all] [--keep] [--clean]
+#   bash benches/bench.sh [--dir DIR] [--only hash|sign|formats|status|policy|layouts|all]
+#                         [--keep] [--clean]
 #                         [--runs N] [--no-build] [--prepare]
 #
 #   --dir DIR       where the synthetic data, keys and helper tools live
@@ -10,8 +11,8 @@
 #                   free (~12.1 GiB with the formats cases), and ideally as much
 #                   free RAM so it stays in page cache (+4 GiB for case g).
 #   --only WHAT     hash: cases a-d; sign: case e; formats: cases f-g;
-#                   status: cases h-j; policy: case k; all (default): every
-#                   case.
+#                   status: cases h-j; policy: case k; layouts: case l; all
+#                   (default): every case.
 #   --keep          keep the signatures, per-run logs (DIR/run.*) and the digest
 #                   cache of cases h-j (DIR/status-cache) it made; by default
 #                   only those are removed at exit.
@@ -94,6 +95,14 @@
 #      every rule: `verify --policy` vs *`verify --key` of the same model,
 #      best of 10 each. Target: the difference (policy evaluation, reading
 #      and checking the 100 signed statements) < 10 ms.
+#   l. model/ as a Hugging Face hub cache snapshot: DIR/hub/models--bench--
+#      model/{blobs/, snapshots/REV/, refs/main}, each blob a hard link to a
+#      file of model/ (the same bytes and page cache; blob names are stand-
+#      ins for the hub's content hashes), each snapshot file a relative link
+#      ../../blobs/NAME as huggingface_hub writes it. `modelseal verify` of
+#      the snapshot vs *`modelseal verify` of model/, both with the P-256
+#      signature of model/ (DIR/hub.sig). Target: snapshot wall within 5%
+#      of the plain directory (ratio >= 0.95x).
 #
 # Timing: single processes use the "Elapsed (wall clock)" of time -v (10 ms
 # resolution; under 1 s, $EPOCHREALTIME around it instead); two-process cases use $EPOCHREALTIME around both and `wait`
@@ -154,8 +163,8 @@ while (($# > 0)); do
 done
 
 case $ONLY in
-    hash | sign | formats | status | policy | all) ;;
-    *) die "--only must be hash, sign, formats, status, policy or all (got '${ONLY}')" ;;
+    hash | sign | formats | status | policy | layouts | all) ;;
+    *) die "--only must be hash, sign, formats, status, policy, layouts or all (got '${ONLY}')" ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash >= 5 is required (EPOCHREALTIME)"
@@ -165,6 +174,7 @@ want_sign() { [[ $ONLY == sign || $ONLY == all ]]; }
 want_formats() { [[ $ONLY == formats || $ONLY == all ]]; }
 want_status() { [[ $ONLY == status || $ONLY == all ]]; }
 want_policy() { [[ $ONLY == policy || $ONLY == all ]]; }
+want_layouts() { [[ $ONLY == layouts || $ONLY == all ]]; }
 
 for tool in openssl awk find sort split stat; do
     command -v "$tool" >/dev/null 2>&1 || die "'${tool}' not found"
@@ -691,7 +701,7 @@ both() { if [[ $1 == 1 && $2 == 1 ]]; then echo 1; else echo 0; fi; }
 
 LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say "warming the page cache"
-if want_hash || want_sign || want_status; then
+if want_hash || want_sign || want_status || want_layouts; then
     find "$MODEL" "$SMALL_ONLY" "$ONE" -type f -print0 | xargs -0 cat >/dev/null
 fi
 if want_hash; then cat "$BIG" >/dev/null; fi
@@ -1148,6 +1158,64 @@ TOML
 }
 
 if want_policy; then run_policy_cases; fi
+
+# --------------------------------------------------------- layout cases --
+
+# make_hub_snapshot: DIR/hub laid out as a hub cache repository of model/.
+readonly HUB_REPO="$DIR/hub/models--bench--model"
+readonly HUB_REV=0123456789abcdef0123456789abcdef01234567
+make_hub_snapshot() {
+    local snapshot=$HUB_REPO/snapshots/$HUB_REV rel n=0 blob up
+    rm -rf -- "$DIR/hub"
+    mkdir -p -- "$HUB_REPO/blobs" "$HUB_REPO/refs" "$snapshot"
+    printf '%s' "$HUB_REV" >"$HUB_REPO/refs/main"
+    while IFS= read -r -d '' rel; do
+        rel=${rel#./}
+        blob=$(printf '%064x' "$n")
+        n=$((n + 1))
+        ln -- "$MODEL/$rel" "$HUB_REPO/blobs/$blob"
+        mkdir -p -- "$(dirname -- "$snapshot/$rel")"
+        # One `../` per folder of the name, plus two for snapshots/REV.
+        up=$(printf '%s' "$rel" | awk -F/ '{ for (i = 1; i <= NF + 1; i++) printf "../" }')
+        ln -s -- "${up}blobs/$blob" "$snapshot/$rel"
+    done < <(cd "$MODEL" && find . -type f -print0)
+    say "hub snapshot of model/ ready: $n links in ${snapshot}"
+}
+
+run_layout_cases() {
+    local c_l="l. verify model/ as a hub snapshot"
+    if ((HAVE_SIGN == 0)); then
+        add_skip "$c_l" "skipped: modelseal sign not available"
+        TARGETS+=("SKIP  l. hub snapshot: modelseal sign not available")
+        return 0
+    fi
+    local key=$DIR/p256.key pub=$DIR/p256.pub pk8=$DIR/p256-pkcs8.key sig=$DIR/hub.sig
+    if [[ ! -f $key || ! -f $pub || ! -f $pk8 ]]; then
+        openssl ecparam -name prime256v1 -genkey -noout -out "$key"
+        openssl ec -in "$key" -pubout -out "$pub" 2>/dev/null
+        openssl pkcs8 -topk8 -nocrypt -in "$key" -out "$pk8"
+    fi
+    SIGS_MADE+=("$sig")
+    make_hub_snapshot
+    local snapshot=$HUB_REPO/snapshots/$HUB_REV
+    "$BIN" sign "$MODEL" --key "$pk8" --signature "$sig" --force >/dev/null
+    measure l-plain "$BIN" verify "$MODEL" --signature "$sig" --key "$pub"
+    local base=$M_WALL ok_p
+    ok_p=$(ok)
+    add_row "$c_l" "modelseal verify model/" "$MODEL_BYTES" base
+    measure l-hub "$BIN" verify "$snapshot" --signature "$sig" --key "$pub" --format json
+    add_row "$c_l" "modelseal verify snapshot" "$MODEL_BYTES" "$base"
+    target_ratio "l. verify of a hub snapshot vs the plain directory" 0.95 "$(both "$ok_p" "$(ok)")" \
+        "$base" "$M_WALL"
+    if grep -q '"followed": *'"$MODEL_FILES" "$SCRATCH/l-hub.out" 2>/dev/null \
+        || grep -q "\"followed\":$MODEL_FILES" "$SCRATCH/l-hub.out" 2>/dev/null; then
+        CHECKS+=("ok    l. the snapshot's ${MODEL_FILES} files were reached through links")
+    else
+        CHECKS+=("FAIL  l. the report does not say ${MODEL_FILES} links were followed")
+    fi
+}
+
+if want_layouts; then run_layout_cases; fi
 
 version_of() { # CMD...: first line of its version output, or "unavailable"
     local v

@@ -56,11 +56,25 @@ pub enum Command {
 pub enum UnsafeFormatsArg {
     /// Fail on any pickle-based file, signed or not.
     Deny,
-    /// Report pickle-based files, but do not fail.
+    /// Fail on pickle-based files that import a dangerous global (os.system,
+    /// subprocess, builtins.eval, ...); report the others without failing.
     #[default]
     Warn,
     /// Do not report pickle-based files (invalid files still fail).
     Allow,
+}
+
+/// `--allow-global MODULE.NAME`: checked as it is parsed, so a dangerous or
+/// malformed entry is a usage error.
+pub fn parse_allow_global(entry: &str) -> Result<String, String> {
+    modelseal::AllowGlobals::new([entry])
+        .map(|_| entry.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// The allow-list of `--allow-global` entries (each already checked).
+pub fn allow_globals(entries: &[String]) -> anyhow::Result<modelseal::AllowGlobals> {
+    Ok(modelseal::AllowGlobals::new(entries)?)
 }
 
 impl UnsafeFormatsArg {
@@ -167,7 +181,9 @@ pub struct HashingArgs {
     #[arg(long = "ignore", value_name = "PATH")]
     pub ignore: Vec<PathBuf>,
 
-    /// Follow symbolic links that stay inside the model (refused by default).
+    /// Follow symbolic links that stay inside the model (refused by default,
+    /// except links in a Hugging Face hub cache snapshot into its own
+    /// `blobs/`, which are always followed).
     #[arg(long)]
     pub allow_symlinks: bool,
 
@@ -253,10 +269,17 @@ pub struct SignArgs {
     pub force: bool,
 
     /// Pickle-based files (which run code when loaded): refuse to sign
-    /// (deny), sign and warn, or allow silently. Invalid safetensors and GGUF
-    /// files are refused unless `allow`.
+    /// (deny); refuse those importing a dangerous global and warn about the
+    /// others (warn); or allow silently. Invalid safetensors and GGUF files
+    /// are refused whatever this says.
     #[arg(long, value_enum, default_value_t)]
     pub unsafe_formats: UnsafeFormatsArg,
+
+    /// Accept this pickle global (a project's own class) as known-safe
+    /// rather than unknown: MODULE.NAME or MODULE.*; repeatable. A global
+    /// rated dangerous cannot be listed.
+    #[arg(long, value_name = "MODULE.NAME", value_parser = parse_allow_global)]
+    pub allow_global: Vec<String>,
 
     /// Record per-tensor digests (name, dtype, shape, digest) of every
     /// safetensors file in the signature (files method only).
@@ -339,6 +362,13 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub ignore_unsigned_files: bool,
 
+    /// Follow symbolic links that stay inside the model, even when the
+    /// signature does not record `allow_symlinks` (as the reference tool's
+    /// `--allow_symlinks`). Links in a Hugging Face hub cache snapshot into
+    /// its own `blobs/` are followed without it.
+    #[arg(long)]
+    pub allow_symlinks: bool,
+
     /// Partial verification: check the signature and only these files
     /// (relative to the model, or absolute inside it); no other file is
     /// read. Takes one or more paths; repeatable.
@@ -351,11 +381,17 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub cached: bool,
 
-    /// Pickle-based files (which run code when loaded): fail (deny), report
-    /// (warn) or ignore (allow). Invalid safetensors and GGUF files always
-    /// fail.
+    /// Pickle-based files (which run code when loaded): fail (deny); fail
+    /// those importing a dangerous global and report the others (warn); or
+    /// ignore (allow). Invalid safetensors and GGUF files always fail.
     #[arg(long, value_enum, default_value_t)]
     pub unsafe_formats: UnsafeFormatsArg,
+
+    /// Accept this pickle global (a project's own class) as known-safe
+    /// rather than unknown: MODULE.NAME or MODULE.*; repeatable. A global
+    /// rated dangerous cannot be listed.
+    #[arg(long, value_name = "MODULE.NAME", value_parser = parse_allow_global)]
+    pub allow_global: Vec<String>,
 
     /// Hashing threads (default: RAYON_NUM_THREADS, else one per CPU).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -401,9 +437,19 @@ pub struct HookVerifyArgs {
 /// Arguments of `modelseal hook formats`.
 #[derive(Debug, Args)]
 pub struct HookFormatsArgs {
-    /// Allow pickle-based files (they are still reported).
+    /// Allow pickle-based files (they are still reported), except those
+    /// that import a dangerous global.
     #[arg(long)]
     pub allow_pickle: bool,
+
+    /// Accept this pickle global (a project's own class): MODULE.NAME or
+    /// MODULE.*; repeatable, added to `allow_globals` of the configuration.
+    #[arg(long, value_name = "MODULE.NAME", value_parser = parse_allow_global)]
+    pub allow_global: Vec<String>,
+
+    /// The configuration (its `allow_globals` list is read).
+    #[arg(long, value_name = "FILE", default_value = ".modelseal.toml")]
+    pub config: PathBuf,
 
     /// The files to check (pre-commit passes them).
     pub files: Vec<PathBuf>,

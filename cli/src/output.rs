@@ -102,6 +102,31 @@ impl HashReport {
     }
 }
 
+/// The `links` line of a check report: which symbolic links led to the
+/// model's bytes.
+pub fn write_links(text: &mut String, links: &modelseal::LinksReport) {
+    use std::fmt::Write as _;
+    if let Some(target) = &links.model_target {
+        let _ = writeln!(text, "  model link    resolved to `{target}`");
+    }
+    if links.followed > 0 {
+        let plural = if links.followed == 1 { "" } else { "s" };
+        let _ = match &links.hub_repo {
+            Some(repo) => writeln!(
+                text,
+                "  links         {} symbolic link{plural} followed into the Hugging Face cache \
+                 repository `{repo}`",
+                links.followed
+            ),
+            None => writeln!(
+                text,
+                "  links         {} symbolic link{plural} followed inside the model",
+                links.followed
+            ),
+        };
+    }
+}
+
 /// A byte count for people: `1.5 GB`, `12.0 kB`, `512 B` (SI units).
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];

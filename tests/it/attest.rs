@@ -155,10 +155,13 @@ fn attestation_lines(model: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Writes model weights: 3000 bytes of a pattern seeded by `seed`.
+/// Writes model weights: a safetensors file of a pattern seeded by `seed`.
 fn retrain(model: &Path, seed: u32) {
-    let weights: Vec<u8> = (0..3000u32).map(|i| (i * seed % 251) as u8).collect();
-    std::fs::write(model.join("weights/model.safetensors"), weights).expect("write");
+    std::fs::write(
+        model.join("weights/model.safetensors"),
+        crate::support::tiny_weights(seed),
+    )
+    .expect("write");
 }
 
 #[test]
@@ -695,6 +698,63 @@ fn each_refusal_names_its_reason() {
     );
     exception("2999-01-01T00:00:00Z");
     assert_eq!(verify_policy(&pickled, &formats).0, 0);
+    // A pickle importing a dangerous global fails `verify` by default, but
+    // an exception under [rules.unsafe_formats] covers it (`deny` still
+    // fails it); the rule's allow_globals cannot name a dangerous global.
+    let dangerous = tiny_model(work, "dangerous");
+    std::fs::write(dangerous.join("evil.pkl"), b"cos\nsystem\n(S'true'\ntR.").expect("write");
+    sign(&w, &dangerous, &["--unsafe-formats", "allow"]);
+    let trust_only = w.policy("trust-only.toml", "");
+    let (code, _) = verify_policy(&dangerous, &trust_only);
+    assert_eq!(code, 1, "a dangerous pickle fails without a rule");
+    let (code, outcome) = verify_policy(&dangerous, &formats);
+    assert_eq!((code, outcome.failed()), (1, vec!["unsafe-formats"]));
+    w.attest(
+        "exception",
+        &dangerous,
+        "op",
+        &[
+            "--role",
+            "system-operator",
+            "--component",
+            "evil.pkl",
+            "--justification",
+            "red-team fixture",
+            "--risk-assessment",
+            risk.to_str().expect("utf-8"),
+            "--mitigation",
+            "never loaded",
+            "--approver",
+            "CISO",
+            "--expires",
+            "2999-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(verify_policy(&dangerous, &formats).0, 0);
+    let (out, _) = verify_json(
+        &dangerous,
+        &[&"--policy", &formats, &"--unsafe-formats", &"deny"],
+    );
+    assert_eq!(out.code, 1);
+    let allowing = w.policy(
+        "allowing.toml",
+        "[rules.unsafe_formats]\nroles = [\"system-operator\"]\nallow_globals = [\"mypkg.Model\"]\n",
+    );
+    assert_eq!(verify_policy(&dangerous, &allowing).0, 0);
+    let admitting = w.policy(
+        "admitting.toml",
+        "[rules.unsafe_formats]\nroles = [\"system-operator\"]\nallow_globals = [\"os.system\"]\n",
+    );
+    let out = verify_text(&dangerous, &admitting, &[]);
+    out.expect_code(2);
+    out.expect_stderr(&["allow_globals", "`os.system` is rated dangerous"]);
+    let malformed = w.policy(
+        "malformed.toml",
+        "[rules.unsafe_formats]\nroles = [\"system-operator\"]\nallow_globals = [\"not a name\"]\n",
+    );
+    let out = verify_text(&dangerous, &malformed, &[]);
+    out.expect_code(2);
+    out.expect_stderr(&["`not a name` is not MODULE.NAME"]);
     // Partial verification would not see the pickle: refused, not passed.
     let out = verify_text(&pickled, &formats, &["--only", "config.json"]);
     out.expect_code(2);

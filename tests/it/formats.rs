@@ -433,17 +433,25 @@ fn sign_applies_the_unsafe_formats_gate() {
     out.expect_stderr(&["pytorch_model.bin"]);
     assert!(!sig.exists(), "nothing written on refusal");
 
-    // Warn (the default): signed, with a warning naming the file and import.
+    // Warn (the default) refuses a pickle that imports a dangerous global,
+    // naming the file and the import; an allow-list cannot admit it.
     let out = sign(&model, &[&"--key", &key, &"--signature", &sig]);
-    out.expect_code(0);
-    let warning = out
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("warning:"))
-        .unwrap_or_else(|| panic!("no warning: {}", out.stderr));
-    assert!(warning.contains("`pytorch_model.bin`"), "{warning}");
-    assert!(warning.contains("os.system"), "{warning}");
-    assert!(sig.is_file());
+    out.expect_code(1);
+    out.expect_stderr(&["refusing to sign", "`pytorch_model.bin`", "`os.system`"]);
+    assert!(!sig.exists(), "nothing written on refusal");
+    let out = sign(
+        &model,
+        &[
+            &"--key",
+            &key,
+            &"--signature",
+            &sig,
+            &"--allow-global",
+            &"os.system",
+        ],
+    );
+    out.expect_code(2);
+    out.expect_stderr(&["`os.system` is rated dangerous"]);
 
     let out = sign(
         &model,
@@ -462,18 +470,24 @@ fn sign_applies_the_unsafe_formats_gate() {
 }
 
 #[test]
-fn sign_refuses_invalid_safetensors_unless_allowed_and_verify_always_fails_them() {
+fn sign_refuses_invalid_safetensors_whatever_the_gate_and_verify_always_fails_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_copy, model) = copy_fixture("example-model");
+    let (key, public, _) = keygen(dir.path(), "ed.key", "ed25519");
+    // Signed before the invalid file arrives: `sign` no longer signs one.
+    let sig = dir.path().join("model.sig");
+    sign(&model, &[&"--key", &key, &"--signature", &sig]).expect_code(0);
+    let before = dir.path().join("before.sig");
+    std::fs::rename(&sig, &before).expect("rename");
     std::fs::copy(
         data("st_overlap.safetensors"),
         model.join("bad.safetensors"),
     )
     .expect("copy");
-    let (key, public, _) = keygen(dir.path(), "ed.key", "ed25519");
-    let sig = dir.path().join("model.sig");
 
-    for policy in ["warn", "deny"] {
+    // Regression: `--unsafe-formats allow` signed it, though its help said
+    // invalid files still fail.
+    for policy in ["warn", "deny", "allow"] {
         let out = sign(
             &model,
             &[
@@ -490,20 +504,9 @@ fn sign_refuses_invalid_safetensors_unless_allowed_and_verify_always_fails_them(
         out.expect_stderr(&["bad.safetensors"]);
         assert!(!sig.exists());
     }
-    sign(
-        &model,
-        &[
-            &"--key",
-            &key,
-            &"--signature",
-            &sig,
-            &"--unsafe-formats",
-            &"allow",
-        ],
-    )
-    .expect_code(0);
+    let sig = before;
 
-    // Every digest matches; the file still fails, whatever the policy.
+    // Unsigned files allowed, the file still fails, whatever the policy.
     for policy in ["warn", "deny", "allow"] {
         let (out, report) = verify_json(
             &model,
@@ -512,13 +515,18 @@ fn sign_refuses_invalid_safetensors_unless_allowed_and_verify_always_fails_them(
                 &public,
                 &"--signature",
                 &sig,
+                &"--ignore-unsigned-files",
                 &"--unsafe-formats",
                 &policy,
             ],
         );
         out.expect_code(1);
-        assert_eq!(report.kinds(), ["invalid_format"], "{policy}: {report:?}");
-        match &report.findings[0] {
+        assert_eq!(
+            report.kinds(),
+            ["unsigned", "invalid_format"],
+            "{policy}: {report:?}"
+        );
+        match &report.findings[1] {
             Finding::InvalidFormat {
                 name,
                 format,
@@ -537,7 +545,13 @@ fn sign_refuses_invalid_safetensors_unless_allowed_and_verify_always_fails_them(
     let out = run(&mut cmd(
         "verify",
         &model,
-        &[&"--key", &public, &"--signature", &sig],
+        &[
+            &"--key",
+            &public,
+            &"--signature",
+            &sig,
+            &"--ignore-unsigned-files",
+        ],
     ));
     out.expect_code(1);
     assert!(
@@ -571,7 +585,7 @@ fn verify_applies_the_unsafe_formats_gate_to_signed_and_unsigned_files() {
     .expect_code(0);
     let trust: [&dyn AsRef<OsStr>; 4] = [&"--key", &public, &"--signature", &sig];
 
-    let expected = |fails: bool| {
+    let expected = |fails: [bool; 3]| {
         let finding = |name: &str, format: &str, dangerous: &[&str]| {
             (
                 name.to_owned(),
@@ -580,14 +594,18 @@ fn verify_applies_the_unsafe_formats_gate_to_signed_and_unsigned_files() {
                     .iter()
                     .map(|d| (*d).to_owned())
                     .collect::<Vec<_>>(),
-                fails,
             )
         };
-        vec![
+        let found = [
             finding("benign.pt", "pytorch_zip", &[]),
             finding("evil.pt", "pytorch_zip", &["os.system"]),
             finding("pytorch_model.bin", "pickle", &["os.system"]),
-        ]
+        ];
+        found
+            .into_iter()
+            .zip(fails)
+            .map(|((n, f, d), fails)| (n, f, d, fails))
+            .collect::<Vec<_>>()
     };
     let unsafe_findings = |report: &Report| {
         report
@@ -617,16 +635,21 @@ fn verify_applies_the_unsafe_formats_gate_to_signed_and_unsigned_files() {
             .collect::<Vec<_>>()
     };
 
-    // Warn (the default): listed, not failing.
+    // Warn (the default): listed; those importing a dangerous global fail.
     let (out, report) = verify_json(&model, &trust);
-    out.expect_code(0);
-    assert_eq!(unsafe_findings(&report), expected(false));
+    out.expect_code(1);
+    assert_eq!(unsafe_findings(&report), expected([false, true, true]));
     let out = run(&mut cmd("verify", &model, &trust));
-    out.expect_code(0);
-    assert!(out.stdout.starts_with("verified `"), "{}", out.stdout);
+    out.expect_code(1);
     assert!(
         out.stdout
-            .contains("  warning       pytorch_model.bin is pickle: it can run code when loaded"),
+            .contains("  warning       benign.pt is pytorch_zip: it can run code when loaded"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("  unsafe format pytorch_model.bin is pickle: it can run code when loaded"),
         "{}",
         out.stdout
     );
@@ -641,7 +664,7 @@ fn verify_applies_the_unsafe_formats_gate_to_signed_and_unsigned_files() {
     deny.extend([&"--unsafe-formats" as &dyn AsRef<OsStr>, &"deny"]);
     let (out, report) = verify_json(&model, &deny);
     out.expect_code(1);
-    assert_eq!(unsafe_findings(&report), expected(true));
+    assert_eq!(unsafe_findings(&report), expected([true; 3]));
     let out = run(&mut cmd("verify", &model, &deny));
     out.expect_code(1);
     assert!(
@@ -1102,4 +1125,448 @@ fn verify_only_takes_paths_relative_to_the_model_or_the_working_directory() {
         &[&"--key", &public, &"--signature", &sig, &"--only", &outside],
     ))
     .expect_code(2);
+}
+
+/// The python of the test virtualenv (beside the reference tool).
+fn venv_python() -> PathBuf {
+    crate::support::reference_tool().with_file_name("python")
+}
+
+/// Runs `script` with the venv's python, `sys.argv[1]` being `dir`.
+fn python(dir: &Path, script: &str) {
+    run(Command::new(venv_python()).arg("-c").arg(script).arg(dir)).expect_code(0);
+}
+
+/// Writes, for every file under `DIR/model`, the globals CPython's own
+/// unpickler resolves when loading it (a `find_class` that records and
+/// returns a harmless stub) to `DIR/expected.json`: what the walker must
+/// report.
+const RECORD_GLOBALS: &str = r#"
+import json, os, pickle, sys
+root = os.path.join(sys.argv[1], "model")
+class Recorder(pickle.Unpickler):
+    def find_class(self, module, name):
+        self.seen.append(module + "." + name)
+        return lambda *a, **k: None
+out = {}
+for dirpath, _, files in os.walk(root):
+    for f in files:
+        path = os.path.join(dirpath, f)
+        with open(path, "rb") as fh:
+            r = Recorder(fh)
+            r.seen = []
+            try:
+                r.load()
+            except Exception:
+                pass
+        out[os.path.relpath(path, root)] = sorted(set(r.seen))
+json.dump(out, open(os.path.join(sys.argv[1], "expected.json"), "w"))
+"#;
+
+/// `module.name` of every global an inspected pickle lists, with its risk.
+fn listed_globals(details: &serde_json::Value) -> Vec<(String, String)> {
+    let scan = details.get("pickle").unwrap_or(details);
+    let mut out: Vec<(String, String)> = scan["globals"]
+        .as_array()
+        .map(|globals| {
+            globals
+                .iter()
+                .map(|g| {
+                    (
+                        format!(
+                            "{}.{}",
+                            g["module"].as_str().expect("module"),
+                            g["name"].as_str().expect("name")
+                        ),
+                        g["risk"].as_str().expect("risk").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Section 2 of issue 11: `pickle.dumps` at protocols 0-5 and hand-made
+/// opcode streams, under names that do not say pickle (jieba's
+/// `prob_emit.p`, scikit-learn's `.sav`/`.model`, `.txt`, `.bin`, none),
+/// are all identified as pickles, and the globals the walker lists are the
+/// ones CPython's unpickler resolves (memo keys by `int()` rules included).
+/// Regression: protocol 0/1 pickles and streams starting with `\x8c`, `M`
+/// or `\x80\x01` were "unknown" or "text ok, safe", and passed every gate.
+#[test]
+fn pickles_are_found_by_content_whatever_their_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(model.join("handmade")).expect("mkdir");
+    python(
+        dir.path(),
+        r#"
+import os, pickle, sys
+model = os.path.join(sys.argv[1], "model")
+# As jieba's HMM tables: dicts of dicts of floats keyed by CJK characters.
+table = {s: {chr(0x4e00 + i): -3.14 - i for i in range(40)} for s in "BEMS"}
+names = ["prob_emit.p", "model.sav", "clf.model", "table.txt", "weights.bin", "state"]
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("true",))
+for p in range(6):
+    for n in names:
+        stem, dot, ext = n.partition(".")
+        with open(os.path.join(model, f"{stem}_p{p}{dot}{ext}"), "wb") as f:
+            pickle.dump(table, f, protocol=p)
+    with open(os.path.join(model, f"evil_p{p}.dat"), "wb") as f:
+        pickle.dump(Evil(), f, protocol=p)
+"#,
+    );
+    let random: Vec<u8> = (0..3000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
+        .collect();
+    let handmade: [(&str, Vec<u8>); 6] = [
+        // `p1_0` is memo 10 to `int()`: this imports `os.system`, not
+        // `builtins.system`.
+        (
+            "memo.bin",
+            b"Vbuiltins\np10\n0Vos\np1_0\n0Vsystem\np2\n0g10\ng2\n\x93(S'true'\ntR.".to_vec(),
+        ),
+        // CPython reads a memo key up to a NUL.
+        (
+            "nul.p",
+            b"Vos\np7\x00junk\n0Vsystem\np8\n0g7\ng8\n\x93(S'true'\ntR.".to_vec(),
+        ),
+        (
+            "short.sav",
+            b"\x8c\x02os\x8c\x06system\x93\x8c\x04true\x85R.".to_vec(),
+        ),
+        ("binint2.txt", b"M\x01\x00.".to_vec()),
+        (
+            "proto1.model",
+            b"\x80\x01cos\nsystem\nq\x00(X\x04\x00\x00\x00trueq\x01tq\x02Rq\x03.".to_vec(),
+        ),
+        // An attacker's short stream, then random bytes.
+        (
+            "weights.bin",
+            [&b"cos\nsystem\n(S'true'\ntR."[..], &random].concat(),
+        ),
+    ];
+    for (name, bytes) in &handmade {
+        std::fs::write(model.join("handmade").join(name), bytes).expect("write");
+    }
+    python(dir.path(), RECORD_GLOBALS);
+    let expected: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_slice(
+        &std::fs::read(dir.path().join("expected.json")).expect("expected.json"),
+    )
+    .expect("json");
+    assert_eq!(expected.len(), 48);
+
+    let (out, report) = inspect_json(&model, &[]);
+    out.expect_code(1);
+    assert_eq!(report.files.len(), 48);
+    for file in &report.files {
+        assert_eq!(
+            (file.format.as_str(), file.verdict.as_str()),
+            ("pickle", "unsafe"),
+            "{}: {file:?}",
+            file.name
+        );
+        let listed = listed_globals(&file.details);
+        let names: Vec<&str> = listed.iter().map(|(g, _)| g.as_str()).collect();
+        assert_eq!(names, expected[&file.name], "{}", file.name);
+        for (global, risk) in &listed {
+            assert_eq!(risk, "dangerous", "{}: {global}", file.name);
+        }
+        let dangerous = file.name.starts_with("evil")
+            || file.name.starts_with("handmade/") && !file.name.ends_with("binint2.txt");
+        assert_eq!(!listed.is_empty(), dangerous, "{}: {listed:?}", file.name);
+    }
+
+    // The default gate refuses the dangerous ones, naming each.
+    let (key, public, _) = keygen(dir.path(), "ed.key", "ed25519");
+    let sig = dir.path().join("model.sig");
+    let out = sign(&model, &[&"--key", &key, &"--signature", &sig]);
+    out.expect_code(1);
+    out.expect_stderr(&[
+        "refusing to sign",
+        "`evil_p0.dat`",
+        "`evil_p5.dat`",
+        "`handmade/memo.bin`",
+        "`os.system`",
+        "`posix.system`",
+    ]);
+    assert!(!out.stderr.contains("prob_emit_p0.p"), "{}", out.stderr);
+    sign(
+        &model,
+        &[
+            &"--key",
+            &key,
+            &"--signature",
+            &sig,
+            &"--unsafe-formats",
+            &"allow",
+        ],
+    )
+    .expect_code(0);
+    let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &sig]);
+    out.expect_code(1);
+    let failing: Vec<&str> = report
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::UnsafeFormat {
+                name, fails: true, ..
+            } => Some(name.as_str()),
+            Finding::UnsafeFormat { fails: false, .. } => None,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(failing.len(), 11, "{failing:?}");
+    assert!(
+        failing
+            .iter()
+            .all(|n| n.starts_with("evil") || n.starts_with("handmade/"))
+    );
+
+    // Without the dangerous ones, the tables keep today's warning…
+    for (name, _) in &handmade {
+        std::fs::remove_file(model.join("handmade").join(name)).expect("rm");
+    }
+    for p in 0..6 {
+        std::fs::remove_file(model.join(format!("evil_p{p}.dat"))).expect("rm");
+    }
+    let out = sign(&model, &[&"--key", &key, &"--signature", &sig, &"--force"]);
+    out.expect_code(0);
+    out.expect_stderr(&["warning:", "prob_emit_p0.p"]);
+    let (out, _) = verify_json(&model, &[&"--key", &public, &"--signature", &sig]);
+    out.expect_code(0);
+    // …and `deny` refuses them, as `hook formats` does by default.
+    sign(
+        &model,
+        &[
+            &"--key",
+            &key,
+            &"--signature",
+            &sig,
+            &"--force",
+            &"--unsafe-formats",
+            &"deny",
+        ],
+    )
+    .expect_code(1);
+    let out = run(modelseal()
+        .args(["hook", "formats", "--config", "none.toml"])
+        .arg(model.join("table_p0.txt")));
+    out.expect_code(1);
+    assert!(out.stdout.contains("table_p0.txt"), "{}", out.stdout);
+}
+
+/// `--allow-global` and `allow_globals` in `.modelseal.toml` accept a
+/// project's own classes (no longer "unknown"), never a dangerous global.
+#[test]
+fn allow_globals_accept_a_projects_classes_not_dangerous_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(dir.path().join("mypkg")).expect("mkdir");
+    std::fs::create_dir_all(&model).expect("mkdir");
+    python(
+        dir.path(),
+        r#"
+import os, pickle, sys
+sys.path.insert(0, sys.argv[1])
+open(os.path.join(sys.argv[1], "mypkg", "__init__.py"), "w").write(
+    "class Model:\n    def __init__(self):\n        self.w = [1.0, 2.0]\n")
+import mypkg
+with open(os.path.join(sys.argv[1], "model", "clf.model"), "wb") as f:
+    pickle.dump(mypkg.Model(), f, protocol=0)
+with open(os.path.join(sys.argv[1], "model", "clf4.sav"), "wb") as f:
+    pickle.dump(mypkg.Model(), f, protocol=4)
+"#,
+    );
+    let (key, public, _) = keygen(dir.path(), "ed.key", "ed25519");
+    let sig = dir.path().join("model.sig");
+    sign(&model, &[&"--key", &key, &"--signature", &sig]).expect_code(0);
+    let reasons = |args: &[&dyn AsRef<OsStr>]| {
+        let mut all = vec![&"--key" as &dyn AsRef<OsStr>, &public, &"--signature", &sig];
+        all.extend_from_slice(args);
+        let (out, report) = verify_json(&model, &all);
+        out.expect_code(0);
+        report
+            .findings
+            .iter()
+            .flat_map(|f| match f {
+                Finding::UnsafeFormat { reasons, fails, .. } => {
+                    assert!(!fails);
+                    reasons.clone()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let unknown = |r: &[String]| {
+        r.iter()
+            .filter(|r| r.contains("imports unknown global `mypkg.Model`"))
+            .count()
+    };
+    assert_eq!(unknown(&reasons(&[])), 2);
+    assert_eq!(unknown(&reasons(&[&"--allow-global", &"mypkg.Model"])), 0);
+    assert_eq!(unknown(&reasons(&[&"--allow-global", &"mypkg.*"])), 0);
+    assert_eq!(unknown(&reasons(&[&"--allow-global", &"mypkg.Other"])), 2);
+    for bad in ["os.system", "subprocess.*", "builtins.eval", "mypkg"] {
+        let out = run(&mut cmd(
+            "verify",
+            &model,
+            &[
+                &"--key",
+                &public,
+                &"--signature",
+                &sig,
+                &"--allow-global",
+                &bad,
+            ],
+        ));
+        out.expect_code(2);
+        out.expect_stderr(&[bad]);
+    }
+
+    // The hook reads `allow_globals` from `.modelseal.toml`; a dangerous
+    // pickle is blocked even with --allow-pickle.
+    let config = dir.path().join("modelseal.toml");
+    std::fs::write(&config, "allow_globals = [\"mypkg.Model\"]\n").expect("write");
+    std::fs::write(model.join("evil.p"), b"cos\nsystem\n(S'true'\ntR.").expect("write");
+    let hook = |files: &[&str], extra: &[&str]| {
+        let mut command = modelseal();
+        command
+            .args(["hook", "formats", "--config"])
+            .arg(&config)
+            .args(extra);
+        for f in files {
+            command.arg(model.join(f));
+        }
+        run(&mut command)
+    };
+    let out = hook(&["clf.model", "clf4.sav"], &["--allow-pickle"]);
+    out.expect_code(0);
+    assert!(!out.stdout.contains("mypkg.Model"), "{}", out.stdout);
+    hook(&["clf.model"], &[]).expect_code(1);
+    hook(&["evil.p"], &["--allow-pickle"]).expect_code(1);
+    std::fs::write(&config, "allow_globals = [\"os.system\"]\n").expect("write");
+    let out = hook(&["clf.model"], &["--allow-pickle"]);
+    out.expect_code(2);
+    out.expect_stderr(&["os.system", "modelseal.toml"]);
+}
+
+/// A `.npy` object array holds a pickle: its globals are listed and gated
+/// like any pickle's.
+#[test]
+fn npy_object_arrays_are_walked_as_pickles() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(&model).expect("mkdir");
+    python(
+        dir.path(),
+        r#"
+import os, sys, numpy as np
+model = os.path.join(sys.argv[1], "model")
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("true",))
+np.save(os.path.join(model, "evil.npy"), np.array([Evil(), 1], dtype=object), allow_pickle=True)
+np.save(os.path.join(model, "mixed.npy"), np.array([1, "a", None], dtype=object), allow_pickle=True)
+np.save(os.path.join(model, "plain.npy"), np.arange(4, dtype=np.float32))
+"#,
+    );
+    let (out, report) = inspect_json(&model, &[]);
+    out.expect_code(1);
+    let by_name = |n: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let evil = by_name("evil.npy");
+    assert_eq!(
+        (evil.format.as_str(), evil.verdict.as_str()),
+        ("npy", "unsafe")
+    );
+    assert_eq!(evil.details["kind"], "npy_object", "{:?}", evil.details);
+    assert!(
+        listed_globals(&evil.details)
+            .contains(&("posix.system".to_owned(), "dangerous".to_owned())),
+        "{:?}",
+        evil.details
+    );
+    let mixed = by_name("mixed.npy");
+    assert_eq!(mixed.verdict, "unsafe");
+    assert!(
+        listed_globals(&mixed.details)
+            .iter()
+            .all(|(_, risk)| risk != "dangerous"),
+        "{:?}",
+        mixed.details
+    );
+    assert_eq!(by_name("plain.npy").verdict, "safe");
+
+    let (key, _, _) = keygen(dir.path(), "ed.key", "ed25519");
+    let sig = dir.path().join("model.sig");
+    let out = sign(&model, &[&"--key", &key, &"--signature", &sig]);
+    out.expect_code(1);
+    out.expect_stderr(&["`evil.npy`", "`posix.system`"]);
+    assert!(!out.stderr.contains("mixed.npy"), "{}", out.stderr);
+}
+
+/// A file named `.safetensors` or `.gguf` that does not parse as one is
+/// invalid (empty and 7-byte files too), and no gate setting signs it.
+/// Regression: these were "unknown" and signed under every setting.
+#[test]
+fn a_file_named_safetensors_or_gguf_that_is_not_one_is_invalid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (key, _, _) = keygen(dir.path(), "ed.key", "ed25519");
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("empty.safetensors", b"", "safetensors"),
+        (
+            "seven.safetensors",
+            b"\x01\x02\x03\x04\x05\x06\x07",
+            "safetensors",
+        ),
+        ("pickled.safetensors", b"\x80\x02}q\x00.", "safetensors"),
+        ("empty.gguf", b"", "gguf"),
+        ("garbage.gguf", b"GGUX\x03\x00\x00\x00garbage", "gguf"),
+    ];
+    for (name, bytes, format) in cases {
+        let model = dir.path().join(name.replace('.', "-"));
+        std::fs::create_dir_all(&model).expect("mkdir");
+        std::fs::write(model.join("README.md"), b"# m\n").expect("write");
+        std::fs::write(model.join(name), bytes).expect("write");
+        let (out, report) = inspect_json(&model, &[]);
+        out.expect_code(1);
+        let file = report
+            .files
+            .iter()
+            .find(|f| f.name == name)
+            .expect("listed");
+        assert_eq!(
+            (file.format.as_str(), file.verdict.as_str()),
+            (format, "invalid"),
+            "{name}: {file:?}"
+        );
+        let sig = dir.path().join(format!("{name}.sig"));
+        for policy in ["warn", "deny", "allow"] {
+            let out = sign(
+                &model,
+                &[
+                    &"--key",
+                    &key,
+                    &"--signature",
+                    &sig,
+                    &"--unsafe-formats",
+                    &policy,
+                ],
+            );
+            out.expect_code(1);
+            out.expect_stderr(&["refusing to sign", name]);
+            assert!(!sig.exists(), "{name} signed under {policy}");
+        }
+    }
 }

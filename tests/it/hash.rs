@@ -97,7 +97,13 @@ fn json_output_is_the_documented_contract() {
     assert!(!json.serialization.allow_symlinks);
     assert_eq!(
         json.serialization.ignore_paths,
-        [".git", ".gitattributes", ".github", ".gitignore"]
+        [
+            ".cache/huggingface",
+            ".git",
+            ".gitattributes",
+            ".github",
+            ".gitignore"
+        ]
     );
     assert_eq!(json.files, json.resources.len());
     assert_eq!(

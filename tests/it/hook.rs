@@ -62,44 +62,84 @@ fn commit(dir: &Path, message: &str, cache: &Path) -> Run {
         .env_remove("GIT_INDEX_FILE"))
 }
 
+/// A git repository with the hooks installed from this repository's HEAD
+/// and one model `tiny` signed with an Ed25519 key: the repository, the
+/// digest cache folder, the key and the model.
+struct HookRepo {
+    _dir: tempfile::TempDir,
+    repo: PathBuf,
+    cache: PathBuf,
+    key: PathBuf,
+    model: PathBuf,
+}
+
+impl HookRepo {
+    fn new() -> Self {
+        let head = run(git(repo_root()).args(["rev-parse", "HEAD"]));
+        assert_eq!(
+            head.code, 0,
+            "the hooks are built from this repository's git HEAD: {}",
+            head.stderr
+        );
+        let rev = head.stdout.trim();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("models");
+        let cache = dir.path().join("cache");
+        std::fs::create_dir(&repo).expect("mkdir");
+        assert_eq!(run(git(&repo).args(["init", "-q"])).code, 0);
+        let model = tiny_model(&repo, "tiny");
+        let (key, _, _) = keygen(dir.path(), "key", "ed25519");
+        run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
+        std::fs::write(
+            repo.join(".pre-commit-config.yaml"),
+            format!(
+                "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: modelseal-verify\n  - id: modelseal-formats\n",
+                repo_root().display()
+            ),
+        )
+        .expect("config");
+        let install = run(Command::new(pre_commit()).arg("install").current_dir(&repo));
+        assert_eq!(install.code, 0, "{}{}", install.stdout, install.stderr);
+        Self {
+            _dir: dir,
+            repo,
+            cache,
+            key,
+            model,
+        }
+    }
+
+    /// `git add -A` then `git commit` through the hooks.
+    fn commit_all(&self, message: &str) -> Run {
+        assert_eq!(run(git(&self.repo).args(["add", "-A"])).code, 0);
+        commit(&self.repo, message, &self.cache)
+    }
+
+    /// `git` in the repository, which must succeed.
+    fn git(&self, args: &[&str]) {
+        let out = run(git(&self.repo).args(args));
+        assert_eq!(out.code, 0, "git {args:?}: {}", out.stderr);
+    }
+}
+
 #[test]
 fn the_pre_commit_hooks_block_unsigned_changes_and_pickles() {
-    let head = run(git(repo_root()).args(["rev-parse", "HEAD"]));
-    assert_eq!(
-        head.code, 0,
-        "the hooks are built from this repository's git HEAD: {}",
-        head.stderr
-    );
-    let rev = head.stdout.trim();
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = dir.path().join("models");
-    let cache = dir.path().join("cache");
-    std::fs::create_dir(&repo).expect("mkdir");
-    assert_eq!(run(git(&repo).args(["init", "-q"])).code, 0);
-    let model = tiny_model(&repo, "tiny");
-    let (key, _, _) = keygen(dir.path(), "key", "ed25519");
-    run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
-    std::fs::write(
-        repo.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: modelseal-verify\n  - id: modelseal-formats\n",
-            repo_root().display()
-        ),
-    )
-    .expect("config");
-    let install = run(Command::new(pre_commit()).arg("install").current_dir(&repo));
-    assert_eq!(install.code, 0, "{}{}", install.stdout, install.stderr);
+    let setup = HookRepo::new();
+    let (repo, cache, key, model) = (&setup.repo, &setup.cache, &setup.key, &setup.model);
 
     // A signed model commits.
-    assert_eq!(run(git(&repo).args(["add", "-A"])).code, 0);
-    let first = commit(&repo, "signed model", &cache);
+    assert_eq!(run(git(repo).args(["add", "-A"])).code, 0);
+    let first = commit(repo, "signed model", cache);
     assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
 
     // A changed weight file without a new signature is blocked.
-    std::fs::write(model.join("weights/model.safetensors"), b"fine-tuned").expect("write");
-    assert_eq!(run(git(&repo).args(["add", "-A"])).code, 0);
-    let blocked = commit(&repo, "new weights", &cache);
+    std::fs::write(
+        model.join("weights/model.safetensors"),
+        crate::support::tiny_weights(1),
+    )
+    .expect("write");
+    assert_eq!(run(git(repo).args(["add", "-A"])).code, 0);
+    let blocked = commit(repo, "new weights", cache);
     let output = format!("{}{}", blocked.stdout, blocked.stderr);
     assert_ne!(blocked.code, 0, "{output}");
     assert!(
@@ -114,21 +154,21 @@ fn the_pre_commit_hooks_block_unsigned_changes_and_pickles() {
     // Re-signed incrementally, the commit passes.
     run(modelseal()
         .arg("sign")
-        .arg(&model)
+        .arg(model)
         .arg("--key")
-        .arg(&key)
+        .arg(key)
         .args(["--incremental", "--force"])
-        .env("MODELSEAL_CACHE_DIR", &cache))
+        .env("MODELSEAL_CACHE_DIR", cache))
     .expect_code(0);
-    assert_eq!(run(git(&repo).args(["add", "-A"])).code, 0);
-    let resigned = commit(&repo, "new weights, re-signed", &cache);
+    assert_eq!(run(git(repo).args(["add", "-A"])).code, 0);
+    let resigned = commit(repo, "new weights, re-signed", cache);
     assert_eq!(resigned.code, 0, "{}{}", resigned.stdout, resigned.stderr);
 
     // A pickle is blocked by the formats hook (outside any signed model).
     let evil = repo_root().join("crates/modelseal-formats/tests/data/evil_global_os_system.pkl");
     std::fs::copy(evil, repo.join("helper.pkl")).expect("copy");
-    assert_eq!(run(git(&repo).args(["add", "-A"])).code, 0);
-    let pickle = commit(&repo, "a pickle", &cache);
+    assert_eq!(run(git(repo).args(["add", "-A"])).code, 0);
+    let pickle = commit(repo, "a pickle", cache);
     let output = format!("{}{}", pickle.stdout, pickle.stderr);
     assert_ne!(pickle.code, 0, "{output}");
     assert!(
@@ -138,6 +178,111 @@ fn the_pre_commit_hooks_block_unsigned_changes_and_pickles() {
     assert!(
         output.contains("modelseal formats"),
         "the formats hook failed: {output}"
+    );
+}
+
+/// The gaps an attacker (or a hurried colleague) could use to commit a
+/// tampered model past the hook, each closed: a `.modelseal.toml` that
+/// switched off finding `model.sig` directories, a commit that only deletes
+/// a signed file (pre-commit passes no names for deletions), a tampered
+/// file committed together with deleting or replacing `model.sig`, and a
+/// configuration naming paths outside the repository.
+#[test]
+fn the_pre_commit_hook_has_no_way_around_it() {
+    let setup = HookRepo::new();
+    let blocked = |message: &str, expect: &[&str]| {
+        let out = setup.commit_all(message);
+        let output = format!("{}{}", out.stdout, out.stderr);
+        assert_ne!(out.code, 0, "{message}: {output}");
+        for words in expect {
+            assert!(output.contains(words), "{message}: `{words}` in {output}");
+        }
+        // Undo the attempt: back to the last commit.
+        setup.git(&["reset", "-q", "--hard", "HEAD"]);
+        setup.git(&["clean", "-qfdx"]);
+    };
+    // A second model whose signature lives elsewhere, listed in the config.
+    let other = tiny_model(&setup.repo, "other");
+    run(modelseal()
+        .arg("sign")
+        .arg(&other)
+        .arg("--key")
+        .arg(&setup.key)
+        .arg("--signature")
+        .arg(setup.repo.join("other.sig")))
+    .expect_code(0);
+    std::fs::write(
+        setup.repo.join(".modelseal.toml"),
+        "[[model]]\npath = \"other\"\nsignature = \"other.sig\"\n",
+    )
+    .expect("config");
+    let first = setup.commit_all("two signed models");
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+
+    // The configuration adds `other`; `tiny` (found by its model.sig) is
+    // still checked.
+    std::fs::write(setup.model.join("config.json"), b"{\"evil\": 1}\n").expect("write");
+    blocked(
+        "tamper the unlisted model",
+        &["tiny", "modified      config.json"],
+    );
+    std::fs::write(other.join("config.json"), b"{\"evil\": 1}\n").expect("write");
+    blocked(
+        "tamper the listed model",
+        &["other.sig", "modified      config.json"],
+    );
+
+    // A commit that only deletes a signed file.
+    setup.git(&["rm", "-q", "tiny/tokenizer.json"]);
+    blocked("delete a signed file", &["missing       tokenizer.json"]);
+    setup.git(&["rm", "-q", "other/tokenizer.json"]);
+    blocked(
+        "delete a file of the listed model",
+        &["missing       tokenizer.json"],
+    );
+
+    // Tamper a file and delete the signature in the same commit.
+    std::fs::write(setup.model.join("config.json"), b"{\"evil\": 1}\n").expect("write");
+    std::fs::remove_file(setup.model.join("model.sig")).expect("rm");
+    blocked(
+        "tamper and delete model.sig",
+        &["tiny/model.sig", "missing"],
+    );
+    // ... or replace it with a link to another model's signature, or with
+    // a directory.
+    std::fs::write(setup.model.join("config.json"), b"{\"evil\": 1}\n").expect("write");
+    std::fs::remove_file(setup.model.join("model.sig")).expect("rm");
+    std::os::unix::fs::symlink("../other.sig", setup.model.join("model.sig")).expect("symlink");
+    blocked("tamper and link model.sig", &["tiny/model.sig"]);
+    std::fs::write(setup.model.join("config.json"), b"{\"evil\": 1}\n").expect("write");
+    std::fs::remove_file(setup.model.join("model.sig")).expect("rm");
+    std::fs::create_dir(setup.model.join("model.sig")).expect("mkdir");
+    std::fs::write(setup.model.join("model.sig/x"), b"x").expect("write");
+    blocked("tamper and make model.sig a folder", &["tiny/model.sig"]);
+
+    // A whole model deleted, signature and all, is no tampering.
+    setup.git(&["rm", "-rq", "tiny"]);
+    let deleted = commit(&setup.repo, "retire tiny", &setup.cache);
+    assert_eq!(deleted.code, 0, "{}{}", deleted.stdout, deleted.stderr);
+
+    // Paths outside the repository are refused.
+    for path in ["../outside", "/etc"] {
+        std::fs::write(
+            setup.repo.join(".modelseal.toml"),
+            format!("[[model]]\npath = \"{path}\"\n"),
+        )
+        .expect("config");
+        blocked("a config naming a path outside", &[".modelseal.toml", path]);
+    }
+    std::os::unix::fs::symlink("/etc", setup.repo.join("etc-link")).expect("symlink");
+    std::fs::write(
+        setup.repo.join(".modelseal.toml"),
+        "[[model]]\npath = \"etc-link\"\n",
+    )
+    .expect("config");
+    blocked(
+        "a config naming a link outside",
+        &["outside the repository"],
     );
 }
 

@@ -25,18 +25,22 @@ fn reference(cwd: &Path, args: &[&dyn AsRef<OsStr>]) -> Run {
 
 /// `model_signing sign key MODEL --private_key KEY --signature SIG`.
 fn reference_sign(model: &Path, key: &Path, sig: &Path) {
-    let out = reference(
-        model.parent().expect("parent"),
-        &[
-            &"sign",
-            &"key",
-            &model,
-            &"--private_key",
-            &key,
-            &"--signature",
-            &sig,
-        ],
-    );
+    reference_sign_with(model, key, sig, &[]);
+}
+
+/// [`reference_sign`] with more arguments (`--allow_symlinks`, …).
+pub(crate) fn reference_sign_with(model: &Path, key: &Path, sig: &Path, extra: &[&str]) {
+    let mut args: Vec<&dyn AsRef<OsStr>> = vec![
+        &"sign",
+        &"key",
+        &model,
+        &"--private_key",
+        &key,
+        &"--signature",
+        &sig,
+    ];
+    args.extend(extra.iter().map(|a| a as &dyn AsRef<OsStr>));
+    let out = reference(model.parent().expect("parent"), &args);
     assert_eq!(
         out.code, 0,
         "reference sign failed\nstdout: {}\nstderr: {}",

@@ -5,6 +5,7 @@ mod formats;
 mod hash;
 mod hook;
 mod interop;
+mod layouts;
 mod sign_verify;
 mod status;
 mod support;

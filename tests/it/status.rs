@@ -23,6 +23,8 @@ struct StatusJson {
     lfs_pointers: Vec<String>,
     cache: Option<CacheJson>,
     elapsed_ms: f64,
+    #[serde(default)]
+    links: Option<crate::support::LinksJson>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +72,7 @@ fn status_lists_changes_without_a_key_and_reuses_the_cache() {
 
     let (_, first) = status(&model, &cache, &[]);
     assert!(first.clean && first.findings.is_empty(), "{first:?}");
+    assert_eq!(first.links, None, "no link on the way");
     let files = first.cache.as_ref().expect("cache used");
     assert_eq!(files.misses, 3, "{first:?}");
     settle();

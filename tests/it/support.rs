@@ -110,9 +110,27 @@ pub fn tiny_model(parent: &Path, name: &str) -> PathBuf {
         b"{\"vocab\": [\"a\", \"b\"]}\n",
     )
     .expect("write");
-    let weights: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(model.join("weights/model.safetensors"), weights).expect("write");
+    std::fs::write(model.join("weights/model.safetensors"), tiny_weights(0)).expect("write");
     model
+}
+
+/// A real safetensors file (written by the `safetensors` crate) of exactly
+/// 3,000 bytes, holding one U8 tensor `w`; another `seed` gives other
+/// weights.
+pub fn tiny_weights(seed: u32) -> Vec<u8> {
+    let file = |len: usize| {
+        let data: Vec<u8> = (0..len)
+            .map(|i| u8::try_from((i * 7 + seed as usize) % 251).expect("below 251"))
+            .collect();
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::U8, vec![len], &data)
+            .expect("tensor view");
+        safetensors::serialize([("w", view)], None).expect("serialize")
+    };
+    // The header's size does not change between two four-digit lengths.
+    let overhead = file(3000).len() - 3000;
+    let bytes = file(3000 - overhead);
+    assert_eq!(bytes.len(), 3000);
+    bytes
 }
 
 /// `modelseal keygen --out DIR/NAME --algorithm ALG`: the private key path,
@@ -179,6 +197,20 @@ pub struct VerifyJson {
     /// Only with `--policy`.
     #[serde(default)]
     pub policy: Option<PolicyJson>,
+    /// Only when symbolic links led to the model's bytes.
+    #[serde(default)]
+    pub links: Option<LinksJson>,
+}
+
+/// The `links` object of `verify --format json`.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LinksJson {
+    #[serde(default)]
+    pub model_target: Option<String>,
+    #[serde(default)]
+    pub hub_repo: Option<String>,
+    pub followed: usize,
 }
 
 /// The `policy` object of `verify --policy --format json`.

@@ -29,6 +29,10 @@ pub fn run(command: &HookCommand) -> anyhow::Result<Status> {
 struct Config {
     #[serde(default)]
     model: Vec<ConfigModel>,
+    /// Pickle globals `hook formats` accepts (a project's own classes):
+    /// `MODULE.NAME` or `MODULE.*`.
+    #[serde(default)]
+    allow_globals: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +60,17 @@ fn verify(args: &HookVerifyArgs) -> anyhow::Result<Status> {
             threads: None,
             progress: None,
         };
+        if std::fs::symlink_metadata(signature).is_err() {
+            failed += 1;
+            let _ = writeln!(
+                text,
+                "`{}`: its signature `{}` is missing (deleted by this commit?) while the model's \
+                 files remain\nhint: re-sign the model, or delete the whole model in the same commit",
+                model.display(),
+                signature.display()
+            );
+            continue;
+        }
         let report = match modelseal::status_model(model, &options) {
             Ok(report) => report,
             Err(error) => {
@@ -89,9 +104,9 @@ fn verify(args: &HookVerifyArgs) -> anyhow::Result<Status> {
     Ok(Status::Success)
 }
 
-/// The models to check: `--model`, else those of `.modelseal.toml`, else
-/// the directories holding a `model.sig` above the touched files (every
-/// such directory when no file is given).
+/// The models to check: `--model`; else those `.modelseal.toml` lists and
+/// the directories holding a `model.sig` above the files the commit
+/// touches, added or deleted (every signed model when it touches none).
 fn targets(args: &HookVerifyArgs) -> anyhow::Result<Vec<Target>> {
     if !args.model.is_empty() {
         return Ok(args
@@ -106,35 +121,83 @@ fn targets(args: &HookVerifyArgs) -> anyhow::Result<Vec<Target>> {
             })
             .collect());
     }
-    let configured = read_config(&args.config)?;
+    // pre-commit passes no names for deleted files: a commit that only
+    // deletes a signed file would otherwise check nothing.
+    let touched: Vec<PathBuf> = args
+        .files
+        .iter()
+        .cloned()
+        .chain(staged_deletions())
+        .collect();
     let mut targets: BTreeSet<Target> = BTreeSet::new();
-    if let Some(config) = configured {
+    // The configuration adds models (those whose signature is elsewhere);
+    // it does not turn off finding the others.
+    if let Some(config) = read_config(&args.config)? {
         for model in config.model {
             let signature = model
                 .signature
                 .clone()
                 .unwrap_or_else(|| modelseal::default_signature_path(&model.path));
-            let touched = args.files.is_empty()
-                || args
-                    .files
+            let is_touched = touched.is_empty()
+                || touched
                     .iter()
                     .any(|f| f.starts_with(&model.path) || f == &signature);
-            if touched {
+            if is_touched {
                 targets.insert((model.path, signature));
             }
         }
-        return Ok(targets.into_iter().collect());
     }
-    if args.files.is_empty() {
+    if touched.is_empty() {
         find_signed_models(Path::new("."), &mut targets)?;
     }
-    for file in &args.files {
+    for file in &touched {
         if let Some(model) = signed_model_of(file) {
             let signature = model.join(modelseal::SIGNATURE_FILE_NAME);
             targets.insert((model, signature));
         }
+        // A deleted signature of a model whose files remain: checked, so
+        // that tampering cannot hide behind deleting the signature.
+        if file
+            .file_name()
+            .is_some_and(|n| n == modelseal::SIGNATURE_FILE_NAME)
+            && std::fs::symlink_metadata(file).is_err()
+        {
+            let model = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            if holds_files(&model) {
+                targets.insert((model, file.clone()));
+            }
+        }
     }
     Ok(targets.into_iter().collect())
+}
+
+/// The paths the commit being made deletes, as git's index says (relative
+/// to the repository root, where pre-commit runs hooks). Empty outside a
+/// git repository.
+fn staged_deletions() -> Vec<PathBuf> {
+    let output = std::process::Command::new("git")
+        .args(["diff", "--cached", "--name-only", "--diff-filter=D", "-z"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => out
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|name| !name.is_empty())
+            .map(|name| PathBuf::from(String::from_utf8_lossy(name).into_owned()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `dir` is a directory holding anything (the model's files are
+/// still there after its signature was deleted).
+fn holds_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }
 
 fn read_config(path: &Path) -> anyhow::Result<Option<Config>> {
@@ -145,11 +208,53 @@ fn read_config(path: &Path) -> anyhow::Result<Option<Config>> {
     };
     let config: Config = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("`{}` is not a valid configuration: {e}", path.display()))?;
+    for model in &config.model {
+        inside_repository(path, &model.path)?;
+        if let Some(signature) = &model.signature {
+            inside_repository(path, signature)?;
+        }
+    }
     Ok(Some(config))
 }
 
+/// A path `.modelseal.toml` names must stay inside the repository: relative,
+/// without `..`, and not a link that leads out of it.
+fn inside_repository(config: &Path, path: &Path) -> anyhow::Result<()> {
+    use std::path::Component;
+    let refuse = |why: &str| {
+        anyhow::anyhow!(
+            "`{}`: path `{}` {why}; paths are relative to the repository root and stay inside it",
+            config.display(),
+            path.display()
+        )
+    };
+    if path.as_os_str().is_empty() {
+        return Err(refuse("is empty"));
+    }
+    for component in path.components() {
+        match component {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::ParentDir => return Err(refuse("contains `..`")),
+            Component::RootDir | Component::Prefix(_) => return Err(refuse("is absolute")),
+        }
+    }
+    let root = std::fs::canonicalize(".")
+        .map_err(|e| anyhow::anyhow!("cannot resolve the working directory: {e}"))?;
+    if let Ok(resolved) = std::fs::canonicalize(path) {
+        if !resolved.starts_with(&root) {
+            return Err(refuse(&format!(
+                "leads to `{}`, outside the repository",
+                resolved.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The nearest directory above `file` (or `file`'s own, for a `model.sig`)
-/// that holds a `model.sig`, within the working directory.
+/// that holds a `model.sig` (of any file type: one replaced by a link or a
+/// directory is a signed model whose signature is broken), within the
+/// working directory.
 fn signed_model_of(file: &Path) -> Option<PathBuf> {
     let mut dir = file.parent();
     while let Some(candidate) = dir {
@@ -158,7 +263,7 @@ fn signed_model_of(file: &Path) -> Option<PathBuf> {
         } else {
             candidate
         };
-        if here.join(modelseal::SIGNATURE_FILE_NAME).is_file() {
+        if std::fs::symlink_metadata(here.join(modelseal::SIGNATURE_FILE_NAME)).is_ok() {
             return Some(here.to_owned());
         }
         dir = candidate.parent();
@@ -166,10 +271,11 @@ fn signed_model_of(file: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Every directory below `dir` holding a `model.sig` (`.git` skipped).
+/// Every directory below `dir` holding a `model.sig` of any file type
+/// (`.git` skipped, links to directories not followed).
 fn find_signed_models(dir: &Path, found: &mut BTreeSet<Target>) -> anyhow::Result<()> {
     let signature = dir.join(modelseal::SIGNATURE_FILE_NAME);
-    if signature.is_file() {
+    if std::fs::symlink_metadata(&signature).is_ok() {
         found.insert((dir.to_owned(), signature));
     }
     let entries = std::fs::read_dir(dir)
@@ -179,7 +285,10 @@ fn find_signed_models(dir: &Path, found: &mut BTreeSet<Target>) -> anyhow::Resul
         let file_type = entry
             .file_type()
             .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", entry.path().display()))?;
-        if file_type.is_dir() && entry.file_name() != ".git" {
+        if file_type.is_dir()
+            && entry.file_name() != ".git"
+            && entry.file_name() != modelseal::SIGNATURE_FILE_NAME
+        {
             find_signed_models(&entry.path(), found)?;
         }
     }
@@ -192,13 +301,26 @@ fn formats(args: &HookFormatsArgs) -> anyhow::Result<Status> {
     } else {
         modelseal::UnsafeFormats::Deny
     };
+    let mut allow_globals = crate::args::allow_globals(&args.allow_global)?;
+    for entry in read_config(&args.config)?
+        .iter()
+        .flat_map(|c| &c.allow_globals)
+    {
+        allow_globals
+            .add(entry)
+            .map_err(|e| anyhow::anyhow!("`{}`: {e}", args.config.display()))?;
+    }
+    let gate = modelseal::FormatGate {
+        unsafe_formats: policy,
+        allow_globals,
+    };
     let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     let files = names
         .iter()
         .zip(&args.files)
         .filter(|(_, path)| path.is_file())
         .map(|(name, path)| (name.as_str(), path.as_path()));
-    let findings = modelseal::check_files(files, policy)?;
+    let findings = modelseal::check_files(files, &gate)?;
     if findings.is_empty() {
         return Ok(Status::Success);
     }

@@ -79,7 +79,7 @@ impl HashingArgs {
             allow_symlinks: self.allow_symlinks,
             ignore_paths: self.ignore.clone(),
             exclude_files: Vec::new(),
-            keep_going: false,
+            ..modelseal_hash::WalkOptions::default()
         }
     }
 }

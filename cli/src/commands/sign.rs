@@ -23,6 +23,8 @@ struct SignJson {
     resources: usize,
     bytes: u64,
     elapsed_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links: Option<modelseal::LinksReport>,
 }
 
 pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
@@ -38,6 +40,7 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         certificates,
         force: args.force,
         unsafe_formats: args.unsafe_formats.policy(),
+        allow_globals: crate::args::allow_globals(&args.allow_global)?,
         tensors: args.tensors,
         cache_dir: if args.incremental {
             Some(super::cache_dir()?)
@@ -95,21 +98,28 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         resources: outcome.manifest.resources.len(),
         bytes: outcome.manifest.total_size(),
         elapsed_ms: outcome.elapsed.as_secs_f64() * 1000.0,
+        links: outcome.links.clone(),
     };
     match args.format {
         Format::Json => output::write_json(&report)?,
-        Format::Text => output::write_text(&format!(
-            "signed `{}`: {} files, {}, {} {}\n  signature  {}\n  signer     {} {}\n  root       sha256:{}\n",
-            report.model,
-            report.files,
-            output::human_bytes(report.bytes),
-            report.serialization.hash_type,
-            report.serialization.method,
-            report.signature,
-            report.method,
-            report.key_id,
-            report.root_digest.digest,
-        ))?,
+        Format::Text => {
+            let mut text = format!(
+                "signed `{}`: {} files, {}, {} {}\n  signature  {}\n  signer     {} {}\n  root       sha256:{}\n",
+                report.model,
+                report.files,
+                output::human_bytes(report.bytes),
+                report.serialization.hash_type,
+                report.serialization.method,
+                report.signature,
+                report.method,
+                report.key_id,
+                report.root_digest.digest,
+            );
+            if let Some(links) = &report.links {
+                output::write_links(&mut text, links);
+            }
+            output::write_text(&text)?;
+        }
     }
     Ok(Status::Success)
 }

@@ -48,6 +48,9 @@ fn to_text(report: &StatusReport) -> String {
             "  lfs pointer   {name} (compared by its oid, not hashed)"
         );
     }
+    if let Some(links) = &report.links {
+        crate::output::write_links(&mut text, links);
+    }
     let _ = writeln!(text, "  note          {}", report.trust);
     if let Some(cache) = &report.cache {
         let _ = writeln!(

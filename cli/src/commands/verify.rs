@@ -30,8 +30,10 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
     options.attestations = args.attestations.clone();
     options.ignore_paths = args.ignore.clone();
     options.ignore_unsigned_files = args.ignore_unsigned_files;
+    options.allow_symlinks = args.allow_symlinks;
     options.only = args.only.clone();
     options.unsafe_formats = args.unsafe_formats.policy();
+    options.allow_globals = crate::args::allow_globals(&args.allow_global)?;
     options.cache_dir = if args.cached {
         Some(super::cache_dir()?)
     } else {
@@ -92,6 +94,9 @@ fn to_text(report: &VerificationReport) -> String {
         report.serialization.method,
         report.elapsed_ms
     );
+    if let Some(links) = &report.links {
+        output::write_links(&mut text, links);
+    }
     if let Some(policy) = &report.policy {
         write_policy(&mut text, policy);
     }

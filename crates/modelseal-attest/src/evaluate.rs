@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::policy::{Identified, Policy, RetrainingRule, RoleRule, TestRule, Unidentified};
+use crate::policy::{
+    Identified, Policy, RetrainingRule, RoleRule, TestRule, Unidentified, UnsafeFormatsRule,
+};
 use crate::predicate::{
     DatasetProvenance, DigestSet, Exception, Lineage, Predicate, Role, TestResult,
 };
@@ -591,7 +593,7 @@ impl<'a> Ctx<'a> {
         pass("retraining", reason, lines)
     }
 
-    fn unsafe_formats_rule(&self, rule: &RoleRule) -> RuleOutcome {
+    fn unsafe_formats_rule(&self, rule: &UnsafeFormatsRule) -> RuleOutcome {
         let files = &self.facts.unsafe_files;
         let exceptions: Vec<(&CheckedAttestation, &Exception)> =
             self.accepted(&rule.roles, |p| match p {

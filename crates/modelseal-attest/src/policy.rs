@@ -118,7 +118,25 @@ pub struct Rules {
     pub retraining: Option<RetrainingRule>,
     /// Pickle-based files are denied unless an unexpired exception from one
     /// of `roles` names them.
-    pub unsafe_formats: Option<RoleRule>,
+    pub unsafe_formats: Option<UnsafeFormatsRule>,
+}
+
+/// The unsafe-formats rule: a [`RoleRule`] for exceptions, and the globals
+/// the format gate accepts beyond its known-safe table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnsafeFormatsRule {
+    /// Roles whose exceptions count.
+    pub roles: Vec<Role>,
+    /// Distinct signers needed (default 1).
+    #[serde(default = "one")]
+    pub threshold: usize,
+    /// `MODULE.NAME` or `MODULE.*` entries: a project's own classes, rated
+    /// allowed rather than unknown by verification's format check (as
+    /// `verify --allow-global`). A global rated dangerous cannot be listed.
+    /// Every pickle-based file still needs its exception.
+    #[serde(default)]
+    pub allow_globals: Vec<String>,
 }
 
 /// A rule satisfied by attestations from signers holding one of `roles`,
@@ -345,7 +363,6 @@ impl Policy {
             ("model_signature", &rules.model_signature),
             ("lineage", &rules.lineage),
             ("datasets", &rules.datasets),
-            ("unsafe_formats", &rules.unsafe_formats),
         ] {
             if let Some(rule) = rule {
                 // One signature signs a model, and one lineage statement
@@ -361,6 +378,25 @@ impl Policy {
         }
         if let Some(rule) = &rules.tests {
             check_rule("tests", &rule.roles, rule.threshold, &signers).map_err(&invalid)?;
+        }
+        if let Some(rule) = &rules.unsafe_formats {
+            check_rule("unsafe_formats", &rule.roles, rule.threshold, &signers)
+                .map_err(&invalid)?;
+            // The full check (no dangerous global) is the format gate's,
+            // when `verify` builds it; the shape is checked here.
+            if let Some(bad) = rule.allow_globals.iter().find(|entry| {
+                let mut segments = entry.split('.');
+                entry.split('.').count() < 2
+                    || !segments.all(|s| {
+                        !s.is_empty()
+                            && s.chars()
+                                .all(|c| c == '_' || c == '*' || c.is_alphanumeric())
+                    })
+            }) {
+                return Err(invalid(format!(
+                    "[rules.unsafe_formats] allow_globals: `{bad}` is not MODULE.NAME or MODULE.*"
+                )));
+            }
         }
         Ok(Self {
             path: path.to_owned(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{FormatError, io_error};
 use crate::npy::NPY_MAGIC;
-use crate::pickle::is_opcode;
+use crate::pickle::{AllowGlobals, PickleLimits, is_opcode};
 
 /// How many leading bytes [`identify`] reads.
 pub const SNIFF_LEN: usize = 4096;
@@ -57,7 +57,6 @@ impl FileFormat {
     }
 }
 
-const PICKLE_EXTS: &[&str] = &["pkl", "pickle", "bin", "pt", "pth", "ckpt", "joblib", "dat"];
 const TEXT_EXTS: &[&str] = &[
     "txt", "md", "model", "tiktoken", "vocab", "merges", "yaml", "yml", "toml", "cfg", "ini",
     "csv", "tsv",
@@ -78,9 +77,25 @@ fn base_name(name: &str) -> &str {
 /// Identifies a format from a file name and its first bytes (up to
 /// [`SNIFF_LEN`] are looked at). ZIP archives are told apart by extension
 /// only; [`identify`] looks inside them.
+///
+/// A name ending in `.safetensors` or `.gguf` is that format whatever the
+/// bytes (a file that does not parse as one is invalid, not unknown).
+/// Pickles are found by content under any name, before text: see
+/// [`looks_like_pickle`].
 pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     let ext = extension(name);
     let base = base_name(name);
+    // Loaders pick a parser by this name: what does not parse must fail
+    // the gate, not pass as "unknown" (empty and 7-byte files included).
+    // A Git LFS pointer left by a checkout that skipped smudging stands for
+    // the file and is compared by its oid: not an invalid file.
+    let lfs_pointer = first.starts_with(b"version https://git-lfs.github.com/spec/v1\n");
+    if ext == "safetensors" && !lfs_pointer {
+        return FileFormat::Safetensors;
+    }
+    if ext == "gguf" && !lfs_pointer {
+        return FileFormat::Gguf;
+    }
     if first.len() >= 9 {
         let mut len = [0u8; 8];
         len.copy_from_slice(&first[..8]);
@@ -113,10 +128,9 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
             _ => FileFormat::Zip,
         };
     }
-    if first.first() == Some(&0x80)
-        && first.get(1).is_some_and(|p| (2..=5).contains(p))
-        && (says_pickle(&ext) || plausible_pickle(first))
-    {
+    // Before any conclusion by name: `pickle.load` runs whatever walks as
+    // an opcode stream, `prob_emit.p`, `model.sav` or `vocab.txt` alike.
+    if looks_like_pickle(&ext, first) {
         return if ext == "joblib" {
             FileFormat::Joblib
         } else {
@@ -128,18 +142,6 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     }
     if ext == "onnx" && looks_like_protobuf(first) {
         return FileFormat::Onnx;
-    }
-    if PICKLE_EXTS.contains(&ext.as_str())
-        && first
-            .first()
-            .is_some_and(|&b| b"(]}).cNIJKLSVXUTFGdlq".contains(&b) && is_opcode(b))
-        && (says_pickle(&ext) || plausible_pickle(first))
-    {
-        return if ext == "joblib" {
-            FileFormat::Joblib
-        } else {
-            FileFormat::Pickle
-        };
     }
     if ext == "joblib" {
         // Compressed joblib dumps (zlib, gzip, xz, lz4) hold a pickle.
@@ -165,16 +167,33 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     FileFormat::Unknown
 }
 
-/// Under a name that does not say "pickle" (`.bin`, `.pt`, `.dat`, none…),
-/// a pickle must look like one beyond its first bytes: the sniffed window
-/// must walk as at least [`MIN_SNIFF_OPCODES`] opcodes (complete pickles,
-/// or one cut off by the end of the window), or a short file must walk as
-/// pickles to its very end. Random bytes pass a shorter
-/// test often enough to matter: about one 4 KiB blob in 300 both starts
-/// with an opcode and reaches a `STOP` within a few opcodes, and one in
-/// 16,000 starts with a protocol 2-5 header.
-fn plausible_pickle(first: &[u8]) -> bool {
-    let scan = crate::scan_pickle(first, &crate::PickleLimits::default());
+/// Whether the sniffed bytes are a pickle, whatever the name: the walker
+/// (which checks stack effects, marks, memo keys and arguments as CPython's
+/// unpickler does) accepts them as a well-formed opcode stream and one of:
+/// - at least [`MIN_SNIFF_OPCODES`] opcodes walk cleanly (complete
+///   pickles, or one the end of the window cuts off);
+/// - the whole file (shorter than the window) walks as pickles to its last
+///   byte;
+/// - the first pickle imports a global by a dotted name (`os.system`) and
+///   reaches its `STOP` or calls something: an attacker's short
+///   `cos\nsystem\n(S'id'\ntR.` followed by random bytes.
+///
+/// Names that say "pickle" (`.pkl`) need only a first byte that is an
+/// opcode. Random weights pass none of these: a random byte string walks as
+/// 16 well-formed opcodes far less than once in 10^9, and a dotted name
+/// followed by a newline is as rare.
+fn looks_like_pickle(ext: &str, first: &[u8]) -> bool {
+    let Some(&first_byte) = first.first() else {
+        return false;
+    };
+    if says_pickle(ext) && is_opcode(first_byte) {
+        return true;
+    }
+    if !is_opcode(first_byte) {
+        return false;
+    }
+    let (scan, sniff) =
+        crate::pickle::scan(first, &PickleLimits::default(), &AllowGlobals::default());
     let walked_cleanly = scan.error.is_none()
         || scan
             .error
@@ -186,11 +205,11 @@ fn plausible_pickle(first: &[u8]) -> bool {
         && scan.pickles > 0
         && scan.error.is_none()
         && scan.trailing_bytes == 0;
-    walked_cleanly && (scan.opcodes >= MIN_SNIFF_OPCODES || whole_file_walked)
+    (walked_cleanly && (scan.opcodes >= MIN_SNIFF_OPCODES || whole_file_walked))
+        || (sniff.named_import && (scan.pickles > 0 || sniff.calls))
 }
 
-/// See [`plausible_pickle`]: a random byte string walks as this many
-/// opcodes about once in 10^9.
+/// See [`looks_like_pickle`].
 const MIN_SNIFF_OPCODES: u64 = 16;
 
 /// Names that say "pickle": identified by their first byte alone.
@@ -210,14 +229,23 @@ fn looks_like_protobuf(first: &[u8]) -> bool {
 /// Identifies the file at `path` by its first bytes and name, and for ZIP
 /// archives by the names in their central directory.
 pub fn identify(path: &Path) -> Result<FileFormat, FormatError> {
+    identify_as(path, &path.to_string_lossy())
+}
+
+/// [`identify`] for content stored under another name than the one it is
+/// loaded by (a hub cache blob linked as `model.safetensors`): `name`
+/// gives the extension, `path` is read.
+///
+/// # Errors
+/// The file cannot be opened or read.
+pub fn identify_as(path: &Path, name: &str) -> Result<FileFormat, FormatError> {
     let mut f = File::open(path).map_err(|e| io_error(path, e))?;
     let mut first = Vec::with_capacity(SNIFF_LEN);
     (&mut f)
         .take(SNIFF_LEN as u64)
         .read_to_end(&mut first)
         .map_err(|e| io_error(path, e))?;
-    let name = path.to_string_lossy();
-    let guess = identify_bytes(&name, &first);
+    let guess = identify_bytes(name, &first);
     if !matches!(
         guess,
         FileFormat::Zip | FileFormat::PytorchZip | FileFormat::Npz | FileFormat::Keras
@@ -227,7 +255,7 @@ pub fn identify(path: &Path) -> Result<FileFormat, FormatError> {
     let Ok(archive) = zip::ZipArchive::new(f) else {
         return Ok(guess);
     };
-    Ok(classify_zip(archive.file_names(), &extension(&name)).unwrap_or(guess))
+    Ok(classify_zip(archive.file_names(), &extension(name)).unwrap_or(guess))
 }
 
 /// Tells a ZIP archive's layout from its member names.
@@ -270,8 +298,68 @@ mod tests {
         let blob: Vec<u8> = std::iter::once(b'.')
             .chain((1..SNIFF_LEN).map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0]))
             .collect();
+        // An attacker's short protocol-0 pickle, then random bytes (as if
+        // appended to weights to pass for them).
+        let attack = [&b"cos\nsystem\n(S'id'\ntR."[..], &blob[1..]].concat();
+        // The same without a STOP: `pickle.load` runs `os.system` before it
+        // fails on the bytes after the REDUCE.
+        let attack_no_stop = [&b"cos\nsystem\n(S'id'\ntR"[..], &blob[1..]].concat();
+        let lfs = b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n";
         let cases: &[(&str, &[u8], FileFormat)] = &[
             ("model.safetensors", &st, FileFormat::Safetensors),
+            // A name that claims safetensors or GGUF is validated as one.
+            ("empty.safetensors", b"", FileFormat::Safetensors),
+            (
+                "short.safetensors",
+                b"\x01\x02\x03\x04\x05\x06\x07",
+                FileFormat::Safetensors,
+            ),
+            (
+                "pickled.safetensors",
+                b"\x80\x02}q\x00.",
+                FileFormat::Safetensors,
+            ),
+            ("m.gguf", b"", FileFormat::Gguf),
+            ("m.GGUF", b"GGUX\x03\0\0\0", FileFormat::Gguf),
+            // ...except a Git LFS pointer, which stands for the file.
+            ("model.safetensors", lfs, FileFormat::Unknown),
+            // Pickles by content, whatever the name: protocol 0 (jieba's
+            // `prob_emit.p`), protocol 1, PROTO 1, and streams that start
+            // with SHORT_BINUNICODE or BININT2.
+            (
+                "prob_emit.p",
+                b"(dp0\nS'B'\np1\n(dp2\nS'a'\np3\nF-1.5\nssS'E'\np4\n(dp5\ns.",
+                FileFormat::Pickle,
+            ),
+            ("model.sav", b"]q\x00(K\x01K\x02e.", FileFormat::Pickle),
+            ("model.sav", b"\x80\x01}q\x00.", FileFormat::Pickle),
+            (
+                "clf.model",
+                b"\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R.",
+                FileFormat::Pickle,
+            ),
+            ("counts.txt", b"M\x01\x00.", FileFormat::Pickle),
+            ("vocab.txt", b"cos\nsystem\n(S'id'\ntR.", FileFormat::Pickle),
+            ("list.json", b"(lp0\nI1\naI2\na.", FileFormat::Pickle),
+            ("weights.bin", &attack, FileFormat::Pickle),
+            ("weights.bin", &attack_no_stop, FileFormat::Pickle),
+            // Text that starts with opcode letters stays text: each breaks
+            // a stack, memo or argument rule within a few opcodes.
+            ("vocab.txt", b"cat\ndog\nfish\n", FileFormat::Text),
+            ("notes.txt", b"hello world.\n", FileFormat::Text),
+            ("labels.csv", b"id,label\n1,cat\n", FileFormat::Text),
+            ("config.yaml", b"a: 1\nb: 2.\n", FileFormat::Text),
+            ("README.md", b"(see below).\n", FileFormat::Text),
+            (
+                "cl100k.tiktoken",
+                b"IQ== 0\nIg== 1\nIw== 2\nJA== 3\nJQ== 4\n",
+                FileFormat::Text,
+            ),
+            (
+                "merges.txt",
+                b"#version: 0.2\n\xc4\xa0 t\n",
+                FileFormat::Text,
+            ),
             ("x", b"GGUF\x03\0\0\0", FileFormat::Gguf),
             ("a.npy", b"\x93NUMPY\x01\x00", FileFormat::Npy),
             ("m.h5", b"\x89HDF\r\n\x1a\n", FileFormat::Hdf5),
@@ -309,7 +397,32 @@ mod tests {
             ("empty", b"", FileFormat::Unknown),
         ];
         for (name, bytes, want) in cases {
-            assert_eq!(identify_bytes(name, bytes), *want, "{name}");
+            assert_eq!(identify_bytes(name, bytes), *want, "{name}: {bytes:?}");
+        }
+    }
+
+    /// Random weights are never taken for pickles, whatever their first
+    /// byte: 4 KiB xorshift blobs under a `.bin` name, each first byte with
+    /// eight seeds.
+    #[test]
+    fn random_blobs_are_not_pickles() {
+        for seed in 1..=8u64 {
+            for first in 0..=255u8 {
+                let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+                let blob: Vec<u8> = std::iter::once(first)
+                    .chain((1..SNIFF_LEN).map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x.to_le_bytes()[3]
+                    }))
+                    .collect();
+                assert_ne!(
+                    identify_bytes("shard-00001.bin", &blob),
+                    FileFormat::Pickle,
+                    "seed {seed}, first byte {first:#04x}"
+                );
+            }
         }
     }
 

@@ -20,7 +20,9 @@
 //!   hashing as it reads, checks the digest and the header, and lends out
 //!   [`TensorView`]s of exactly the bytes that were hashed.
 //! - [`scan_pickle`] walks pickle opcodes without executing them and rates
-//!   each imported global ([`PickleScan`], [`GlobalRisk`], [`PickleRisk`]).
+//!   each imported global ([`PickleScan`], [`GlobalRisk`], [`PickleRisk`]);
+//!   [`AllowGlobals`] lists a project's own classes to rate them allowed
+//!   ([`scan_pickle_allowing`], [`InspectOptions::allow_globals`]).
 //! - [`GgufHeader`] parses GGUF metadata and tensor tables; [`NpyHeader`]
 //!   parses NumPy headers.
 //! - [`FormatError`] is the error of every fallible call.
@@ -54,15 +56,15 @@ mod safetensors;
 
 pub use error::FormatError;
 pub use gguf::{GgufError, GgufHeader, GgufKv, GgufTensor, GgufValue};
-pub use identify::{FileFormat, SNIFF_LEN, identify, identify_bytes};
+pub use identify::{FileFormat, SNIFF_LEN, identify, identify_as, identify_bytes};
 pub use npy::{NpyError, NpyHeader};
 pub use pickle::{
-    DYNAMIC, GlobalRisk, MAX_GLOBALS, PickleGlobal, PickleLimits, PickleRisk, PickleScan,
-    classify_global, is_opcode, scan_pickle,
+    AllowGlobalError, AllowGlobals, DYNAMIC, GlobalRisk, MAX_GLOBALS, PickleGlobal, PickleLimits,
+    PickleRisk, PickleScan, classify_global, is_opcode, scan_pickle, scan_pickle_allowing,
 };
 pub use report::{
     Details, FileReport, InspectOptions, NpyMember, PickleMember, Problem, REPORT_VERSION, Verdict,
-    inspect_file,
+    inspect_file, inspect_file_as,
 };
 pub use safetensors::{
     MAX_HEADER_LEN, SafeTensorsBuffer, SafetensorsError, SafetensorsHeader, TensorDigest,

@@ -39,6 +39,9 @@ pub enum GlobalRisk {
     /// Known to be needed for loading PyTorch or NumPy data and not to run
     /// arbitrary code by itself.
     KnownSafe,
+    /// In neither table, but accepted by the caller's [`AllowGlobals`]
+    /// (`--allow-global`): a project's own classes.
+    Allowed,
     /// Not in either table: suspicious.
     Unknown,
     /// Can run code, spawn processes, touch files or the network, or its
@@ -51,7 +54,7 @@ pub enum GlobalRisk {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PickleRisk {
-    /// Imports only known-safe globals.
+    /// Imports only known-safe (or allowed) globals.
     KnownSafe,
     /// Imports globals in neither table.
     Suspicious,
@@ -122,6 +125,9 @@ pub const MAX_GLOBALS: usize = 10_000;
 enum Sym {
     Mark,
     Str(Rc<str>),
+    /// A string constant whose value is not tracked: escaped, not UTF-8, or
+    /// too long. As a `STACK_GLOBAL` operand it gives a dynamic global.
+    Text,
     Other,
 }
 
@@ -326,6 +332,150 @@ pub fn classify_global(module: &str, name: &str) -> GlobalRisk {
     GlobalRisk::Unknown
 }
 
+/// A malformed or dangerous [`AllowGlobals`] entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AllowGlobalError {
+    /// The entry is not `MODULE.NAME` or `MODULE.*`.
+    #[error("allowed global `{entry}` is not MODULE.NAME or MODULE.* (dotted Python names)")]
+    Malformed {
+        /// The entry.
+        entry: String,
+    },
+    /// The entry names a global rated dangerous (`os.system`, `subprocess.*`).
+    #[error(
+        "allowed global `{entry}` is rated dangerous: an allow-list admits a project's own \
+         classes, never a dangerous global"
+    )]
+    Dangerous {
+        /// The entry.
+        entry: String,
+    },
+}
+
+/// Globals a project accepts beyond the known-safe table, such as its own
+/// classes: entries `MODULE.NAME` (module and attribute joined by a dot,
+/// matched against the pickle's `module.name`) or `MODULE.*` (every name of
+/// the module and its submodules). A global the walker rates dangerous is
+/// never admitted: [`AllowGlobals::new`] refuses an entry naming one, and
+/// the dangerous rating wins over any entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowGlobals {
+    entries: Vec<String>,
+}
+
+impl AllowGlobals {
+    /// Checks and collects `entries`.
+    ///
+    /// # Errors
+    /// An entry that is not a dotted Python name ending in a name or `*`,
+    /// or that names a dangerous global.
+    pub fn new<S: AsRef<str>>(
+        entries: impl IntoIterator<Item = S>,
+    ) -> Result<Self, AllowGlobalError> {
+        let mut out = Self::default();
+        for entry in entries {
+            out.add(entry.as_ref())?;
+        }
+        Ok(out)
+    }
+
+    /// Adds one entry (see [`AllowGlobals::new`]).
+    ///
+    /// # Errors
+    /// As [`AllowGlobals::new`].
+    pub fn add(&mut self, entry: &str) -> Result<(), AllowGlobalError> {
+        let malformed = || AllowGlobalError::Malformed {
+            entry: entry.to_owned(),
+        };
+        let segments: Vec<&str> = entry.split('.').collect();
+        let (last, module) = segments.split_last().ok_or_else(malformed)?;
+        if module.is_empty()
+            || !module.iter().all(|s| is_identifier(s))
+            || !(*last == "*" || is_identifier(last))
+        {
+            return Err(malformed());
+        }
+        let dangerous = if *last == "*" {
+            // A module whose every name is dangerous (`os.*`).
+            classify_global(&module.join("."), "x") == GlobalRisk::Dangerous
+        } else {
+            // Every way of splitting `a.b.c` into module and name.
+            (1..segments.len()).any(|k| {
+                classify_global(&segments[..k].join("."), &segments[k..].join("."))
+                    == GlobalRisk::Dangerous
+            })
+        };
+        if dangerous {
+            return Err(AllowGlobalError::Dangerous {
+                entry: entry.to_owned(),
+            });
+        }
+        if !self.entries.iter().any(|e| e == entry) {
+            self.entries.push(entry.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Adds every entry of `other`.
+    pub fn extend(&mut self, other: &AllowGlobals) {
+        for e in &other.entries {
+            if !self.entries.contains(e) {
+                self.entries.push(e.clone());
+            }
+        }
+    }
+
+    /// The entries, in the order given.
+    pub fn entries(&self) -> &[String] {
+        &self.entries
+    }
+
+    /// Whether no entry was given.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether an entry matches the global `module.name`.
+    pub fn allows(&self, module: &str, name: &str) -> bool {
+        self.entries.iter().any(|e| match e.strip_suffix(".*") {
+            Some(m) => {
+                module == m
+                    || module
+                        .strip_prefix(m)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            }
+            None => e
+                .strip_prefix(module)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|rest| rest == name),
+        })
+    }
+
+    /// [`classify_global`], with unknown globals that an entry matches
+    /// rated [`GlobalRisk::Allowed`].
+    pub fn rate(&self, module: &str, name: &str) -> GlobalRisk {
+        match classify_global(module, name) {
+            GlobalRisk::Unknown if self.allows(module, name) => GlobalRisk::Allowed,
+            risk => risk,
+        }
+    }
+}
+
+/// A Python identifier (ASCII or Unicode letters, digits, `_`; no leading
+/// digit).
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// A dotted Python name (`torch._utils`, `Outer.Inner`), as real pickles
+/// import: random bytes almost never look like one.
+fn is_dotted_name(s: &str) -> bool {
+    s.len() <= MAX_NAME && s.split('.').all(is_identifier)
+}
+
 /// Why a walk stopped before a `STOP`.
 #[derive(Debug)]
 enum Stop {
@@ -334,6 +484,14 @@ enum Stop {
     LineTooLong,
     OpcodeLimit,
     StackLimit,
+    /// An opcode needs more values (or a mark) than the stack holds: the
+    /// unpickler raises there.
+    Underflow(&'static str),
+    /// An argument the unpickler refuses (a memo key `int()` rejects, an
+    /// unquoted `STRING`, a protocol above 5).
+    BadArgument(&'static str),
+    /// A memo load of a key never stored.
+    MemoMissing(u64),
 }
 
 impl Stop {
@@ -348,6 +506,11 @@ impl Stop {
             }
             Stop::OpcodeLimit => format!("opcode limit reached at byte {offset}"),
             Stop::StackLimit => format!("stack or memo limit reached at byte {offset}"),
+            Stop::Underflow(op) => format!("pickle stack underflow in {op} at byte {offset}"),
+            Stop::BadArgument(op) => format!("bad {op} argument at byte {offset}"),
+            Stop::MemoMissing(key) => {
+                format!("memo key {key} loaded before it was stored, at byte {offset}")
+            }
         }
     }
 }
@@ -367,11 +530,21 @@ struct Segment {
     extension_codes: Vec<u32>,
     protocol: u8,
     opcodes: u64,
+    /// A global imported by a dotted name (or by string operands): what
+    /// real pickles do and random bytes do not.
+    named_import: bool,
 }
 
 impl Segment {
-    fn record(&mut self, module: String, name: String, opcode: &'static str, offset: u64) {
-        let risk = classify_global(&module, &name);
+    fn record(
+        &mut self,
+        allow: &AllowGlobals,
+        module: String,
+        name: String,
+        opcode: &'static str,
+        offset: u64,
+    ) {
+        let risk = allow.rate(&module, &name);
         self.worst = self.worst.max(Some(risk));
         if self.globals.len() >= MAX_GLOBALS
             || !self.seen.insert((module.clone(), name.clone(), opcode))
@@ -394,6 +567,7 @@ struct Walker<'a> {
     pos: usize,
     limits: PickleLimits,
     opcodes_before: u64,
+    allow: &'a AllowGlobals,
 }
 
 impl<'a> Walker<'a> {
@@ -467,104 +641,163 @@ impl<'a> Walker<'a> {
                 Arg::Len4Signed => self.len_prefixed(4, true, name)?,
                 Arg::Len8 => self.len_prefixed(8, false, name)?,
             };
-            let pop = |stack: &mut Vec<Sym>| stack.pop().unwrap_or(Sym::Other);
+            // Stack effects as CPython's `_pickle.c` checks them: a value
+            // popped from an empty stack, or from below the last mark, is an
+            // underflow, and so is a mark that is not there.
+            let pop = |stack: &mut Vec<Sym>| match stack.pop() {
+                Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
+                Some(s) => Ok(s),
+            };
+            let top = |stack: &Vec<Sym>| match stack.last() {
+                Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
+                Some(s) => Ok(s.clone()),
+            };
             let pop_mark = |stack: &mut Vec<Sym>| {
-                while let Some(s) = stack.pop() {
-                    if s == Sym::Mark {
-                        break;
+                let mut items = 0usize;
+                loop {
+                    match stack.pop() {
+                        Some(Sym::Mark) => return Ok(items),
+                        Some(_) => items += 1,
+                        None => return Err(Stop::Underflow(name)),
                     }
                 }
             };
             match op {
-                b'.' => return Ok(()),
-                0x80 => seg.protocol = payload.first().copied().unwrap_or(0),
+                b'.' => {
+                    pop(&mut stack)?;
+                    return Ok(());
+                }
+                0x80 => {
+                    seg.protocol = payload.first().copied().unwrap_or(0);
+                    if seg.protocol > 5 {
+                        return Err(Stop::BadArgument(name));
+                    }
+                }
                 b'(' => stack.push(Sym::Mark),
                 b'0' => {
-                    pop(&mut stack);
+                    // POP drops the top value, or else the last mark.
+                    stack.pop().ok_or(Stop::Underflow(name))?;
                 }
-                b'1' => pop_mark(&mut stack),
+                b'1' => {
+                    pop_mark(&mut stack)?;
+                }
                 b'2' => {
-                    let top = stack.last().cloned().unwrap_or(Sym::Other);
-                    stack.push(top);
+                    let value = top(&stack)?;
+                    stack.push(value);
                 }
                 // String pushes: the candidates for STACK_GLOBAL operands.
-                b'X' | 0x8c | 0x8d | b'U' | b'T' | b'V' | b'S' => {
-                    let text = if op == b'S' {
-                        strip_quotes(payload)
+                b'S' => {
+                    let inner = quoted(payload).ok_or(Stop::BadArgument(name))?;
+                    // Escapes are decoded by the unpickler (`\x6fs` is
+                    // `os`): such a string is a string of unknown value.
+                    stack.push(if inner.contains(&b'\\') || !inner.is_ascii() {
+                        Sym::Text
                     } else {
-                        payload
-                    };
-                    stack.push(match std::str::from_utf8(text) {
-                        Ok(s) if s.len() <= MAX_NAME => Sym::Str(Rc::from(s)),
-                        _ => Sym::Other,
+                        text_sym(inner)
                     });
                 }
-                b'c' | b'i' => {
-                    let module = String::from_utf8_lossy(lines[0]).into_owned();
-                    let gname = String::from_utf8_lossy(lines[1]).into_owned();
-                    if op == b'i' {
-                        seg.inst_obj += 1;
-                        pop_mark(&mut stack);
+                b'V' => {
+                    // raw-unicode-escape: `\u` escapes, other bytes Latin-1.
+                    stack.push(if payload.contains(&b'\\') || !payload.is_ascii() {
+                        Sym::Text
+                    } else {
+                        text_sym(payload)
+                    });
+                }
+                b'X' | 0x8c | 0x8d | b'U' | b'T' => stack.push(text_sym(payload)),
+                b'I' | b'L' | b'F' => {
+                    if !number_like(payload, op == b'F') {
+                        return Err(Stop::BadArgument(name));
                     }
-                    seg.record(module, gname, name, offset as u64);
+                    stack.push(Sym::Other);
+                }
+                b'c' | b'i' => {
+                    let (module, gname) =
+                        match (std::str::from_utf8(lines[0]), std::str::from_utf8(lines[1])) {
+                            (Ok(m), Ok(n)) => (m, n),
+                            // The unpickler decodes both as strict UTF-8.
+                            _ => return Err(Stop::BadArgument(name)),
+                        };
+                    if op == b'i' {
+                        pop_mark(&mut stack)?;
+                        seg.inst_obj += 1;
+                    }
+                    seg.named_import |= is_dotted_name(module) && is_dotted_name(gname);
+                    seg.record(
+                        self.allow,
+                        module.to_owned(),
+                        gname.to_owned(),
+                        name,
+                        offset as u64,
+                    );
                     stack.push(Sym::Other);
                 }
                 0x93 => {
-                    let gname = pop(&mut stack);
-                    let module = pop(&mut stack);
+                    let gname = pop(&mut stack)?;
+                    let module = pop(&mut stack)?;
                     let (module, gname) = match (module, gname) {
-                        (Sym::Str(m), Sym::Str(n)) => (m.to_string(), n.to_string()),
+                        (Sym::Str(m), Sym::Str(n)) => {
+                            seg.named_import |= is_dotted_name(&m) && is_dotted_name(&n);
+                            (m.to_string(), n.to_string())
+                        }
+                        (m @ (Sym::Str(_) | Sym::Text), n @ (Sym::Str(_) | Sym::Text)) => {
+                            seg.named_import |= m == Sym::Text || n == Sym::Text;
+                            (DYNAMIC.to_owned(), DYNAMIC.to_owned())
+                        }
                         _ => (DYNAMIC.to_owned(), DYNAMIC.to_owned()),
                     };
-                    seg.record(module, gname, name, offset as u64);
+                    seg.record(self.allow, module, gname, name, offset as u64);
                     stack.push(Sym::Other);
                 }
-                // Memo stores and loads.
+                // Memo stores and loads. Text keys follow `int()`: see
+                // `memo_key`.
                 b'p' | b'q' | b'r' | 0x94 => {
                     let key = match op {
-                        b'p' => parse_decimal(payload),
-                        0x94 => Some(memo.len() as u64),
-                        _ => Some(le(payload)),
+                        b'p' => memo_key(payload).ok_or(Stop::BadArgument(name))?,
+                        0x94 => memo.len() as u64,
+                        _ => le(payload),
                     };
-                    if let Some(key) = key {
-                        memo.insert(key, stack.last().cloned().unwrap_or(Sym::Other));
-                    }
+                    let value = top(&stack)?;
+                    memo.insert(key, value);
                 }
                 b'g' | b'h' | b'j' => {
                     let key = if op == b'g' {
-                        parse_decimal(payload)
+                        memo_key(payload).ok_or(Stop::BadArgument(name))?
                     } else {
-                        Some(le(payload))
+                        le(payload)
                     };
-                    let value = key.and_then(|k| memo.get(&k).cloned());
-                    stack.push(value.unwrap_or(Sym::Other));
+                    let value = memo.get(&key).ok_or(Stop::MemoMissing(key))?;
+                    stack.push(value.clone());
                 }
                 b'R' => {
+                    pop(&mut stack)?;
+                    pop(&mut stack)?;
                     seg.reduce += 1;
-                    pop(&mut stack);
-                    pop(&mut stack);
                     stack.push(Sym::Other);
                 }
                 b'b' => {
+                    pop(&mut stack)?;
+                    top(&stack)?;
                     seg.build += 1;
-                    pop(&mut stack);
                 }
                 b'o' => {
+                    if pop_mark(&mut stack)? == 0 {
+                        return Err(Stop::Underflow(name));
+                    }
                     seg.inst_obj += 1;
-                    pop_mark(&mut stack);
                     stack.push(Sym::Other);
                 }
                 0x81 => {
+                    pop(&mut stack)?;
+                    pop(&mut stack)?;
                     seg.newobj += 1;
-                    pop(&mut stack);
-                    pop(&mut stack);
                     stack.push(Sym::Other);
                 }
                 0x92 => {
-                    seg.newobj += 1;
                     for _ in 0..3 {
-                        pop(&mut stack);
+                        pop(&mut stack)?;
                     }
+                    seg.newobj += 1;
                     stack.push(Sym::Other);
                 }
                 b'P' => {
@@ -572,8 +805,8 @@ impl<'a> Walker<'a> {
                     stack.push(Sym::Other);
                 }
                 b'Q' => {
+                    pop(&mut stack)?;
                     seg.persistent_ids += 1;
-                    pop(&mut stack);
                     stack.push(Sym::Other);
                 }
                 0x82..=0x84 => {
@@ -583,25 +816,34 @@ impl<'a> Walker<'a> {
                 }
                 // Collections built from everything above the mark.
                 b't' | b'l' | b'd' | 0x91 => {
-                    pop_mark(&mut stack);
+                    pop_mark(&mut stack)?;
                     stack.push(Sym::Other);
                 }
-                b'e' | b'u' | 0x90 => pop_mark(&mut stack),
+                // Items above the mark added to the collection below it.
+                b'e' | b'u' | 0x90 => {
+                    pop_mark(&mut stack)?;
+                    top(&stack)?;
+                }
                 b'a' => {
-                    pop(&mut stack);
+                    pop(&mut stack)?;
+                    top(&stack)?;
                 }
                 b's' => {
-                    pop(&mut stack);
-                    pop(&mut stack);
+                    pop(&mut stack)?;
+                    pop(&mut stack)?;
+                    top(&stack)?;
                 }
                 0x85..=0x87 => {
                     for _ in 0..(op - 0x84) {
-                        pop(&mut stack);
+                        pop(&mut stack)?;
                     }
                     stack.push(Sym::Other);
                 }
                 // No stack effect.
-                0x95 | 0x98 => {}
+                0x95 => {}
+                0x98 => {
+                    top(&stack)?;
+                }
                 // Every other opcode pushes one non-string value.
                 _ => stack.push(Sym::Other),
             }
@@ -609,11 +851,36 @@ impl<'a> Walker<'a> {
     }
 }
 
-fn strip_quotes(s: &[u8]) -> &[u8] {
+/// The inside of a `STRING` argument, which the unpickler requires to be
+/// quoted with matching quotes.
+fn quoted(s: &[u8]) -> Option<&[u8]> {
     match s {
-        [q, inner @ .., q2] if q == q2 && (*q == b'\'' || *q == b'"') => inner,
-        _ => s,
+        [q, inner @ .., q2] if q == q2 && (*q == b'\'' || *q == b'"') => Some(inner),
+        _ => None,
     }
+}
+
+/// A pushed string: tracked when it is short UTF-8.
+fn text_sym(bytes: &[u8]) -> Sym {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.len() <= MAX_NAME => Sym::Str(Rc::from(s)),
+        _ => Sym::Text,
+    }
+}
+
+/// Whether an `INT`, `LONG` or `FLOAT` argument could be a number to
+/// Python's `int(s, 0)` / `float(s)` (`0x1f`, `1_000`, `12L`, `-inf`,
+/// `1e-05`): what text that merely starts with `I`, `L` or `F` is not.
+fn number_like(line: &[u8], float: bool) -> bool {
+    let s = line.trim_ascii();
+    let s = s
+        .strip_prefix(b"-")
+        .or_else(|| s.strip_prefix(b"+"))
+        .unwrap_or(s);
+    !s.is_empty()
+        && s.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || b == b'_' || (float && matches!(b, b'.' | b'+' | b'-'))
+        })
 }
 
 fn le(bytes: &[u8]) -> u64 {
@@ -623,8 +890,43 @@ fn le(bytes: &[u8]) -> u64 {
         .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
 }
 
-fn parse_decimal(bytes: &[u8]) -> Option<u64> {
-    std::str::from_utf8(bytes).ok()?.trim().parse().ok()
+/// A `PUT`/`GET` memo key as CPython's unpickler reads it (`int()` rules:
+/// `PyLong_FromString` in base 10 on the line up to a NUL): ASCII
+/// whitespace around, an optional sign, decimal digits with single `_`
+/// between them (`1_0` is 10), leading zeros allowed; it must fit a
+/// `Py_ssize_t` and not be negative (`PUT` refuses one, and no `GET` can
+/// find one).
+fn memo_key(line: &[u8]) -> Option<u64> {
+    let line = line.split(|&b| b == 0).next().unwrap_or_default();
+    // Py_ISSPACE: space, \t, \n, \v, \f, \r.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let start = line.iter().position(|b| !space(b))?;
+    let end = line.iter().rposition(|b| !space(b))? + 1;
+    let s = &line[start..end];
+    let (negative, digits) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, s),
+    };
+    if !digits.first()?.is_ascii_digit() || !digits.last()?.is_ascii_digit() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    let mut previous_underscore = false;
+    for &b in digits {
+        match b {
+            b'_' if !previous_underscore => previous_underscore = true,
+            b'0'..=b'9' => {
+                previous_underscore = false;
+                value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+            }
+            _ => return None,
+        }
+    }
+    if value > i64::MAX as u64 || (negative && value != 0) {
+        return None;
+    }
+    Some(value)
 }
 
 fn opcode_name(op: u8) -> &'static str {
@@ -646,6 +948,40 @@ fn opcode_name(op: u8) -> &'static str {
         0x8a => "LONG1",
         0x8b => "LONG4",
         0x95 => "FRAME",
+        b'.' => "STOP",
+        0x80 => "PROTO",
+        b'0' => "POP",
+        b'1' => "POP_MARK",
+        b'2' => "DUP",
+        b'I' => "INT",
+        b'L' => "LONG",
+        b'F' => "FLOAT",
+        b'p' => "PUT",
+        b'q' => "BINPUT",
+        b'r' => "LONG_BINPUT",
+        0x94 => "MEMOIZE",
+        b'g' => "GET",
+        b'h' => "BINGET",
+        b'j' => "LONG_BINGET",
+        b'R' => "REDUCE",
+        b'b' => "BUILD",
+        b'o' => "OBJ",
+        0x81 => "NEWOBJ",
+        0x92 => "NEWOBJ_EX",
+        b'Q' => "BINPERSID",
+        b't' => "TUPLE",
+        b'l' => "LIST",
+        b'd' => "DICT",
+        0x91 => "FROZENSET",
+        b'e' => "APPENDS",
+        b'u' => "SETITEMS",
+        0x90 => "ADDITEMS",
+        b'a' => "APPEND",
+        b's' => "SETITEM",
+        0x85 => "TUPLE1",
+        0x86 => "TUPLE2",
+        0x87 => "TUPLE3",
+        0x98 => "READONLY_BUFFER",
         _ => "opcode",
     }
 }
@@ -660,6 +996,37 @@ fn opcode_name(op: u8) -> &'static str {
 /// dropped and its bytes counted in `trailing_bytes`. A first pickle that
 /// does not reach `STOP` is reported with `error` set.
 pub fn scan_pickle(data: &[u8], limits: &PickleLimits) -> PickleScan {
+    scan(data, limits, &AllowGlobals::default()).0
+}
+
+/// [`scan_pickle`], rating the globals `allow` matches
+/// [`GlobalRisk::Allowed`] instead of unknown.
+pub fn scan_pickle_allowing(
+    data: &[u8],
+    limits: &PickleLimits,
+    allow: &AllowGlobals,
+) -> PickleScan {
+    scan(data, limits, allow).0
+}
+
+/// What identification needs beyond a [`PickleScan`].
+pub(crate) struct Sniff {
+    /// The first pickle imports a global by a dotted name (or by string
+    /// operands of unknown value).
+    pub named_import: bool,
+    /// It calls something (`REDUCE`, `BUILD`, `INST`, `OBJ`, `NEWOBJ`).
+    pub calls: bool,
+}
+
+pub(crate) fn scan(
+    data: &[u8],
+    limits: &PickleLimits,
+    allow: &AllowGlobals,
+) -> (PickleScan, Sniff) {
+    let mut sniff = Sniff {
+        named_import: false,
+        calls: false,
+    };
     let mut scan = PickleScan {
         pickles: 0,
         protocol: 0,
@@ -681,6 +1048,7 @@ pub fn scan_pickle(data: &[u8], limits: &PickleLimits) -> PickleScan {
         pos: 0,
         limits: *limits,
         opcodes_before: 0,
+        allow,
     };
     let first_is_proto = data.first() == Some(&0x80);
     let mut worst: Option<GlobalRisk> = None;
@@ -692,6 +1060,8 @@ pub fn scan_pickle(data: &[u8], limits: &PickleLimits) -> PickleScan {
         if keep {
             if scan.pickles == 0 {
                 scan.protocol = seg.protocol;
+                sniff.named_import = seg.named_import;
+                sniff.calls = seg.reduce + seg.build + seg.inst_obj + seg.newobj > 0;
             }
             walker.opcodes_before += seg.opcodes;
             scan.opcodes += seg.opcodes;
@@ -742,7 +1112,7 @@ pub fn scan_pickle(data: &[u8], limits: &PickleLimits) -> PickleScan {
     } else {
         PickleRisk::KnownSafe
     };
-    scan
+    (scan, sniff)
 }
 
 #[cfg(test)]

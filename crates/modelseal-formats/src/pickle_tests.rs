@@ -148,3 +148,191 @@ fn repeated_globals_are_listed_once() {
     assert_eq!(s.repeated_globals, 999);
     assert_eq!(s.risk, PickleRisk::Dangerous);
 }
+
+/// Memo keys as `int()` reads them. Regression: `p1_0` stored memo 10 in
+/// Python but nothing here, so a later `g10` fetched an older value and the
+/// walker reported `builtins.system` while `os.system` ran.
+#[test]
+fn memo_keys_follow_python_int() {
+    let d = GlobalRisk::Dangerous;
+    let cases: &[(&[u8], &[(&str, &str, GlobalRisk)])] = &[
+        (
+            b"Vbuiltins\np10\n0Vos\np1_0\n0Vsystem\np2\n0g10\ng2\n\x93.",
+            &[("os", "system", d)],
+        ),
+        (
+            b"Vos\np 7 \n0Vsystem\np+8\n0g007\ng8\n\x93.",
+            &[("os", "system", d)],
+        ),
+        // CPython reads the line up to a NUL.
+        (
+            b"Vos\np7\x00junk\n0Vsystem\np8\n0g7\ng8\n\x93.",
+            &[("os", "system", d)],
+        ),
+        (
+            b"Vos\np-0\n0Vsystem\np1\n0g0\ng1\n\x93.",
+            &[("os", "system", d)],
+        ),
+    ];
+    for (data, want) in cases {
+        let want: Vec<_> = want
+            .iter()
+            .map(|(m, n, r)| (m.to_string(), n.to_string(), *r))
+            .collect();
+        assert_eq!(globals(data), want, "{data:?}");
+    }
+    // Keys `int()` refuses stop the walk, as they stop the unpickler.
+    for data in [
+        &b"Vos\np1__0\n."[..],
+        b"Vos\np_10\n.",
+        b"Vos\np10_\n.",
+        b"Vos\np-1\n.",
+        b"Vos\np0x1\n.",
+        b"Vos\np\n.",
+        b"Vos\np1\n0g2\n.",
+        b"Vos\np99999999999999999999\n.",
+    ] {
+        let s = scan_pickle(data, &PickleLimits::default());
+        assert!(s.error.is_some(), "{data:?}: {s:?}");
+        assert_eq!(s.risk, PickleRisk::Dangerous, "{data:?}");
+    }
+}
+
+/// Streams the unpickler refuses are not well-formed pickles: stack
+/// underflow, a missing mark, an unquoted STRING, protocol 6, a non-number
+/// INT; string operands it decodes (escapes) give a dynamic global.
+#[test]
+fn well_formedness() {
+    let bad: &[&[u8]] = &[
+        b".",
+        b"(.",
+        b"a.",
+        b"N(a.",
+        b"Ns.",
+        b"NNs.",
+        b"e.",
+        b"(o.",
+        b"NR.",
+        b"2.",
+        b"p0\n.",
+        b"\x94.",
+        b"Sid\n.",
+        b"\x80\x06N.",
+        b"IQ== 0\n.",
+        b"Fnot a float\n.",
+        b"c\xff\n\xfe\n.",
+    ];
+    for data in bad {
+        let s = scan_pickle(data, &PickleLimits::default());
+        assert!(
+            s.error.is_some() && s.pickles == 0,
+            "{data:?} walked: {s:?}"
+        );
+    }
+    let good: &[&[u8]] = &[
+        b"N.",
+        b"(l.",
+        b"]Na.",
+        // BUILD with a None state does nothing.
+        b"NNb.",
+        b"NN0.",
+        b"(0N.",
+        b"}NNs.",
+        b"}(NNu.",
+        b"NNbN0.",
+        b"I01\n.",
+        b"I-0x1f\n.",
+        b"L12L\n.",
+        b"F-1e-05\n.",
+        b"Finf\n.",
+        b"S'a'\n.",
+        b"\x80\x05\x95\x01\x00\x00\x00\x00\x00\x00\x00N.",
+    ];
+    for data in good {
+        let s = scan_pickle(data, &PickleLimits::default());
+        assert_eq!((s.error.as_deref(), s.pickles), (None, 1), "{data:?}");
+    }
+    let dynamic: &[&[u8]] = &[
+        b"\x80\x04Vo\\u0073\nVsystem\n\x93.",
+        b"S'o\\x73'\nS'system'\n\x93.",
+    ];
+    for data in dynamic {
+        assert_eq!(
+            globals(data),
+            [(
+                DYNAMIC.to_owned(),
+                DYNAMIC.to_owned(),
+                GlobalRisk::Dangerous
+            )],
+            "{data:?}"
+        );
+    }
+}
+
+#[test]
+fn allow_list() {
+    let allow = AllowGlobals::new(["mypkg.Model", "other.*", "builtins.*"]).expect("valid");
+    let cases: &[(&[u8], GlobalRisk, PickleRisk)] = &[
+        (
+            b"cmypkg\nModel\n)R.",
+            GlobalRisk::Allowed,
+            PickleRisk::KnownSafe,
+        ),
+        (
+            b"cmypkg\nOther\n)R.",
+            GlobalRisk::Unknown,
+            PickleRisk::Suspicious,
+        ),
+        (
+            b"cother.sub\nThing\n)R.",
+            GlobalRisk::Allowed,
+            PickleRisk::KnownSafe,
+        ),
+        (
+            b"cotherwise\nThing\n)R.",
+            GlobalRisk::Unknown,
+            PickleRisk::Suspicious,
+        ),
+        // The dangerous rating wins over any entry.
+        (
+            b"cbuiltins\neval\n)R.",
+            GlobalRisk::Dangerous,
+            PickleRisk::Dangerous,
+        ),
+        (
+            b"\x80\x04\x8c\x05mypkg\x8c\x05Model\x93)R.",
+            GlobalRisk::Allowed,
+            PickleRisk::KnownSafe,
+        ),
+    ];
+    for (data, global, risk) in cases {
+        let s = scan_pickle_allowing(data, &PickleLimits::default(), &allow);
+        assert_eq!(
+            (s.globals[0].risk, s.risk),
+            (*global, *risk),
+            "{data:?}: {s:?}"
+        );
+    }
+    let refused = [
+        ("os.system", true),
+        ("os.*", true),
+        ("subprocess.Popen", true),
+        ("builtins.eval", true),
+        ("runpy._run_code", true),
+        ("mypkg.Model.__reduce__", true),
+        ("", false),
+        ("mypkg", false),
+        (".Model", false),
+        ("mypkg..Model", false),
+        ("my pkg.Model", false),
+        ("1pkg.Model", false),
+        ("*.Model", false),
+    ];
+    for (entry, dangerous) in refused {
+        match AllowGlobals::new([entry]) {
+            Err(AllowGlobalError::Dangerous { .. }) if dangerous => {}
+            Err(AllowGlobalError::Malformed { .. }) if !dangerous => {}
+            other => panic!("{entry:?}: {other:?}"),
+        }
+    }
+}

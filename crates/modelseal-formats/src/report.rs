@@ -10,20 +10,25 @@ use serde::{Serialize, Serializer};
 
 use crate::error::{FormatError, io_error};
 use crate::gguf::GgufHeader;
-use crate::identify::{FileFormat, classify_zip, identify};
+use crate::identify::{FileFormat, classify_zip, identify_as};
 use crate::json::Json;
 use crate::npy::{MAX_NPY_HEADER, NpyHeader};
-use crate::pickle::{GlobalRisk, PickleLimits, PickleRisk, PickleScan, scan_pickle};
+use crate::pickle::{
+    AllowGlobals, GlobalRisk, PickleLimits, PickleRisk, PickleScan, scan_pickle_allowing,
+};
 use crate::safetensors::SafetensorsHeader;
 
 /// The version of the [`FileReport`] JSON layout.
 pub const REPORT_VERSION: u32 = 1;
 
 /// Limits for [`inspect_file`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InspectOptions {
     /// Limits of the pickle walker.
     pub pickle: PickleLimits,
+    /// Globals rated [`GlobalRisk::Allowed`] rather than unknown: a
+    /// project's own classes (`--allow-global`).
+    pub allow_globals: AllowGlobals,
     /// The most bytes of a raw pickle file read and walked.
     pub max_pickle_bytes: u64,
     /// The largest ZIP member decompressed (a declared size over it, or a
@@ -37,6 +42,7 @@ impl Default for InspectOptions {
     fn default() -> Self {
         Self {
             pickle: PickleLimits::default(),
+            allow_globals: AllowGlobals::default(),
             max_pickle_bytes: 256 << 20,
             max_member_size: 1 << 30,
             max_json_size: 64 << 20,
@@ -132,6 +138,13 @@ pub enum Details {
     },
     /// A `.npy` header.
     Npy(NpyHeader),
+    /// A `.npy` object array: its header, and the pickle its data is.
+    NpyObject {
+        /// The header.
+        header: NpyHeader,
+        /// What walking the pickle after the header found.
+        pickle: PickleScan,
+    },
     /// The members of an `.npz` archive.
     Npz {
         /// Every `.npy` member.
@@ -175,10 +188,25 @@ pub(crate) fn serialize_display<T: Display, S: Serializer>(v: &T, s: S) -> Resul
 /// whether it is safe to load. Rule violations land in the report's
 /// verdict; an `Err` means the file could not be read at all.
 pub fn inspect_file(path: &Path, options: &InspectOptions) -> Result<FileReport, FormatError> {
+    inspect_file_as(path, &path.to_string_lossy(), options)
+}
+
+/// [`inspect_file`] for content stored under another name than the one it
+/// is loaded by: a Hugging Face hub cache blob (`blobs/<sha256>`) that a
+/// snapshot links as `model.safetensors`. `name` decides what the file
+/// claims to be (its extension); `path` is read.
+///
+/// # Errors
+/// As [`inspect_file`].
+pub fn inspect_file_as(
+    path: &Path,
+    name: &str,
+    options: &InspectOptions,
+) -> Result<FileReport, FormatError> {
     let size = std::fs::metadata(path)
         .map_err(|e| io_error(path, e))?
         .len();
-    let format = identify(path)?;
+    let format = identify_as(path, name)?;
     let name = path.display().to_string();
     let (verdict, details) = match format {
         FileFormat::Safetensors => match SafetensorsHeader::read(path) {
@@ -203,7 +231,7 @@ pub fn inspect_file(path: &Path, options: &InspectOptions) -> Result<FileReport,
                 ];
                 (Verdict::Unsafe { reasons }, Details::None)
             } else {
-                let scan = scan_pickle(&data, &options.pickle);
+                let scan = scan_pickle_allowing(&data, &options.pickle, &options.allow_globals);
                 let mut reasons = vec![pickle_reason()];
                 scan_reasons(&name, &scan, &mut reasons);
                 (Verdict::Unsafe { reasons }, Details::Pickle(scan))
@@ -218,6 +246,30 @@ pub fn inspect_file(path: &Path, options: &InspectOptions) -> Result<FileReport,
                 .and_then(|f| f.take(MAX_NPY_HEADER as u64 + 12).read_to_end(&mut head))
                 .map_err(|e| io_error(path, e))?;
             match NpyHeader::parse(&name, &head) {
+                Ok(h) if h.object_dtype => {
+                    // NumPy writes an object array's data as a pickle of
+                    // the array (`allow_pickle=True` loads it): walk it.
+                    let mut data = Vec::new();
+                    File::open(path)
+                        .and_then(|mut f| {
+                            f.seek(std::io::SeekFrom::Start(h.data_offset))?;
+                            f.take(options.max_pickle_bytes).read_to_end(&mut data)
+                        })
+                        .map_err(|e| io_error(path, e))?;
+                    let scan = scan_pickle_allowing(&data, &options.pickle, &options.allow_globals);
+                    let mut reasons = match npy_verdict(&name, &h) {
+                        Verdict::Unsafe { reasons } => reasons,
+                        _ => Vec::new(),
+                    };
+                    scan_reasons(&name, &scan, &mut reasons);
+                    (
+                        Verdict::Unsafe { reasons },
+                        Details::NpyObject {
+                            header: h,
+                            pickle: scan,
+                        },
+                    )
+                }
                 Ok(h) => (npy_verdict(&name, &h), Details::Npy(h)),
                 Err(e) => (invalid(e.code(), &e), Details::None),
             }
@@ -285,7 +337,7 @@ fn scan_reasons(name: &str, scan: &PickleScan, reasons: &mut Vec<String>) {
         let what = match g.risk {
             GlobalRisk::Dangerous => "dangerous",
             GlobalRisk::Unknown => "unknown",
-            GlobalRisk::KnownSafe => continue,
+            GlobalRisk::KnownSafe | GlobalRisk::Allowed => continue,
         };
         reasons.push(format!(
             "`{name}`: imports {what} global `{}.{}` ({} at byte {})",
@@ -393,7 +445,8 @@ fn inspect_zip(
                 }
                 match read_member(&mut archive, i, options.max_member_size, None) {
                     Ok((member, size, data)) => {
-                        let scan = scan_pickle(&data, &options.pickle);
+                        let scan =
+                            scan_pickle_allowing(&data, &options.pickle, &options.allow_globals);
                         scan_reasons(&format!("{name}:{member}"), &scan, &mut reasons);
                         members.push(PickleMember {
                             name: member,

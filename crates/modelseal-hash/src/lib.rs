@@ -49,7 +49,8 @@ pub use engine::{
 };
 pub use error::Error;
 pub use walk::{
-    DEFAULT_IGNORES, Model, ModelFile, ModelKind, WalkOptions, model_relative_name, walk,
+    DEFAULT_IGNORES, HF_DOWNLOAD_CACHE, Model, ModelFile, ModelKind, WalkOptions, hub_cache_repo,
+    model_relative_name, walk,
 };
 
 /// Walks the model at `path` and hashes it: [`walk`] then [`hash_model`].

@@ -4,8 +4,17 @@
 //! directory model is an entry, named by its `/`-separated path relative to
 //! the model root; names are sorted by Unicode code point. Directories are not
 //! entries. `.git`, `.gitattributes`, `.github` and `.gitignore` are excluded
-//! at the top level only, user ignore paths are exact model-relative paths,
-//! and every exclusion is recorded so a verifier can repeat the walk.
+//! at the top level only, and so is the `.cache/huggingface` folder that
+//! `hf download --local-dir` leaves; user ignore paths are exact
+//! model-relative paths, and every exclusion is recorded so a verifier can
+//! repeat the walk.
+//!
+//! Symbolic links: the model path itself may be a link (it is resolved).
+//! Links inside the model are followed when allowed and only while they stay
+//! inside it, except in a Hugging Face hub cache snapshot
+//! (`models--ORG--NAME/snapshots/REV/`), whose files are relative links into
+//! the repository's own `blobs/`: there, links to regular files inside the
+//! same `models--*` directory are followed without being asked.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,6 +24,15 @@ use crate::error::{Error, io_error};
 
 /// The names OMS excludes at the top level of every model.
 pub const DEFAULT_IGNORES: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+
+/// The folder `hf download --local-dir` writes inside the model (a
+/// `.gitignore` and `download/*.metadata`): excluded and recorded like the
+/// git entries, so a model downloaded that way verifies with no flag.
+pub const HF_DOWNLOAD_CACHE: &str = ".cache/huggingface";
+
+/// The excluded entry whose files the walk never lists, not even in
+/// [`Model::ignored_files`]: git's object store is no model content.
+const VCS_STORE: &str = ".git";
 
 /// How deep a directory tree may nest before the walk gives up; a guard
 /// against hostile trees (and chains of directory symlinks) that would
@@ -40,6 +58,10 @@ pub struct WalkOptions {
     /// [`Model::problems`] instead of failing. A verifier uses this to report
     /// every problem in one run; an empty result is then not an error either.
     pub keep_going: bool,
+    /// Also list the regular files under excluded paths (but not `.git`) in
+    /// [`Model::ignored_files`]: they are not signed, but they are on disk
+    /// and loadable, so the format gate checks them too.
+    pub list_ignored: bool,
 }
 
 /// Whether a model is a directory tree or a single file.
@@ -81,6 +103,9 @@ pub struct Model {
     ignore_paths: Vec<String>,
     allow_symlinks: bool,
     problems: Vec<Error>,
+    resolved_root: Option<PathBuf>,
+    hub_repo: Option<PathBuf>,
+    ignored_files: Vec<ModelFile>,
 }
 
 impl Model {
@@ -106,9 +131,36 @@ impl Model {
         &self.ignore_paths
     }
 
-    /// Whether symbolic links were followed.
+    /// Whether symbolic links were allowed (asked for) or followed (in a
+    /// hub cache snapshot, or a single-file model that is a link): what OMS
+    /// records as `serialization.allow_symlinks`.
     pub fn allow_symlinks(&self) -> bool {
         self.allow_symlinks
+    }
+
+    /// The files that are symbolic links the walk followed.
+    pub fn followed_symlinks(&self) -> impl Iterator<Item = &ModelFile> {
+        self.files.iter().filter(|f| f.target.is_some())
+    }
+
+    /// Where the model path leads when it is itself a symbolic link
+    /// (`/models/current -> v3`): the canonical path walked.
+    pub fn resolved_root(&self) -> Option<&Path> {
+        self.resolved_root.as_deref()
+    }
+
+    /// The Hugging Face hub cache repository (`…/models--ORG--NAME`) the
+    /// model is a snapshot of, if it is one: links may lead anywhere inside
+    /// it.
+    pub fn hub_repo(&self) -> Option<&Path> {
+        self.hub_repo.as_deref()
+    }
+
+    /// Regular files under excluded paths, when walked with
+    /// [`WalkOptions::list_ignored`] (never those under `.git`, nor the
+    /// excluded files such as the signature); sorted by name.
+    pub fn ignored_files(&self) -> &[ModelFile] {
+        &self.ignored_files
     }
 
     /// Entries skipped because they break a rule, when walked with
@@ -154,14 +206,12 @@ impl Model {
 /// left after exclusions. Every error names the offending path.
 pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
     let meta = fs::symlink_metadata(model).map_err(|e| io_error(model, e))?;
+    // The path the user typed may be a link (`/models/current -> v3`, a hub
+    // snapshot file): refusing it would protect nothing, since it is what
+    // the user chose to check. It is resolved, and said in the report.
     let is_link = meta.file_type().is_symlink();
-    if is_link && !options.allow_symlinks {
-        return Err(Error::SymlinkNotAllowed {
-            path: model.to_owned(),
-        });
-    }
     let meta = if is_link {
-        fs::metadata(model).map_err(|e| io_error(model, e))?
+        fs::metadata(model).map_err(|e| broken_or_io(model, e))?
     } else {
         meta
     };
@@ -176,7 +226,9 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
     }
 
     let canonical_root = fs::canonicalize(model).map_err(|e| io_error(model, e))?;
+    let hub_repo = hub_cache_repo(&canonical_root);
     let mut ignored: BTreeSet<String> = DEFAULT_IGNORES.iter().map(|s| (*s).to_owned()).collect();
+    ignored.insert(HF_DOWNLOAD_CACHE.to_owned());
     for path in &options.ignore_paths {
         ignored.insert(normalize_ignore_path(model, &canonical_root, path)?);
     }
@@ -186,20 +238,32 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         }
     }
 
+    let excluded_files: BTreeSet<String> = options
+        .exclude_files
+        .iter()
+        .filter_map(|path| relative_inside(&canonical_root, path))
+        .collect();
     let mut walker = Walker {
         canonical_root: &canonical_root,
+        hub_repo: hub_repo.as_deref(),
         ignored: &ignored,
+        excluded_files: &excluded_files,
         allow_symlinks: options.allow_symlinks,
+        list_ignored: options.list_ignored,
         files: Vec::new(),
+        ignored_files: Vec::new(),
         problems: Vec::new(),
         ancestors: vec![canonical_root.clone()],
     };
-    walker.visit_dir(model, "", 0)?;
+    walker.visit_dir(model, "", 0, false)?;
     let Walker {
         mut files,
         mut problems,
+        mut ignored_files,
         ..
     } = walker;
+    ignored_files.sort_by(|a, b| a.name.cmp(&b.name));
+    let followed_any = files.iter().any(|f| f.target.is_some());
     if !options.keep_going {
         match problems.len() {
             0 => {}
@@ -218,9 +282,42 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         kind: ModelKind::Directory,
         files,
         ignore_paths: ignored.into_iter().collect(),
-        allow_symlinks: options.allow_symlinks,
+        allow_symlinks: options.allow_symlinks || followed_any,
         problems,
+        resolved_root: is_link.then_some(canonical_root.clone()),
+        hub_repo,
+        ignored_files,
     })
+}
+
+/// If `canonical_root` is a Hugging Face hub cache snapshot, or a folder
+/// inside one (`…/models--ORG--NAME/snapshots/REV[/…]`, beside that
+/// repository's `blobs/` folder), the repository folder `models--ORG--NAME`.
+/// Dataset and space repositories (`datasets--`, `spaces--`) count too.
+pub fn hub_cache_repo(canonical_root: &Path) -> Option<PathBuf> {
+    // The revision folder is the root or one of its ancestors.
+    canonical_root.ancestors().find_map(|revision| {
+        let snapshots = revision.parent()?;
+        let repo = snapshots.parent()?;
+        let repo_name = repo.file_name()?.to_str()?;
+        let is_repo = ["models--", "datasets--", "spaces--"]
+            .iter()
+            .any(|p| repo_name.len() > p.len() && repo_name.starts_with(p));
+        (snapshots.file_name()? == "snapshots" && is_repo && repo.join("blobs").is_dir())
+            .then(|| repo.to_owned())
+    })
+}
+
+/// A link whose target is missing is broken; any other error is I/O.
+fn broken_or_io(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::BrokenSymlink {
+            path: path.to_owned(),
+            source: e,
+        }
+    } else {
+        io_error(path, e)
+    }
 }
 
 fn walk_single_file(model: &Path, meta: &fs::Metadata, is_link: bool) -> Result<Model, Error> {
@@ -245,20 +342,29 @@ fn walk_single_file(model: &Path, meta: &fs::Metadata, is_link: bool) -> Result<
         files: vec![ModelFile {
             name,
             path: model.to_owned(),
-            target,
+            target: target.clone(),
             size: meta.len(),
         }],
         ignore_paths: Vec::new(),
         allow_symlinks: is_link,
         problems: Vec::new(),
+        resolved_root: target.clone(),
+        hub_repo: None,
+        ignored_files: Vec::new(),
     })
 }
 
 struct Walker<'a> {
     canonical_root: &'a Path,
+    /// The hub cache repository the model is a snapshot of, if any.
+    hub_repo: Option<&'a Path>,
     ignored: &'a BTreeSet<String>,
+    /// The excluded files (the signature, attestations): never listed.
+    excluded_files: &'a BTreeSet<String>,
     allow_symlinks: bool,
+    list_ignored: bool,
     files: Vec<ModelFile>,
+    ignored_files: Vec<ModelFile>,
     problems: Vec<Error>,
     /// Canonical directories from the root down to the one being read, to
     /// detect symlink cycles.
@@ -266,7 +372,15 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn visit_dir(&mut self, dir: &Path, prefix: &str, depth: usize) -> Result<(), Error> {
+    /// Reads one directory. Below an excluded path (`in_ignored`), regular
+    /// files go to `ignored_files` (when listed) and nothing is a problem.
+    fn visit_dir(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        depth: usize,
+        in_ignored: bool,
+    ) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::TooDeep {
                 path: dir.to_owned(),
@@ -277,7 +391,9 @@ impl Walker<'_> {
             let entry = entry.map_err(|e| io_error(dir, e))?;
             let path = entry.path();
             let Ok(file_name) = entry.file_name().into_string() else {
-                self.problems.push(Error::NonUtf8Name { path });
+                if !in_ignored {
+                    self.problems.push(Error::NonUtf8Name { path });
+                }
                 continue;
             };
             let name = if prefix.is_empty() {
@@ -285,13 +401,18 @@ impl Walker<'_> {
             } else {
                 format!("{prefix}/{file_name}")
             };
+            let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
             // Default exclusions are top-level names, user ignores are exact
             // relative paths: both are exact matches on the relative name.
-            if self.ignored.contains(&name) {
+            if !in_ignored && self.ignored.contains(&name) {
+                if self.list_ignored && name != VCS_STORE && !self.excluded_files.contains(&name) {
+                    self.visit_ignored(&path, name, &file_type, depth)?;
+                }
                 continue;
             }
-            let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
-            if file_type.is_symlink() {
+            if in_ignored {
+                self.visit_ignored(&path, name, &file_type, depth)?;
+            } else if file_type.is_symlink() {
                 if let Err(problem) = self.visit_symlink(path, name, depth) {
                     match problem {
                         // Reading a linked directory can fail like any other.
@@ -300,7 +421,7 @@ impl Walker<'_> {
                     }
                 }
             } else if file_type.is_dir() {
-                self.visit_dir(&path, &name, depth + 1)?;
+                self.visit_dir(&path, &name, depth + 1, false)?;
             } else if file_type.is_file() {
                 let size = entry.metadata().map_err(|e| io_error(&path, e))?.len();
                 self.files.push(ModelFile {
@@ -319,8 +440,40 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// An entry at or below an excluded path: its regular files are listed
+    /// for the format gate; links, special files and unreadable folders are
+    /// passed over (they are not part of the model, and the gate reads only
+    /// regular files).
+    fn visit_ignored(
+        &mut self,
+        path: &Path,
+        name: String,
+        file_type: &fs::FileType,
+        depth: usize,
+    ) -> Result<(), Error> {
+        if file_type.is_dir() {
+            if depth < MAX_DEPTH {
+                // An unreadable excluded folder is no reason to fail a walk
+                // that would not have read it before.
+                let _ = self.visit_dir(path, &name, depth + 1, true);
+            }
+        } else if file_type.is_file() {
+            if let Ok(meta) = fs::symlink_metadata(path) {
+                self.ignored_files.push(ModelFile {
+                    name,
+                    path: path.to_owned(),
+                    target: None,
+                    size: meta.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn visit_symlink(&mut self, path: PathBuf, name: String, depth: usize) -> Result<(), Error> {
-        if !self.allow_symlinks {
+        // A hub cache snapshot's files are links into the repository's own
+        // blobs: followed without being asked, while they stay inside it.
+        if !self.allow_symlinks && self.hub_repo.is_none() {
             return Err(Error::SymlinkNotAllowed { path });
         }
         let target = match fs::canonicalize(&path) {
@@ -330,11 +483,18 @@ impl Walker<'_> {
             }
             Err(e) => return Err(Error::BrokenSymlink { path, source: e }),
         };
-        if !target.starts_with(self.canonical_root) {
+        let inside_model = target.starts_with(self.canonical_root);
+        let inside_repo = self.hub_repo.is_some_and(|repo| target.starts_with(repo));
+        if !inside_model && !inside_repo {
             return Err(Error::SymlinkEscapes { path, target });
         }
+        // `stat`, not `open`: a link to a FIFO or device is refused without
+        // being read.
         let meta = fs::metadata(&target).map_err(|e| io_error(&target, e))?;
         if meta.is_file() {
+            if !self.allow_symlinks && !inside_repo {
+                return Err(Error::SymlinkNotAllowed { path });
+            }
             self.files.push(ModelFile {
                 name,
                 path,
@@ -343,21 +503,41 @@ impl Walker<'_> {
             });
             Ok(())
         } else if meta.is_dir() {
+            // Hub snapshots link files only: a linked folder needs the flag,
+            // and must lie inside the model itself.
+            if !self.allow_symlinks {
+                return Err(Error::SymlinkNotAllowed { path });
+            }
+            if !inside_model {
+                return Err(Error::SymlinkEscapes { path, target });
+            }
             if self.ancestors.iter().any(|a| a == &target) {
                 return Err(Error::SymlinkCycle { path });
             }
             // Read the directory through the link so that names stay the
             // link's own; remember the target to catch cycles below it.
             self.ancestors.push(target);
-            let result = self.visit_dir(&path, &name, depth + 1);
+            let result = self.visit_dir(&path, &name, depth + 1, false);
             self.ancestors.pop();
             result
         } else {
+            // Name the link the model holds, and say what it leads to.
             Err(Error::SpecialFile {
-                path: target,
-                kind: special_kind(&meta.file_type()),
+                path,
+                kind: linked_special_kind(&meta.file_type()),
             })
         }
+    }
+}
+
+/// [`special_kind`] for the target of a link.
+fn linked_special_kind(file_type: &fs::FileType) -> &'static str {
+    match special_kind(file_type) {
+        "a FIFO" => "a symbolic link to a FIFO",
+        "a socket" => "a symbolic link to a socket",
+        "a block device" => "a symbolic link to a block device",
+        "a character device" => "a symbolic link to a character device",
+        _ => "a symbolic link to something that is not a regular file",
     }
 }
 

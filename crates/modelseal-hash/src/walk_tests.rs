@@ -105,7 +105,16 @@ fn default_exclusions_apply_at_the_top_level_only() {
             "weights.bin"
         ]
     );
-    assert_eq!(walked.ignore_paths(), DEFAULT_IGNORES);
+    assert_eq!(
+        walked.ignore_paths(),
+        [
+            HF_DOWNLOAD_CACHE,
+            ".git",
+            ".gitattributes",
+            ".github",
+            ".gitignore"
+        ]
+    );
 }
 
 #[test]
@@ -133,6 +142,7 @@ fn ignore_paths_are_exact_model_relative_paths() {
     assert_eq!(
         walked.ignore_paths(),
         [
+            HF_DOWNLOAD_CACHE,
             ".git",
             ".gitattributes",
             ".github",
@@ -191,7 +201,8 @@ fn excluded_files_inside_the_model_are_skipped_and_recorded() {
     assert_eq!(names, ["a.bin", "sub/other.sig"]);
     assert!(walked.ignore_paths().contains(&"model.sig".to_owned()));
     assert!(walked.ignore_paths().contains(&"sub/new.sig".to_owned()));
-    assert_eq!(walked.ignore_paths().len(), DEFAULT_IGNORES.len() + 2);
+    // The defaults, `.cache/huggingface`, and the two signatures.
+    assert_eq!(walked.ignore_paths().len(), DEFAULT_IGNORES.len() + 3);
 }
 
 #[test]
@@ -237,11 +248,243 @@ fn symlinks_are_refused_by_default() {
         Err(Error::SymlinkNotAllowed { path }) => assert_eq!(path, dir.path().join("link.bin")),
         other => panic!("expected SymlinkNotAllowed, got {other:?}"),
     }
-    // A single-file model that is a link, too.
-    match walk(&dir.path().join("link.bin"), &WalkOptions::default()) {
-        Err(Error::SymlinkNotAllowed { .. }) => {}
-        other => panic!("expected SymlinkNotAllowed, got {other:?}"),
+}
+
+// Regression: a model path that is itself a link (`/models/current -> v3`,
+// a hub snapshot file given directly) was refused, which protected nothing:
+// it is the path the user chose to check.
+#[test]
+fn a_model_path_that_is_a_link_is_resolved() {
+    let dir = model(&["v3/a.bin", "v3/sub/b.bin"]);
+    symlink("v3", dir.path().join("current")).expect("symlink");
+    let walked = walk(&dir.path().join("current"), &WalkOptions::default()).expect("walk");
+    let names: Vec<_> = walked.files().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a.bin", "sub/b.bin"]);
+    assert_eq!(
+        walked.resolved_root(),
+        Some(
+            fs::canonicalize(dir.path().join("v3"))
+                .expect("canonical")
+                .as_path()
+        )
+    );
+    assert!(
+        !walked.allow_symlinks(),
+        "no link inside the model was followed"
+    );
+
+    symlink("v3/a.bin", dir.path().join("file-link")).expect("symlink");
+    let single = walk(&dir.path().join("file-link"), &WalkOptions::default()).expect("walk");
+    assert_eq!(single.kind(), ModelKind::File);
+    assert_eq!(single.files()[0].name, "file-link");
+    assert_eq!(
+        single.files()[0].content_path(),
+        fs::canonicalize(dir.path().join("v3/a.bin")).expect("canonical")
+    );
+
+    symlink("nowhere", dir.path().join("dangling")).expect("symlink");
+    assert!(matches!(
+        walk(&dir.path().join("dangling"), &WalkOptions::default()),
+        Err(Error::BrokenSymlink { .. })
+    ));
+}
+
+/// A Hugging Face hub cache repository laid out as `huggingface_hub` writes
+/// it: content-addressed blobs, and a snapshot of relative links to them.
+/// Returns the cache root and the snapshot path.
+fn hub_repo(files: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let repo = cache.path().join("hub/models--org--name");
+    let snapshot = repo.join("snapshots/0123456789abcdef0123456789abcdef01234567");
+    fs::create_dir_all(repo.join("blobs")).expect("mkdir");
+    fs::create_dir_all(repo.join("refs")).expect("mkdir");
+    fs::write(
+        repo.join("refs/main"),
+        "0123456789abcdef0123456789abcdef01234567",
+    )
+    .expect("ref");
+    for (i, (name, content)) in files.iter().enumerate() {
+        let blob = format!("{i:064x}");
+        fs::write(repo.join("blobs").join(&blob), content).expect("blob");
+        let link = snapshot.join(name);
+        fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        let depth = name.matches('/').count() + 2;
+        let up = "../".repeat(depth);
+        symlink(format!("{up}blobs/{blob}"), &link).expect("symlink");
     }
+    (cache, snapshot)
+}
+
+#[test]
+fn hub_cache_snapshots_follow_links_into_their_own_blobs_without_a_flag() {
+    let (_cache, snapshot) = hub_repo(&[
+        ("config.json", b"{}"),
+        ("model.safetensors", b"weights"),
+        ("sub/tokenizer.json", b"{\"t\":1}"),
+    ]);
+    let walked = walk(&snapshot, &WalkOptions::default()).expect("walk");
+    let names: Vec<_> = walked.files().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["config.json", "model.safetensors", "sub/tokenizer.json"]
+    );
+    assert_eq!(walked.followed_symlinks().count(), 3);
+    assert!(walked.allow_symlinks(), "following links is recorded");
+    let repo = walked.hub_repo().expect("a hub repo");
+    assert!(repo.ends_with("models--org--name"), "{}", repo.display());
+    let weights = &walked.files()[1];
+    assert!(weights.content_path().starts_with(repo.join("blobs")));
+    assert_eq!(weights.size, 7);
+    // A folder inside a snapshot is inside the repository too.
+    let sub = walk(&snapshot.join("sub"), &WalkOptions::default()).expect("walk sub");
+    assert_eq!(sub.files()[0].name, "tokenizer.json");
+}
+
+#[test]
+fn hub_cache_links_must_stay_in_the_repository_and_lead_to_regular_files() {
+    let (cache, snapshot) = hub_repo(&[("config.json", b"{}")]);
+    let repo = snapshot.parent().and_then(Path::parent).expect("repo");
+    // Into another repository of the same cache, or out of the cache.
+    let other = cache.path().join("hub/models--evil--other/blobs");
+    fs::create_dir_all(&other).expect("mkdir");
+    fs::write(other.join("x"), b"x").expect("write");
+    symlink(
+        "../../../models--evil--other/blobs/x",
+        snapshot.join("other.bin"),
+    )
+    .expect("symlink");
+    // To a folder of the repository, and to a FIFO in its blobs.
+    symlink("../../blobs", snapshot.join("blobs-dir")).expect("symlink");
+    let fifo = repo.join("blobs/fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    symlink("../../blobs/fifo", snapshot.join("fifo.bin")).expect("symlink");
+    let options = WalkOptions {
+        keep_going: true,
+        ..WalkOptions::default()
+    };
+    // Finishing at all shows the FIFO was not opened.
+    let walked = walk(&snapshot, &options).expect("walk");
+    let names: Vec<_> = walked.files().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["config.json"]);
+    let problems: Vec<String> = walked.problems().iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    for (link, says) in [
+        ("blobs-dir`", "refused"),
+        ("fifo.bin`", "a symbolic link to a FIFO"),
+        ("other.bin`", "outside the model"),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(link) && p.contains(says)),
+            "{link}: {problems:?}"
+        );
+    }
+    // --allow-symlinks widens nothing here: the escape is still refused.
+    let allowed = WalkOptions {
+        allow_symlinks: true,
+        keep_going: true,
+        ..WalkOptions::default()
+    };
+    let walked = walk(&snapshot, &allowed).expect("walk");
+    assert!(
+        walked.problems().iter().any(
+            |p| matches!(p, Error::SymlinkEscapes { path, .. } if path.ends_with("other.bin"))
+        )
+    );
+}
+
+#[test]
+fn only_a_real_hub_layout_counts_as_one() {
+    // `snapshots/REV` under a folder not named `models--*`, or without
+    // `blobs/`, is an ordinary directory: its links are refused.
+    for (repo_name, with_blobs) in [("models--org--name", false), ("mymodels", true)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join(repo_name);
+        let snapshot = repo.join("snapshots/rev");
+        fs::create_dir_all(&snapshot).expect("mkdir");
+        let blobs = repo.join(if with_blobs { "blobs" } else { "store" });
+        fs::create_dir_all(&blobs).expect("mkdir");
+        fs::write(blobs.join("b"), b"b").expect("write");
+        let target = format!(
+            "../../{}/b",
+            blobs.file_name().and_then(|n| n.to_str()).unwrap_or("")
+        );
+        symlink(target, snapshot.join("a.bin")).expect("symlink");
+        assert!(hub_cache_repo(&fs::canonicalize(&snapshot).expect("canonical")).is_none());
+        assert!(
+            matches!(
+                walk(&snapshot, &WalkOptions::default()),
+                Err(Error::SymlinkNotAllowed { .. })
+            ),
+            "{repo_name}"
+        );
+    }
+    // The `snapshots` folder itself is no revision.
+    let (_cache, snapshot) = hub_repo(&[("a", b"a")]);
+    let snapshots = snapshot.parent().expect("snapshots");
+    assert!(hub_cache_repo(&fs::canonicalize(snapshots).expect("canonical")).is_none());
+}
+
+// `hf download --local-dir` leaves `.cache/huggingface/` in the model: it
+// is excluded by default and recorded, so the download verifies as signed.
+#[test]
+fn the_hf_download_cache_is_excluded_and_recorded() {
+    let dir = model(&[
+        "model.safetensors",
+        ".cache/huggingface/.gitignore",
+        ".cache/huggingface/download/model.safetensors.metadata",
+        ".cache/other.txt",
+    ]);
+    let walked = walk(dir.path(), &WalkOptions::default()).expect("walk");
+    let names: Vec<_> = walked.files().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, [".cache/other.txt", "model.safetensors"]);
+    assert!(walked.ignore_paths().iter().any(|p| p == HF_DOWNLOAD_CACHE));
+}
+
+#[test]
+fn ignored_files_are_listed_for_the_format_gate_except_git_and_the_signature() {
+    let dir = model(&[
+        "a.bin",
+        "cache/evil.pkl",
+        "cache/deep/x.pt",
+        ".git/objects/ab/cdef",
+        ".gitattributes",
+        "model.sig",
+    ]);
+    let options = WalkOptions {
+        ignore_paths: vec![PathBuf::from("cache")],
+        exclude_files: vec![dir.path().join("model.sig")],
+        list_ignored: true,
+        ..WalkOptions::default()
+    };
+    let walked = walk(dir.path(), &options).expect("walk");
+    let names: Vec<_> = walked.files().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a.bin"]);
+    let ignored: Vec<_> = walked
+        .ignored_files()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(
+        ignored,
+        [".gitattributes", "cache/deep/x.pt", "cache/evil.pkl"]
+    );
+    // Not asked for, not listed.
+    let options = WalkOptions {
+        list_ignored: false,
+        ..options
+    };
+    assert!(
+        walk(dir.path(), &options)
+            .expect("walk")
+            .ignored_files()
+            .is_empty()
+    );
 }
 
 fn allow() -> WalkOptions {

@@ -142,6 +142,21 @@ fn describe(findings: &[crate::Finding]) -> String {
             crate::Finding::InvalidFormat { name, errors, .. } => {
                 format!("`{name}` is invalid ({})", errors.join("; "))
             }
+            crate::Finding::UnsafeFormat {
+                name,
+                format,
+                dangerous_globals,
+                ..
+            } if !dangerous_globals.is_empty() => format!(
+                "`{name}` is {format}, which can run code when loaded, and imports the dangerous \
+                 {} `{}`",
+                if dangerous_globals.len() == 1 {
+                    "global"
+                } else {
+                    "globals"
+                },
+                dangerous_globals.join("`, `")
+            ),
             crate::Finding::UnsafeFormat { name, format, .. } => {
                 format!("`{name}` is {format}, which can run code when loaded")
             }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use modelseal_attest::policy::{RetrainingRule, RoleRule, TestRule};
+use modelseal_attest::policy::{RetrainingRule, RoleRule, TestRule, UnsafeFormatsRule};
 use modelseal_attest::{Role, RuleOutcome, Timestamp};
 use serde::Serialize;
 
@@ -116,7 +116,11 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
     });
     rules
         .unsafe_formats
-        .get_or_insert_with(|| rule(vec![Role::Developer, Role::SystemOperator]));
+        .get_or_insert_with(|| UnsafeFormatsRule {
+            roles: vec![Role::Developer, Role::SystemOperator],
+            threshold: 1,
+            allow_globals: Vec::new(),
+        });
     let mut full_options = options.clone();
     full_options.policy = Some(Arc::new(full.clone()));
     full_options.at = Some(at);

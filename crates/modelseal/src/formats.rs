@@ -8,24 +8,40 @@
 
 use std::path::Path;
 
-use modelseal_formats::{Details, FileReport, InspectOptions, Verdict};
+use modelseal_formats::{AllowGlobals, Details, FileReport, InspectOptions, Verdict};
 use serde::Serialize;
 
 use crate::error::Error;
 use crate::report::Finding;
 
 /// What to do about files that can run code when loaded (pickle-based
-/// formats: raw pickles, PyTorch checkpoints, joblib).
+/// formats: raw pickles, PyTorch checkpoints, joblib, `.npy` object arrays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UnsafeFormats {
-    /// Fail: verification reports them as failing findings, signing refuses.
+    /// Fail on every one: verification reports them as failing findings,
+    /// signing refuses.
     Deny,
-    /// Report them, but do not fail (the default).
+    /// Fail on those that import a dangerous global (`os.system`,
+    /// `subprocess.*`, `builtins.eval`, an unresolvable `STACK_GLOBAL`, …)
+    /// or use extension-registry codes; report the others without failing
+    /// (the default).
     #[default]
     Warn,
-    /// Do not report them. Invalid files (a broken safetensors header) still
-    /// fail.
+    /// Do not report them. Invalid files (a broken safetensors or GGUF
+    /// header, a `.safetensors` file that is not one) still fail.
     Allow,
+}
+
+/// The format gate's settings, as `sign`, `verify` and the pre-commit hook
+/// apply them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatGate {
+    /// What to do about pickle-based files.
+    pub unsafe_formats: UnsafeFormats,
+    /// Globals accepted beyond the known-safe table (a project's own
+    /// classes): rated allowed instead of unknown. Dangerous globals cannot
+    /// be listed.
+    pub allow_globals: AllowGlobals,
 }
 
 /// `modelseal inspect`: every file of a model, identified and checked.
@@ -70,7 +86,7 @@ pub fn inspect_model(model: &Path, allow_symlinks: bool) -> Result<InspectReport
     let inspect = InspectOptions::default();
     let mut files = Vec::with_capacity(walked.files().len());
     for file in walked.files() {
-        let report = modelseal_formats::inspect_file(file.content_path(), &inspect)
+        let report = modelseal_formats::inspect_file_as(file.content_path(), &file.name, &inspect)
             .map_err(|e| Error::Format(Box::new(e)))?;
         files.push(InspectedFile {
             name: file.name.clone(),
@@ -98,26 +114,33 @@ pub fn inspect_model(model: &Path, allow_symlinks: bool) -> Result<InspectReport
 
 /// The format gate on a list of `(name, path)` pairs, as `sign`, `verify`
 /// and the pre-commit hook apply it: invalid safetensors and GGUF files give
-/// a failing finding, unsafe (pickle-based) ones a finding that fails only
-/// under [`UnsafeFormats::Deny`]. Other formats' problems are `inspect`'s
-/// business, not the gate's.
+/// a failing finding whatever the gate says; unsafe (pickle-based) ones a
+/// finding that fails under [`UnsafeFormats::Deny`], and under
+/// [`UnsafeFormats::Warn`] when they import a dangerous global. Other
+/// formats' problems are `inspect`'s business, not the gate's.
 ///
 /// # Errors
 /// A file that cannot be read.
 pub fn check_files<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a Path)>,
-    policy: UnsafeFormats,
+    gate: &FormatGate,
 ) -> Result<Vec<Finding>, Error> {
     use rayon::prelude::*;
 
-    let options = InspectOptions::default();
+    let policy = gate.unsafe_formats;
+    let options = InspectOptions {
+        allow_globals: gate.allow_globals.clone(),
+        ..InspectOptions::default()
+    };
     let files: Vec<(&str, &Path)> = files.into_iter().collect();
     // Each file costs an open and a few kilobytes read: spread them over
     // the cores, keeping the findings in the files' order.
     let per_file: Vec<Option<Finding>> = files
         .par_iter()
         .map(|(name, path)| {
-            let report = modelseal_formats::inspect_file(path, &options)
+            // Identified by the name it is loaded by: a hub cache blob's
+            // own name says nothing.
+            let report = modelseal_formats::inspect_file_as(path, name, &options)
                 .map_err(|e| Error::Format(Box::new(e)))?;
             Ok(gate_finding(name, &report, policy))
         })
@@ -139,12 +162,16 @@ fn gate_finding(name: &str, report: &FileReport, policy: UnsafeFormats) -> Optio
             })
         }
         Verdict::Unsafe { reasons } if policy != UnsafeFormats::Allow => {
+            let dangerous = dangerous_globals(&report.details);
+            let fails = policy == UnsafeFormats::Deny
+                || !dangerous.is_empty()
+                || uses_extension_codes(&report.details);
             Some(Finding::UnsafeFormat {
                 name: name.to_owned(),
                 format: format_name(report),
                 reasons: reasons.clone(),
-                dangerous_globals: dangerous_globals(&report.details),
-                fails: policy == UnsafeFormats::Deny,
+                dangerous_globals: dangerous,
+                fails,
             })
         }
         _ => None,
@@ -166,14 +193,26 @@ fn format_name(report: &FileReport) -> String {
         .unwrap_or_else(|| format!("{:?}", report.format))
 }
 
-/// `module.name` of every global rated dangerous in a pickle-based file.
-fn dangerous_globals(details: &Details) -> Vec<String> {
-    let scans: Vec<&modelseal_formats::PickleScan> = match details {
-        Details::Pickle(scan) => vec![scan],
+/// The pickles a file's details hold.
+fn pickle_scans(details: &Details) -> Vec<&modelseal_formats::PickleScan> {
+    match details {
+        Details::Pickle(scan) | Details::NpyObject { pickle: scan, .. } => vec![scan],
         Details::PickleZip { members } => members.iter().map(|m| &m.scan).collect(),
         _ => Vec::new(),
-    };
-    scans
+    }
+}
+
+/// Whether a pickle uses extension-registry codes (`EXT1/2/4`): the walker
+/// cannot tell what they import.
+fn uses_extension_codes(details: &Details) -> bool {
+    pickle_scans(details)
+        .iter()
+        .any(|scan| !scan.extension_codes.is_empty())
+}
+
+/// `module.name` of every global rated dangerous in a pickle-based file.
+fn dangerous_globals(details: &Details) -> Vec<String> {
+    pickle_scans(details)
         .into_iter()
         .flat_map(|scan| scan.globals.iter())
         .filter(|g| g.risk == modelseal_formats::GlobalRisk::Dangerous)

@@ -14,8 +14,9 @@
 //! - [`generate_key_pair`], [`load_signing_key`], [`load_public_key`] and
 //!   [`load_certificates`] handle key and certificate files.
 //! - [`inspect_model`] identifies every file and checks its format
-//!   (safetensors validation, pickle globals); [`UnsafeFormats`] is the gate
-//!   `sign` and `verify` apply.
+//!   (safetensors validation, pickle globals); [`FormatGate`]
+//!   ([`UnsafeFormats`] and the [`AllowGlobals`] a project accepts) is the
+//!   gate `sign` and `verify` apply.
 //! - [`load_safetensors`] is verify-on-load: one read pass that hashes the
 //!   file, checks it against the verified signature and hands out tensors
 //!   from the bytes that were checked.
@@ -39,7 +40,8 @@
 //! let model = dir.path().join("my-model");
 //! std::fs::create_dir(&model)?;
 //! std::fs::write(model.join("config.json"), b"{}\n")?;
-//! std::fs::write(model.join("model.safetensors"), [0u8; 64])?;
+//! // The smallest safetensors file: an 8-byte header length, then `{}`.
+//! std::fs::write(model.join("model.safetensors"), [&2u64.to_le_bytes()[..], b"{}"].concat())?;
 //!
 //! let files = generate_key_pair(&dir.path().join("key"), KeyAlgorithm::Ed25519, None, false)?;
 //! let key = load_signing_key(&files.private_key, None)?;
@@ -78,7 +80,9 @@ pub use attest::{
 };
 pub use error::Error;
 pub use evidence::{EvaluatedRule, EvidenceReport, Provision, ProvisionStatus, evidence_report};
-pub use formats::{InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model};
+pub use formats::{
+    FormatGate, InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model,
+};
 pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
     public_key_path,
@@ -86,12 +90,13 @@ pub use keys::{
 pub use load::{LoadOptions, load_safetensors};
 pub use modelseal_attest as attestation;
 pub use modelseal_attest::{Policy, default_attestations_path};
+pub use modelseal_formats::{AllowGlobalError, AllowGlobals};
 pub use modelseal_formats::{SafeTensorsBuffer, TensorView};
 pub use modelseal_hash::DigestCache;
 pub use modelseal_oms::{KeyAlgorithm, PublicKey, SigningKey, Trust};
 pub use report::{
-    AttestationEntry, Finding, PolicyReport, REPORT_VERSION, SerializationReport, SignerReport,
-    VerificationReport,
+    AttestationEntry, Finding, LinksReport, PolicyReport, REPORT_VERSION, SerializationReport,
+    SignerReport, VerificationReport,
 };
 pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
 pub use status::{CacheReport, STATUS_TRUST_NOTE, StatusOptions, StatusReport, status_model};

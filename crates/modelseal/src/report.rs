@@ -40,6 +40,45 @@ pub struct VerificationReport {
     /// The trust policy's outcome, when verified with `--policy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyReport>,
+    /// Symbolic links on the way to the model's bytes, when there were any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<LinksReport>,
+}
+
+/// Which symbolic links were followed to reach the model's bytes: the
+/// model path itself, and links inside the model (a Hugging Face hub cache
+/// snapshot is made of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinksReport {
+    /// The canonical path walked, when the model path is itself a link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_target: Option<String>,
+    /// The hub cache repository (`…/models--ORG--NAME`) the model is a
+    /// snapshot of: links into it were followed without `--allow-symlinks`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub_repo: Option<String>,
+    /// How many of the model's files are links whose targets were hashed.
+    pub followed: usize,
+}
+
+impl LinksReport {
+    /// The report for a walked model; `None` when no link was involved.
+    pub(crate) fn of(model: &modelseal_hash::Model) -> Option<Self> {
+        let followed = model.followed_symlinks().count();
+        // A single-file model reached through a link counts as the model
+        // path's link, not as a followed file.
+        let followed = if model.kind() == modelseal_hash::ModelKind::File {
+            0
+        } else {
+            followed
+        };
+        let report = Self {
+            model_target: model.resolved_root().map(|p| p.display().to_string()),
+            hub_repo: model.hub_repo().map(|p| p.display().to_string()),
+            followed,
+        };
+        (report.model_target.is_some() || report.followed > 0).then_some(report)
+    }
 }
 
 /// The outcome of a trust policy: every rule, every attestation.

@@ -8,8 +8,9 @@ use modelseal_oms::{ResourceExtensions, SigningKey};
 
 use crate::error::Error;
 use crate::files::write_atomic;
-use crate::formats::{UnsafeFormats, check_files};
+use crate::formats::{FormatGate, UnsafeFormats, check_files};
 use crate::report::Finding;
+use modelseal_formats::AllowGlobals;
 
 /// The signature file name inside a directory model.
 pub const SIGNATURE_FILE_NAME: &str = "model.sig";
@@ -42,9 +43,11 @@ pub struct SignOptions {
     /// Replace an existing signature file.
     pub force: bool,
     /// The format gate: what to do about pickle-based files. Invalid files
-    /// (a broken safetensors header) are refused whatever this says, unless
-    /// it is [`UnsafeFormats::Allow`].
+    /// (a broken safetensors or GGUF header) are refused whatever this says.
     pub unsafe_formats: UnsafeFormats,
+    /// Globals the gate accepts beyond the known-safe table (a project's
+    /// own classes); see [`AllowGlobals`].
+    pub allow_globals: AllowGlobals,
     /// Record per-tensor digests (name, dtype, shape, digest) for every
     /// safetensors file, inside its signed resource. Needs the files method.
     pub tensors: bool,
@@ -69,6 +72,8 @@ pub struct SignOutcome {
     pub warnings: Vec<Finding>,
     /// Safetensors files whose tensors were recorded.
     pub tensor_files: usize,
+    /// Symbolic links followed to reach the model's bytes, if any.
+    pub links: Option<crate::LinksReport>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -109,24 +114,32 @@ pub fn sign_model(
         .exclude_files
         .push(modelseal_attest::default_attestations_path(model));
     walk_options.keep_going = false;
+    // Excluded files are not signed, but they are on disk and loadable: the
+    // format gate checks them too.
+    walk_options.list_ignored = true;
     let walked = modelseal_hash::walk(model, &walk_options)?;
 
     // The format gate runs first: refusing should not cost a hashing pass.
-    let mut warnings = Vec::new();
-    if options.unsafe_formats != UnsafeFormats::Allow {
+    // It runs under `allow` too: that admits pickles, never an invalid
+    // safetensors or GGUF file.
+    let gate = FormatGate {
+        unsafe_formats: options.unsafe_formats,
+        allow_globals: options.allow_globals.clone(),
+    };
+    let warnings = {
         let files = walked
             .files()
             .iter()
+            .chain(walked.ignored_files())
             .map(|f| (f.name.as_str(), f.content_path()));
-        let (failing, passing): (Vec<Finding>, Vec<Finding>) =
-            check_files(files, options.unsafe_formats)?
-                .into_iter()
-                .partition(Finding::fails);
+        let (failing, passing): (Vec<Finding>, Vec<Finding>) = check_files(files, &gate)?
+            .into_iter()
+            .partition(Finding::fails);
         if !failing.is_empty() {
             return Err(Error::FormatGate(failing));
         }
-        warnings = passing;
-    }
+        passing
+    };
 
     let manifest = match &options.cache_dir {
         Some(dir) => {
@@ -157,6 +170,7 @@ pub fn sign_model(
         key_id: key.public_key().key_id(),
         warnings,
         tensor_files: extensions.len(),
+        links: crate::LinksReport::of(&walked),
         elapsed: started.elapsed(),
     })
 }
@@ -170,14 +184,15 @@ fn tensor_extensions(
     let mut extensions = ResourceExtensions::new();
     for file in walked.files() {
         let path = file.content_path();
-        let format = modelseal_formats::identify(path).map_err(|e| Error::Format(Box::new(e)))?;
+        let format = modelseal_formats::identify_as(path, &file.name)
+            .map_err(|e| Error::Format(Box::new(e)))?;
         if format != modelseal_formats::FileFormat::Safetensors {
             continue;
         }
         let tensors = match modelseal_formats::tensor_digests(path, algorithm) {
             Ok(tensors) => tensors,
-            // An invalid header has no tensors to list; signing it at all
-            // took `--unsafe-formats allow`, which the gate already checked.
+            // An invalid header has no tensors to list (the gate refused
+            // the file before hashing, so this is a file that changed since).
             Err(modelseal_formats::FormatError::Safetensors(_)) => continue,
             Err(e) => return Err(Error::Format(Box::new(e))),
         };

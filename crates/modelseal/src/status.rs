@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::formats::UnsafeFormats;
-use crate::report::{Finding, REPORT_VERSION, SerializationReport};
+use crate::report::{Finding, LinksReport, REPORT_VERSION, SerializationReport};
 use crate::sign::default_signature_path;
 use crate::verify::{Check, check_model, open_cache, read_unverified_manifest};
 
@@ -75,6 +75,10 @@ pub struct StatusReport {
     pub cache: Option<CacheReport>,
     /// Wall time in milliseconds.
     pub elapsed_ms: f64,
+    /// Symbolic links on the way to the model's bytes, as in `verify`'s
+    /// report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<LinksReport>,
 }
 
 /// Digest cache use in a [`StatusReport`].
@@ -111,9 +115,11 @@ pub fn status_model(model: &Path, options: &StatusOptions) -> Result<StatusRepor
         &signature,
         &Check {
             ignore_paths: &[],
+            allow_symlinks: false,
             ignore_unsigned_files: false,
             only: &[],
             unsafe_formats: options.unsafe_formats,
+            allow_globals: &modelseal_formats::AllowGlobals::default(),
             threads: options.threads,
             progress: options.progress.clone(),
             lfs_pointers: true,
@@ -144,5 +150,6 @@ pub fn status_model(model: &Path, options: &StatusOptions) -> Result<StatusRepor
         lfs_pointers: checked.lfs_pointers,
         cache: cache_report,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        links: checked.links,
     })
 }

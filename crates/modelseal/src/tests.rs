@@ -120,8 +120,8 @@ fn shards_report_size_changes_and_modified_ranges() {
 
 #[test]
 fn a_single_file_model_signs_beside_itself() {
-    let s = setup(&[("weights.safetensors", b"not really")]);
-    let file = s.model.join("weights.safetensors");
+    let s = setup(&[("weights.bin", b"not really")]);
+    let file = s.model.join("weights.bin");
     let outcome = sign_model(&file, &s.key, &SignOptions::default()).expect("sign");
     assert_eq!(
         outcome.signature,
@@ -317,11 +317,27 @@ fn load_safetensors_checks_the_header_even_when_the_digest_matches() {
     let s = setup(&[("model.safetensors", &hostile)]);
     let refused = sign_model(&s.model, &s.key, &SignOptions::default()).expect_err("gate");
     assert!(matches!(refused, Error::FormatGate(_)), "{refused:?}");
+    // `allow` admits pickles, never an invalid safetensors file.
     let allow = SignOptions {
         unsafe_formats: UnsafeFormats::Allow,
         ..SignOptions::default()
     };
-    sign_model(&s.model, &s.key, &allow).expect("sign with allow");
+    let refused = sign_model(&s.model, &s.key, &allow).expect_err("gate under allow");
+    assert!(matches!(refused, Error::FormatGate(_)), "{refused:?}");
+    // A signature over the hostile bytes, made without the gate (as an
+    // older modelseal or another OMS signer would).
+    let walked =
+        modelseal_hash::walk(&s.model, &modelseal_hash::WalkOptions::default()).expect("walk");
+    let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default()).expect("hash");
+    let bundle = modelseal_oms::sign_manifest_with(
+        &manifest,
+        &walked.name(),
+        &s.key,
+        None,
+        &modelseal_oms::ResourceExtensions::new(),
+    )
+    .expect("sign manifest");
+    fs::write(s.model.join(SIGNATURE_FILE_NAME), bundle).expect("write signature");
     match load(&s, "model.safetensors") {
         Err(Error::Format(e)) => {
             assert!(
@@ -398,23 +414,30 @@ fn the_format_gate_refuses_or_reports_pickles() {
     }
     assert!(!s.model.join(SIGNATURE_FILE_NAME).exists());
 
-    let outcome = sign_model(&s.model, &s.key, &SignOptions::default()).expect("warn signs");
-    assert_eq!(
-        outcome.warnings,
-        [Finding::UnsafeFormat {
-            name: "pytorch_model.bin".to_owned(),
-            format: "pickle".to_owned(),
-            reasons: match &outcome.warnings[0] {
-                Finding::UnsafeFormat { reasons, .. } => reasons.clone(),
-                other => panic!("{other:?}"),
-            },
-            dangerous_globals: vec!["os.system".to_owned()],
-            fails: false,
-        }]
-    );
+    // Warn (the default) refuses a pickle that imports a dangerous global.
+    let error = sign_model(&s.model, &s.key, &SignOptions::default()).expect_err("warn refuses");
+    match &error {
+        Error::FormatGate(findings) => assert!(
+            matches!(
+                &findings[..],
+                [Finding::UnsafeFormat { dangerous_globals, fails: true, .. }]
+                    if dangerous_globals == &["os.system"]
+            ),
+            "{findings:?}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(error.to_string().contains("`os.system`"), "{error}");
+    let allow = SignOptions {
+        unsafe_formats: UnsafeFormats::Allow,
+        ..SignOptions::default()
+    };
+    let outcome = sign_model(&s.model, &s.key, &allow).expect("allow signs");
+    assert!(outcome.warnings.is_empty());
     let report = verify(&s, |_| {});
-    assert!(report.verified);
+    assert!(!report.verified);
     assert_eq!(kinds(&report), ["unsafe_format"]);
+    assert!(report.findings.iter().all(Finding::fails));
     let report = verify(&s, |o| o.unsafe_formats = UnsafeFormats::Deny);
     assert!(!report.verified);
     assert!(report.findings.iter().all(Finding::fails));

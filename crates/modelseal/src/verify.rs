@@ -13,8 +13,8 @@ use modelseal_oms::{SignedManifest, Signer, Trust, VerifiedBundle, bundle::MAX_B
 
 use crate::error::Error;
 use crate::files::read_capped;
-use crate::formats::{UnsafeFormats, check_files};
-use crate::report::{AttestationEntry, PolicyReport};
+use crate::formats::{FormatGate, UnsafeFormats, check_files};
+use crate::report::{AttestationEntry, LinksReport, PolicyReport};
 use crate::report::{
     Finding, REPORT_VERSION, SerializationReport, SignerReport, TensorChanges, VerificationReport,
 };
@@ -23,6 +23,7 @@ use modelseal_attest::policy::Unidentified;
 use modelseal_attest::{
     CheckedAttestation, DigestSet, ModelFacts, Policy, Timestamp, default_attestations_path,
 };
+use modelseal_formats::AllowGlobals;
 use std::sync::Arc;
 
 /// Options for [`verify_model`].
@@ -34,6 +35,12 @@ pub struct VerifyOptions {
     pub signature: Option<PathBuf>,
     /// More paths to exclude, beyond those the signature records.
     pub ignore_paths: Vec<PathBuf>,
+    /// Follow symbolic links that stay inside the model (`verify
+    /// --allow-symlinks`), even when the signature says they were not
+    /// followed. Links in a Hugging Face hub cache snapshot are followed
+    /// anyway, and so are links when the signature records
+    /// `allow_symlinks`.
+    pub allow_symlinks: bool,
     /// Do not fail on files that were not signed (they are still listed).
     pub ignore_unsigned_files: bool,
     /// Partial verification: check only these files (relative to the model,
@@ -41,6 +48,9 @@ pub struct VerifyOptions {
     pub only: Vec<PathBuf>,
     /// The format gate for pickle-based files (invalid files always fail).
     pub unsafe_formats: UnsafeFormats,
+    /// Globals the gate accepts beyond the known-safe table (a project's
+    /// own classes), with those of a policy's `[rules.unsafe_formats]`.
+    pub allow_globals: AllowGlobals,
     /// Use the digest cache in this directory (`verify --cached`): files
     /// whose stat is unchanged are not hashed again. Faster, and weaker:
     /// see the README's Security model. `None` (the default) hashes all.
@@ -68,9 +78,11 @@ impl VerifyOptions {
             trust,
             signature: None,
             ignore_paths: Vec::new(),
+            allow_symlinks: false,
             ignore_unsigned_files: false,
             only: Vec::new(),
             unsafe_formats: UnsafeFormats::default(),
+            allow_globals: AllowGlobals::default(),
             cache_dir: None,
             threads: None,
             progress: None,
@@ -98,9 +110,11 @@ impl std::fmt::Debug for VerifyOptions {
             .field("trust", &self.trust)
             .field("signature", &self.signature)
             .field("ignore_paths", &self.ignore_paths)
+            .field("allow_symlinks", &self.allow_symlinks)
             .field("ignore_unsigned_files", &self.ignore_unsigned_files)
             .field("only", &self.only)
             .field("unsafe_formats", &self.unsafe_formats)
+            .field("allow_globals", &self.allow_globals)
             .field("cache_dir", &self.cache_dir)
             .field("threads", &self.threads)
             .field("policy", &self.policy.as_ref().map(|p| p.path.clone()))
@@ -167,16 +181,34 @@ pub(crate) fn verify_model_checked(
         }
         _ => options.unsafe_formats,
     };
+    let unsafe_rule = options
+        .policy
+        .as_ref()
+        .and_then(|policy| policy.rules.unsafe_formats.as_ref());
+    let mut allow_globals = options.allow_globals.clone();
+    for entry in unsafe_rule.iter().flat_map(|rule| &rule.allow_globals) {
+        allow_globals.add(entry).map_err(|e| {
+            Error::Usage(format!(
+                "`{}`: [rules.unsafe_formats] allow_globals: {e}",
+                options
+                    .policy
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.path.display().to_string())
+            ))
+        })?;
+    }
     let mut cache = open_cache(model, options.cache_dir.as_deref())?;
-    let checked = check_model(
+    let mut checked = check_model(
         model,
         &verified.manifest,
         &signature,
         &Check {
             ignore_paths: &options.ignore_paths,
+            allow_symlinks: options.allow_symlinks,
             ignore_unsigned_files: options.ignore_unsigned_files,
             only: &options.only,
             unsafe_formats,
+            allow_globals: &allow_globals,
             threads: options.threads,
             progress: options.progress.clone(),
             lfs_pointers: false,
@@ -185,6 +217,16 @@ pub(crate) fn verify_model_checked(
     )?;
     if let Some(cache) = &mut cache {
         cache.save()?;
+    }
+    // With `[rules.unsafe_formats]`, a policy exception covers a pickle
+    // (dangerous globals included): the rule, not the finding, decides.
+    // `deny` still fails them whatever exceptions exist.
+    if unsafe_rule.is_some() && options.unsafe_formats != UnsafeFormats::Deny {
+        for finding in &mut checked.findings {
+            if let Finding::UnsafeFormat { fails, .. } = finding {
+                *fails = false;
+            }
+        }
     }
     let signed = &verified.manifest;
     let policy = match (&options.policy, policy_signer) {
@@ -231,6 +273,7 @@ pub(crate) fn verify_model_checked(
         resources_checked: checked.resources_checked,
         bytes_hashed: checked.bytes_hashed,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        links: checked.links,
     };
     Ok((report, attestations))
 }
@@ -238,9 +281,12 @@ pub(crate) fn verify_model_checked(
 /// What [`check_model`] needs beyond the signed manifest.
 pub(crate) struct Check<'a> {
     pub ignore_paths: &'a [PathBuf],
+    /// Follow links inside the model whatever the signature recorded.
+    pub allow_symlinks: bool,
     pub ignore_unsigned_files: bool,
     pub only: &'a [PathBuf],
     pub unsafe_formats: UnsafeFormats,
+    pub allow_globals: &'a AllowGlobals,
     pub threads: Option<usize>,
     pub progress: Option<ProgressFn>,
     /// Compare Git LFS pointer files by their `oid` instead of hashing them.
@@ -254,6 +300,7 @@ pub(crate) struct Checked {
     pub bytes_hashed: u64,
     pub lfs_pointers: Vec<String>,
     pub cache: Option<CacheStats>,
+    pub links: Option<LinksReport>,
 }
 
 /// Opens the digest cache when a cache directory is given.
@@ -280,13 +327,15 @@ pub(crate) fn check_model(
         .collect();
     ignore_paths.extend(options.ignore_paths.iter().cloned());
     let walk_options = WalkOptions {
-        allow_symlinks: signed.serialization.allow_symlinks,
+        allow_symlinks: signed.serialization.allow_symlinks || options.allow_symlinks,
         ignore_paths,
         exclude_files: vec![
             signature.to_owned(),
             modelseal_attest::default_attestations_path(model),
         ],
         keep_going: true,
+        // Excluded files are unsigned but still on disk and loadable.
+        list_ignored: options.only.is_empty(),
     };
     let walked = modelseal_hash::walk(model, &walk_options)?;
     let mut findings: Vec<Finding> = walked
@@ -346,12 +395,19 @@ pub(crate) fn check_model(
         }
     }
 
-    // Formats: every file present (signed or not) that is being checked.
+    // Formats: every file present that is being checked, signed or not,
+    // excluded or not (an ignore path hides a file from the manifest, not
+    // from a loader).
     findings.extend(check_files(
         on_disk
             .values()
+            .copied()
+            .chain(walked.ignored_files())
             .map(|f| (f.name.as_str(), f.content_path())),
-        options.unsafe_formats,
+        &FormatGate {
+            unsafe_formats: options.unsafe_formats,
+            allow_globals: options.allow_globals.clone(),
+        },
     )?);
 
     // Hash only what was signed and is present: extra files need no hashing.
@@ -410,6 +466,7 @@ pub(crate) fn check_model(
         bytes_hashed,
         lfs_pointers,
         cache: cache_stats,
+        links: LinksReport::of(&walked),
     })
 }
 
