@@ -913,7 +913,7 @@ run_formats_cases() {
         return 0
     fi
     if [[ ! -f $ED_KEY || ! -f $ED_KEY.pub ]] \
-        && ! "$BIN" keygen --out "$ED_KEY" --force >/dev/null 2>"$SCRATCH/g-keygen.err"; then
+        && ! "$BIN" keygen --algorithm ed25519 --out "$ED_KEY" --force >/dev/null 2>"$SCRATCH/g-keygen.err"; then
         add_skip "$c_g" "skipped: modelseal keygen failed: $(tail -n 1 "$SCRATCH/g-keygen.err")"
         TARGETS+=("FAIL  g. verify-on-load: modelseal keygen failed")
         return 0
@@ -996,7 +996,7 @@ run_status_cases() {
         return 0
     fi
     if [[ ! -f $ED_KEY || ! -f $ED_KEY.pub ]] \
-        && ! "$BIN" keygen --out "$ED_KEY" --force >/dev/null 2>"$SCRATCH/h-keygen.err"; then
+        && ! "$BIN" keygen --algorithm ed25519 --out "$ED_KEY" --force >/dev/null 2>"$SCRATCH/h-keygen.err"; then
         add_skip "h-j. status" "skipped: modelseal keygen failed: $(tail -n 1 "$SCRATCH/h-keygen.err")"
         TARGETS+=("FAIL  h-j: modelseal keygen failed")
         return 0
@@ -1099,8 +1099,8 @@ run_policy_cases() {
     cp -r -- "$ONE" "$pdir/model"
     local setup_ok=1
     {
-        "$BIN" keygen --out "$pdir/dev" &&
-            "$BIN" keygen --out "$pdir/tess" &&
+        "$BIN" keygen --algorithm ed25519 --out "$pdir/dev" &&
+            "$BIN" keygen --algorithm ed25519 --out "$pdir/tess" &&
             "$BIN" sign "$pdir/model" --key "$pdir/dev" &&
             "$BIN" attest lineage "$pdir/model" --key "$pdir/dev" --model-version 1 \
                 --change "benchmark" &&

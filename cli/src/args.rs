@@ -49,6 +49,57 @@ pub enum Command {
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
     Inspect(InspectArgs),
+    /// Print the JSON Schema (draft 2020-12) of a subcommand's `--format
+    /// json` document; the same schemas are in `docs/schemas/`.
+    Schema(SchemaArgs),
+}
+
+/// Arguments of `modelseal schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The subcommand whose JSON document to describe.
+    #[arg(value_enum)]
+    pub document: SchemaDocument,
+}
+
+/// The JSON documents `modelseal` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaDocument {
+    /// `modelseal hash --format json`.
+    Hash,
+    /// `modelseal sign --format json`.
+    Sign,
+    /// `modelseal verify --format json`.
+    Verify,
+    /// `modelseal status --format json`.
+    Status,
+    /// `modelseal inspect --format json`.
+    Inspect,
+    /// `modelseal attest … --format json`.
+    Attest,
+    /// `modelseal attestations --format json`.
+    Attestations,
+    /// `modelseal log --format json`.
+    Log,
+    /// `modelseal report --format json`.
+    Report,
+}
+
+impl SchemaDocument {
+    /// The subcommand's name, as in the document's `kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hash => "hash",
+            Self::Sign => "sign",
+            Self::Verify => "verify",
+            Self::Status => "status",
+            Self::Inspect => "inspect",
+            Self::Attest => "attest",
+            Self::Attestations => "attestations",
+            Self::Log => "log",
+            Self::Report => "report",
+        }
+    }
 }
 
 /// The format gate of `sign` and `verify`.
@@ -209,11 +260,13 @@ pub struct HashArgs {
 /// Key algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum KeyAlgorithmArg {
-    /// Ed25519 (RFC 8032): small, fast, deterministic. Not in the OMS
-    /// registry: only Ed25519-aware verifiers read it.
-    #[default]
+    /// Ed25519 (RFC 8032): small and fast. Not in the OMS algorithm
+    /// registry: only modelseal-aware verifiers read its signatures (the
+    /// reference `model_signing` tool does not).
     Ed25519,
-    /// ECDSA P-256 with SHA-256: what the OMS reference tools use.
+    /// ECDSA P-256 with SHA-256 (the default): what the OMS reference tools
+    /// use and verify.
+    #[default]
     P256,
     /// ECDSA P-384 with SHA-384.
     P384,
@@ -225,7 +278,9 @@ pub enum KeyAlgorithmArg {
 #[derive(Debug, Args)]
 pub struct PasswordArgs {
     /// Read the private key's password from this file (first line). Without
-    /// it, the MODELSEAL_PASSWORD environment variable is used if set.
+    /// it, the MODELSEAL_PASSWORD environment variable is used if set. An
+    /// encrypted key loaded with neither has its password asked for on the
+    /// terminal (not echoed).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 }
@@ -237,7 +292,8 @@ pub struct KeygenArgs {
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
 
-    /// Key algorithm.
+    /// Key algorithm. The reference `model_signing` tool verifies the
+    /// ECDSA ones; ed25519 signatures only verify with modelseal-aware tools.
     #[arg(long, value_enum, default_value_t)]
     pub algorithm: KeyAlgorithmArg,
 

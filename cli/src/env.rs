@@ -3,8 +3,9 @@
 /// Disables colour in diagnostics when set to any value (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
 
-/// The private key's password for `keygen` and `sign` when no
-/// `--password-file` is given.
+/// The private key's password for `keygen`, `sign` and `attest` when no
+/// `--password-file` is given. Without either, `sign` and `attest` ask for
+/// an encrypted key's password on the terminal.
 pub const MODELSEAL_PASSWORD: &str = "MODELSEAL_PASSWORD";
 
 // RAYON_NUM_THREADS is read by rayon itself (the default for `--threads`);

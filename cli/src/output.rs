@@ -7,10 +7,10 @@ use serde::Serialize;
 
 /// The version of every JSON document the CLI prints. Bumped only on
 /// incompatible changes; fields may be added within a version.
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
 /// `modelseal hash --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct HashReport {
     /// Always `"hash"`.
     pub kind: &'static str,
@@ -27,7 +27,7 @@ pub struct HashReport {
     /// The OMS root digest.
     pub root_digest: DigestJson,
     /// Number of files hashed.
-    pub files: usize,
+    pub file_count: usize,
     /// Bytes hashed.
     pub bytes: u64,
     /// Wall time of the whole command, in milliseconds.
@@ -35,7 +35,7 @@ pub struct HashReport {
 }
 
 /// One resource.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ResourceJson {
     pub name: String,
     pub algorithm: &'static str,
@@ -43,12 +43,7 @@ pub struct ResourceJson {
     pub size: u64,
 }
 
-/// A digest with its algorithm.
-#[derive(Debug, Serialize)]
-pub struct DigestJson {
-    pub algorithm: &'static str,
-    pub digest: String,
-}
+pub use modelseal_hash::DigestJson;
 
 impl HashReport {
     pub fn new(
@@ -75,11 +70,8 @@ impl HashReport {
                     size: r.size,
                 })
                 .collect(),
-            root_digest: DigestJson {
-                algorithm: "sha256",
-                digest: manifest.root_digest.to_hex(),
-            },
-            files: model.files().len(),
+            root_digest: DigestJson::sha256_hex(&manifest.root_digest.to_hex()),
+            file_count: model.files().len(),
             bytes: manifest.total_size(),
             elapsed_ms: elapsed.as_secs_f64() * 1000.0,
         }
@@ -99,6 +91,58 @@ impl HashReport {
             self.root_digest.algorithm, self.root_digest.digest
         ));
         text
+    }
+}
+
+/// The JSON document of a check whose signature stage failed (no report
+/// could be made): `kind`, `version`, the verdict field of that kind set to
+/// false (`verified`, `clean`, `complete`, `policy_passed`; `attestations`
+/// has none), `model`, and
+/// `error` {`stage`, `message`}.
+pub fn failure_document(
+    kind: &'static str,
+    model: &std::path::Path,
+    error: &modelseal::Error,
+) -> serde_json::Value {
+    let verdict = match kind {
+        "status" => Some("clean"),
+        "log" => Some("complete"),
+        "report" => Some("policy_passed"),
+        "verify" => Some("verified"),
+        _ => None,
+    };
+    let mut document = serde_json::Map::new();
+    document.insert("kind".into(), kind.into());
+    document.insert("version".into(), JSON_VERSION.into());
+    if let Some(verdict) = verdict {
+        document.insert(verdict.into(), false.into());
+    }
+    document.insert("model".into(), model.display().to_string().into());
+    document.insert(
+        "error".into(),
+        serde_json::json!({
+            "stage": error.stage().unwrap_or("content"),
+            "message": chain(error),
+        }),
+    );
+    serde_json::Value::Object(document)
+}
+
+/// `1 file`, `2 files`: a count and its noun, singular or plural.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// Warns about `--ignore` paths that matched nothing in the model.
+pub fn warn_unused_ignores(paths: &[String]) {
+    for path in paths {
+        print_warning(&format!(
+            "--ignore `{path}` matches nothing in the model (a typo?); it is recorded anyway"
+        ));
     }
 }
 
@@ -156,8 +200,35 @@ pub fn write_json(value: &impl Serialize) -> io::Result<()> {
 /// Writes text to stdout.
 pub fn write_text(text: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(escape_controls(text).as_bytes())?;
     out.flush()
+}
+
+/// Text for a terminal from strings an attacker may choose (file names,
+/// fields of a forged bundle, attestation text): every control character
+/// but newline and tab is shown escaped (`\x1b`, `\u{9b}`), so no escape
+/// sequence reaches the terminal to redraw what it shows. Every text line
+/// modelseal prints goes through here; JSON is escaped by its encoder.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            escaped.push(c);
+        } else if let Ok(byte) = u8::try_from(u32::from(c)) {
+            if byte < 0x80 {
+                escaped.push_str(&format!("\\x{byte:02x}"));
+            } else {
+                escaped.push_str(&format!("\\u{{{byte:x}}}"));
+            }
+        } else {
+            escaped.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(escaped)
 }
 
 /// Whether an error is a closed stdout pipe.
@@ -185,13 +256,17 @@ pub fn print_error(error: &anyhow::Error) {
         }
     });
     if let Some(modelseal_hash::Error::Many(failures)) = many {
-        let _ = writeln!(err, "{label}: {} files could not be hashed", failures.len());
+        let _ = writeln!(
+            err,
+            "{label}: {} could not be hashed",
+            plural(failures.len(), "file")
+        );
         for failure in failures {
-            let _ = writeln!(err, "  - {}", chain(failure));
+            let _ = writeln!(err, "  - {}", escape_controls(&chain(failure)));
         }
         return;
     }
-    let _ = writeln!(err, "{label}: {}", chain(error.as_ref()));
+    let _ = writeln!(err, "{label}: {}", escape_controls(&chain(error.as_ref())));
 }
 
 /// Prints a warning to stderr: `warning: …`.
@@ -202,7 +277,7 @@ pub fn print_warning(message: &str) {
     } else {
         "warning"
     };
-    let _ = writeln!(io::stderr().lock(), "{label}: {message}");
+    let _ = writeln!(io::stderr().lock(), "{label}: {}", escape_controls(message));
 }
 
 /// An error and its causes on one line: `what: why: why`.

@@ -96,6 +96,7 @@ struct AttestJson {
     predicate_type: String,
     role: String,
     subject_name: String,
+    #[serde(deserialize_with = "crate::support::sha256_object_labelled")]
     subject_digest: String,
     bound_to_signature: Option<String>,
     key_id: String,
@@ -210,7 +211,7 @@ fn lifecycle_v1_then_retrained_v2() {
             dataset.line,
             dataset.role.as_str()
         ),
-        ("attest", 1, 1, "data-custodian")
+        ("attest", 2, 1, "data-custodian")
     );
     assert_eq!(dataset.subject_digest, format!("sha256:{v1}"));
     assert_eq!(dataset.subject_name, "model");
@@ -399,7 +400,7 @@ fn lifecycle_v1_then_retrained_v2() {
         .map(|v| {
             (
                 v["version"].as_str().expect("version"),
-                v["root_digest"].as_str().expect("digest"),
+                v["root_digest"]["digest"].as_str().expect("digest"),
                 v["link"]["status"].as_str().expect("link"),
             )
         })

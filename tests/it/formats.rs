@@ -73,7 +73,7 @@ fn parse_report(out: &Run) -> Report {
             out.code, out.stdout, out.stderr
         )
     });
-    assert_eq!((report.kind.as_str(), report.version), ("verify", 1));
+    assert_eq!((report.kind.as_str(), report.version), ("verify", 2));
     assert_eq!(report.verified, out.code == 0, "{report:?}");
     assert!(report.elapsed_ms >= 0.0);
     report
@@ -152,7 +152,7 @@ fn inspect_json(model: &Path, args: &[&str]) -> (Run, InspectJson) {
             out.code, out.stdout, out.stderr
         )
     });
-    assert_eq!((report.kind.as_str(), report.version), ("inspect", 1));
+    assert_eq!((report.kind.as_str(), report.version), ("inspect", 2));
     assert_eq!(report.model, model.display().to_string());
     assert_eq!(report.ok, out.code == 0, "{report:?}");
     for file in &report.files {
@@ -765,7 +765,7 @@ fn sign_tensors_records_a_digest_per_tensor() {
     ));
     out.expect_code(0);
     let signed: SignJson = serde_json::from_str(&out.stdout).expect("sign JSON");
-    assert_eq!((signed.kind.as_str(), signed.version), ("sign", 1));
+    assert_eq!((signed.kind.as_str(), signed.version), ("sign", 2));
     assert_eq!(
         (signed.files, signed.resources, signed.tensor_files),
         (5, 5, 1)

@@ -19,6 +19,7 @@ struct HashJson {
     serialization: SerializationJson,
     resources: Vec<ResourceJson>,
     root_digest: DigestJson,
+    #[serde(rename = "file_count")]
     files: usize,
     bytes: u64,
     elapsed_ms: f64,
@@ -88,7 +89,7 @@ fn text_output_matches_sha256sum() {
 fn json_output_is_the_documented_contract() {
     let model = fixtures().join("example-model");
     let json = hash_json(&[model.to_str().expect("utf-8")]);
-    assert_eq!((json.kind.as_str(), json.version), ("hash", 1));
+    assert_eq!((json.kind.as_str(), json.version), ("hash", 2));
     assert_eq!(json.model_kind, "directory");
     assert!(json.model.ends_with("example-model"));
     assert_eq!(json.serialization.method, "files");
@@ -102,7 +103,10 @@ fn json_output_is_the_documented_contract() {
             ".git",
             ".gitattributes",
             ".github",
-            ".gitignore"
+            ".gitignore",
+            // As `sign` records them: hash gives the root sign signs.
+            "model.att.jsonl",
+            "model.sig"
         ]
     );
     assert_eq!(json.files, json.resources.len());

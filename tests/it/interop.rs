@@ -248,6 +248,201 @@ fn certificate_bundles_verify_in_both_directions() {
     assert_reference_verifies(&out);
 }
 
+/// Runs `openssl ARGS` in `dir`, asserting success.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = run(Command::new("openssl").args(args).current_dir(dir));
+    assert_eq!(out.code, 0, "openssl {args:?}: {}", out.stderr);
+}
+
+/// The two certificate shapes the reference verifiers (OpenSSL, Go) accept
+/// and webpki alone does not, made with the OpenSSL CLI as the ecosystem's
+/// test PKIs are: an RSA root and a P-384 intermediate `CN=intermediate-ca`
+/// issuing a P-256 signing certificate with `CA:TRUE`, key usage
+/// `digitalSignature` and EKU `codeSigning`, named like its issuer; and a
+/// self-signed P-256 signing certificate to pin. Returns the file names in
+/// `dir`.
+struct OpensslPki {
+    root: PathBuf,
+    intermediate: PathBuf,
+    ca_leaf: PathBuf,
+    ca_leaf_key: PathBuf,
+    pinned: PathBuf,
+    pinned_key: PathBuf,
+}
+
+fn openssl_pki(dir: &Path) -> OpensslPki {
+    std::fs::write(
+        dir.join("ca.ext"),
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
+         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    )
+    .expect("ca.ext");
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=codeSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    )
+    .expect("leaf.ext");
+    #[rustfmt::skip]
+    openssl(dir, &[
+        "req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key",
+        "-subj", "/CN=root-ca", "-days", "3650",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "root.pem",
+    ]);
+    #[rustfmt::skip]
+    openssl(dir, &[
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes",
+        "-keyout", "intermediate.key", "-subj", "/CN=intermediate-ca", "-out", "intermediate.csr",
+    ]);
+    #[rustfmt::skip]
+    openssl(dir, &[
+        "x509", "-req", "-in", "intermediate.csr", "-CA", "root.pem", "-CAkey", "root.key",
+        "-days", "3650", "-set_serial", "2", "-extfile", "ca.ext", "-out", "intermediate.pem",
+    ]);
+    let (ca_leaf_key, _) = openssl_ec_key(dir, "ca-leaf", "prime256v1");
+    #[rustfmt::skip]
+    openssl(dir, &[
+        "req", "-new", "-key", "ca-leaf.pem", "-subj", "/CN=intermediate-ca", "-out", "ca-leaf.csr",
+    ]);
+    #[rustfmt::skip]
+    openssl(dir, &[
+        "x509", "-req", "-in", "ca-leaf.csr", "-CA", "intermediate.pem",
+        "-CAkey", "intermediate.key", "-days", "3650", "-set_serial", "3",
+        "-extfile", "leaf.ext", "-out", "ca-leaf.crt",
+    ]);
+    let (pinned_key, _) = openssl_ec_key(dir, "pinned", "prime256v1");
+    #[rustfmt::skip]
+    openssl(dir, &[
+        "req", "-x509", "-new", "-key", "pinned.pem", "-subj", "/CN=model signer", "-days", "3650",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,digitalSignature",
+        "-addext", "extendedKeyUsage=codeSigning", "-out", "pinned.crt",
+    ]);
+    OpensslPki {
+        root: dir.join("root.pem"),
+        intermediate: dir.join("intermediate.pem"),
+        ca_leaf: dir.join("ca-leaf.crt"),
+        ca_leaf_key,
+        pinned: dir.join("pinned.crt"),
+        pinned_key,
+    }
+}
+
+// Issue 12: a `CA:TRUE` signing certificate (model-signing's own test PKI
+// has one) and a pinned self-signed one verified with the reference tool but
+// modelseal refused both (webpki: `CaUsedAsEndEntity`).
+#[test]
+fn ca_and_pinned_signing_certificates_verify_in_both_directions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let pki = openssl_pki(dir.path());
+    // (name, key, signing certificate, chain to embed, roots to verify with,
+    // subject). The reference signer needs a chain file: for the pinned
+    // certificate it is given the certificate itself.
+    let cases: [(&str, &Path, &Path, &Path, &Path, &str); 2] = [
+        (
+            "ca-leaf",
+            &pki.ca_leaf_key,
+            &pki.ca_leaf,
+            &pki.intermediate,
+            &pki.root,
+            "CN=intermediate-ca",
+        ),
+        (
+            "pinned",
+            &pki.pinned_key,
+            &pki.pinned,
+            &pki.pinned,
+            &pki.pinned,
+            "CN=model signer",
+        ),
+    ];
+    for (name, key, cert, chain, roots, subject) in cases {
+        // Reference -> modelseal.
+        let theirs = dir.path().join(format!("reference-{name}.sig"));
+        let out = reference(
+            dir.path(),
+            &[
+                &"sign",
+                &"certificate",
+                &model,
+                &"--private_key",
+                &key,
+                &"--signing_certificate",
+                &cert,
+                &"--certificate_chain",
+                &chain,
+                &"--signature",
+                &theirs,
+            ],
+        );
+        assert_eq!(out.code, 0, "{name}: {}{}", out.stdout, out.stderr);
+        let (out, report) =
+            verify_json(&model, &[&"--cert-chain", &roots, &"--signature", &theirs]);
+        out.expect_code(0);
+        assert!(report.verified, "{name}: {report:?}");
+        let crate::support::SignerJson::Certificate {
+            subject: signed_by,
+            issuer,
+            ..
+        } = &report.signer
+        else {
+            panic!("{name}: {:?}", report.signer)
+        };
+        assert_eq!((signed_by.as_str(), issuer.as_str()), (subject, subject));
+
+        // modelseal -> reference (the pinned certificate alone, no chain).
+        let ours = dir.path().join(format!("modelseal-{name}.sig"));
+        let mut sign = modelseal();
+        sign.arg("sign")
+            .arg(&model)
+            .arg("--key")
+            .arg(key)
+            .arg("--cert")
+            .arg(cert)
+            .arg("--signature")
+            .arg(&ours);
+        if chain != cert {
+            sign.arg("--cert-chain").arg(chain);
+        }
+        run(&mut sign).expect_code(0);
+        let out = reference(
+            dir.path(),
+            &[
+                &"verify",
+                &"certificate",
+                &model,
+                &"--signature",
+                &ours,
+                &"--certificate_chain",
+                &roots,
+            ],
+        );
+        assert_reference_verifies(&out);
+        let (out, _) = verify_json(&model, &[&"--cert-chain", &roots, &"--signature", &ours]);
+        out.expect_code(0);
+    }
+
+    // Each is still refused under the other's trust: the pinned certificate
+    // is no root of the CA leaf's chain, and the root does not issue the
+    // pinned certificate.
+    for (sig, roots) in [
+        ("modelseal-ca-leaf.sig", &pki.pinned),
+        ("modelseal-pinned.sig", &pki.root),
+    ] {
+        let out = run(modelseal()
+            .arg("verify")
+            .arg(&model)
+            .arg("--cert-chain")
+            .arg(roots)
+            .arg("--signature")
+            .arg(dir.path().join(sig)));
+        out.expect_code(1)
+            .expect_stderr(&["does not lead to a trusted root"]);
+    }
+}
+
 /// One way to change a signed model.
 #[derive(Debug, Clone, Copy)]
 enum Tamper {
@@ -400,6 +595,55 @@ fn a_single_file_signed_by_the_reference_verifies() {
     let (out, report) = verify_json(&other, &[&"--key", &public, &"--signature", &theirs]);
     out.expect_code(1);
     assert_eq!(report.kinds(), ["modified"]);
+}
+
+// Regression: modelseal named a single file's resource by its basename,
+// which model-signing 1.1.1 (and the Go port) reject: both write and expect
+// `.`. Renaming a signed file broke verification too.
+#[test]
+fn single_file_signatures_verify_in_both_directions_and_survive_a_rename() {
+    let (dir, model) = copy_fixture("example-model");
+    let file = model.join("model.safetensors");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let ours = dir.path().join("ours.sig");
+    modelseal_sign(&file, &key, &ours);
+    assert_eq!(resource_names(&signed_statement(&ours)), ["."]);
+    assert_reference_verifies(&reference_verify(&file, &ours, &public, &[]));
+    // The reference's bundle and ours sign the same manifest.
+    let theirs = dir.path().join("theirs.sig");
+    reference_sign(&file, &key, &theirs);
+    assert_eq!(
+        signed_statement(&ours)["predicate"]["resources"],
+        signed_statement(&theirs)["predicate"]["resources"]
+    );
+
+    // Renamed, both signatures still verify.
+    let renamed = dir.path().join("renamed.safetensors");
+    std::fs::rename(&file, &renamed).expect("rename");
+    for sig in [&ours, &theirs] {
+        let (out, report) = verify_json(&renamed, &[&"--key", &public, &"--signature", sig]);
+        out.expect_code(0);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+    }
+    assert_reference_verifies(&reference_verify(&renamed, &ours, &public, &[]));
+    // Shards of a single file are `.:start:end`.
+    let sharded = dir.path().join("sharded.sig");
+    run(modelseal()
+        .arg("sign")
+        .arg(&renamed)
+        .arg("--key")
+        .arg(&key)
+        .arg("--signature")
+        .arg(&sharded)
+        .args(["--shard-size", "300"]))
+    .expect_code(0);
+    assert_eq!(
+        resource_names(&signed_statement(&sharded)),
+        [".:0:300", ".:300:600", ".:600:900", ".:900:968"]
+    );
+    let (out, report) = verify_json(&renamed, &[&"--key", &public, &"--signature", &sharded]);
+    out.expect_code(0);
+    assert_eq!(report.resources_checked, 4);
 }
 
 #[test]

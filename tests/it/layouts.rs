@@ -96,6 +96,16 @@ fn a_hub_cache_snapshot_signs_verifies_and_inspects_with_no_flag() {
         signed.stdout
     );
 
+    let json = sign(
+        &hub.snapshot,
+        &hub.key,
+        &hub.dir.path().join("again.sig"),
+        &["--format", "json"],
+    );
+    json.expect_code(0);
+    let signed: crate::support::SignJson = serde_json::from_str(&json.stdout).expect("sign JSON");
+    assert_eq!(signed.links.map(|l| l.followed), Some(5));
+
     let (out, report) = verify_json(
         &hub.snapshot,
         &[&"--key", &hub.public, &"--signature", &sig],

@@ -1,11 +1,15 @@
 //! modelseal's integration tests: one binary, a module per area.
 
+mod adversarial;
 mod attest;
+mod first_use;
 mod formats;
 mod hash;
 mod hook;
 mod interop;
+mod keys;
 mod layouts;
+mod schemas;
 mod sign_verify;
 mod status;
 mod support;

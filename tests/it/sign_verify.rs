@@ -95,7 +95,7 @@ fn round_trip_every_key_algorithm_method_and_hash() {
                 let what = format!("{algorithm} {hash} shards={shards}");
                 assert_eq!(
                     (signed.kind.as_str(), signed.version),
-                    ("sign", 1),
+                    ("sign", 2),
                     "{what}"
                 );
                 assert_eq!(signed.method, "key");
@@ -135,7 +135,7 @@ fn round_trip_every_key_algorithm_method_and_hash() {
                 let (out, report) = verify_json(&model, &[&"--key", &public, &"--signature", &sig]);
                 out.expect_code(0);
                 assert!(out.stderr.is_empty(), "{}", out.stderr);
-                assert_eq!((report.kind.as_str(), report.version), ("verify", 1));
+                assert_eq!((report.kind.as_str(), report.version), ("verify", 2));
                 assert!(report.verified, "{what}: {report:?}");
                 assert!(report.findings.is_empty(), "{what}: {report:?}");
                 assert_eq!(report.model, signed.model);
@@ -143,7 +143,8 @@ fn round_trip_every_key_algorithm_method_and_hash() {
                 assert_eq!(
                     report.signer,
                     SignerJson::Key {
-                        key_id: key_id.clone()
+                        key_id: key_id.clone(),
+                        unmatched_hint: None,
                     }
                 );
                 assert_eq!(report.signature_algorithm, algorithm);
@@ -179,15 +180,18 @@ fn round_trip_every_key_algorithm_method_and_hash() {
 }
 
 #[test]
-fn signing_twice_with_one_ed25519_key_gives_identical_bundles() {
+fn signing_twice_with_one_key_gives_identical_bundles() {
     let (dir, model) = copy_fixture("example-model");
-    let (key, public, _) = keygen(dir.path(), "ed.key", "ed25519");
-    let first = dir.path().join("first.sig");
-    let second = dir.path().join("second.sig");
-    sign_json(&model, &[&"--key", &key, &"--signature", &first]);
-    sign_json(&model, &[&"--key", &key, &"--signature", &second]);
-    assert_eq!(read(&first), read(&second));
-    verify(&model, &[&"--key", &public, &"--signature", &second]).expect_code(0);
+    // Ed25519 is deterministic by design, ECDSA by RFC 6979 nonces.
+    for algorithm in ["ed25519", "p256"] {
+        let (key, public, _) = keygen(dir.path(), &format!("{algorithm}.key"), algorithm);
+        let first = dir.path().join(format!("{algorithm}-first.sig"));
+        let second = dir.path().join(format!("{algorithm}-second.sig"));
+        sign_json(&model, &[&"--key", &key, &"--signature", &first]);
+        sign_json(&model, &[&"--key", &key, &"--signature", &second]);
+        assert_eq!(read(&first), read(&second), "{algorithm}");
+        verify(&model, &[&"--key", &public, &"--signature", &second]).expect_code(0);
+    }
 }
 
 #[test]
@@ -211,7 +215,8 @@ fn keygen_writes_an_owner_only_key_prints_its_id_and_never_overwrites() {
     );
     assert!(is_hex(&key_id, 64), "{key_id}");
     assert_eq!(key_id, sha256sum(&public), "OMS key id: SHA-256 of the PEM");
-    out.expect_stderr(&["ed25519"]);
+    // The default: the algorithm the reference tool verifies.
+    out.expect_stderr(&["p256"]);
 
     // The id printed is the signer a later verify reports.
     let model = tiny_model(dir.path(), "tiny");
@@ -300,9 +305,11 @@ fn encrypted_keys_need_their_password() {
         let base: Vec<&dyn AsRef<OsStr>> = vec![&"--key", key, &"--signature", &sig, &"--force"];
 
         let pem = read(key);
+        // Off a terminal (tests have no TTY) there is no prompt: the error
+        // says how to give the password.
         let out = sign(&model, &base);
         out.expect_code(2);
-        out.expect_stderr(&["encrypted"]);
+        out.expect_stderr(&["encrypted", "--password-file", "MODELSEAL_PASSWORD"]);
         assert_no_secret(&out, &pem);
         assert!(!sig.exists());
 

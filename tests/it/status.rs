@@ -17,6 +17,7 @@ struct StatusJson {
     trust: String,
     model: String,
     signature: String,
+    #[serde(deserialize_with = "crate::support::sha256_object")]
     root_digest: String,
     serialization: serde_json::Value,
     findings: Vec<FindingJson>,
@@ -45,7 +46,7 @@ fn status(model: &Path, cache: &Path, args: &[&str]) -> (Run, StatusJson) {
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     let report: StatusJson = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {} {}", out.stdout, out.stderr));
-    assert_eq!((report.kind.as_str(), report.version), ("status", 1));
+    assert_eq!((report.kind.as_str(), report.version), ("status", 2));
     assert_eq!(report.clean, out.code == 0);
     assert!(report.trust.contains("without checking who signed"));
     assert!(report.elapsed_ms >= 0.0);

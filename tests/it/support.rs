@@ -188,9 +188,11 @@ pub struct VerifyJson {
     pub signature: String,
     pub signer: SignerJson,
     pub signature_algorithm: String,
+    #[serde(deserialize_with = "sha256_object")]
     pub root_digest: String,
     pub serialization: SerializationJson,
     pub findings: Vec<FindingJson>,
+    #[serde(rename = "checked_resource_count")]
     pub resources_checked: usize,
     pub bytes_hashed: u64,
     pub elapsed_ms: f64,
@@ -200,6 +202,12 @@ pub struct VerifyJson {
     /// Only when symbolic links led to the model's bytes.
     #[serde(default)]
     pub links: Option<LinksJson>,
+    /// Only when an `--ignore` path matched nothing.
+    #[serde(default)]
+    pub unused_ignore_paths: Vec<String>,
+    #[serde(rename = "resource_count")]
+    pub resources_signed: usize,
+    pub partial: bool,
 }
 
 /// The `links` object of `verify --format json`.
@@ -266,6 +274,7 @@ pub struct AttestationJson {
     pub signer: Option<String>,
     pub role: Option<String>,
     pub attested_at: Option<String>,
+    #[serde(deserialize_with = "labelled_object_opt")]
     pub subject_digest: Option<String>,
     pub status: String,
     #[serde(default)]
@@ -282,7 +291,7 @@ impl VerifyJson {
     /// The key id of a key-method signer.
     pub fn key_id(&self) -> &str {
         match &self.signer {
-            SignerJson::Key { key_id } => key_id,
+            SignerJson::Key { key_id, .. } => key_id,
             other => panic!("not a key signer: {other:?}"),
         }
     }
@@ -305,6 +314,10 @@ pub struct SerializationJson {
 pub enum SignerJson {
     Key {
         key_id: String,
+        /// Only when the signature's unsigned `publicKey.hint` is not
+        /// `key_id` (the hint rule).
+        #[serde(default)]
+        unmatched_hint: Option<String>,
     },
     Certificate {
         subject: String,
@@ -335,6 +348,10 @@ pub enum FindingJson {
     },
     Missing {
         name: String,
+    },
+    Renamed {
+        from: String,
+        to: String,
     },
     Unsigned {
         name: String,
@@ -378,6 +395,7 @@ impl FindingJson {
             FindingJson::Modified { .. } => "modified",
             FindingJson::SizeChanged { .. } => "size_changed",
             FindingJson::Missing { .. } => "missing",
+            FindingJson::Renamed { .. } => "renamed",
             FindingJson::Unsigned { .. } => "unsigned",
             FindingJson::NotSigned { .. } => "not_signed",
             FindingJson::InvalidFormat { .. } => "invalid_format",
@@ -396,6 +414,7 @@ impl FindingJson {
             | FindingJson::NotSigned { name }
             | FindingJson::InvalidFormat { name, .. }
             | FindingJson::UnsafeFormat { name, .. } => name,
+            FindingJson::Renamed { from, .. } => from,
             FindingJson::PathProblem { path, .. } => path,
         }
     }
@@ -453,9 +472,14 @@ pub struct SignJson {
     pub method: String,
     pub serialization: SerializationJson,
     pub root_digest: DigestJson,
+    #[serde(rename = "file_count")]
     pub files: usize,
+    #[serde(rename = "tensor_file_count")]
     pub tensor_files: usize,
+    #[serde(rename = "resource_count")]
     pub resources: usize,
+    #[serde(default)]
+    pub links: Option<LinksJson>,
     pub bytes: u64,
     pub elapsed_ms: f64,
 }
@@ -485,4 +509,31 @@ pub fn bundle_statement(bytes: &[u8]) -> serde_json::Value {
         )
         .expect("base64");
     serde_json::from_slice(&payload).expect("statement JSON")
+}
+
+/// A standalone digest in the JSON contract: `{"algorithm": "sha256",
+/// "digest": HEX}` (version 2); read as its hex, after checking the
+/// algorithm and that no other field is there.
+pub fn sha256_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let digest = DigestJson::deserialize(d)?;
+    if digest.algorithm != "sha256" {
+        return Err(serde::de::Error::custom(format!(
+            "a root digest is sha256, not {}",
+            digest.algorithm
+        )));
+    }
+    Ok(digest.digest)
+}
+
+/// An optional standalone digest, read as `ALGORITHM:HEX`.
+pub fn labelled_object_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(Option::<DigestJson>::deserialize(d)?.map(|j| format!("{}:{}", j.algorithm, j.digest)))
+}
+
+/// A standalone digest, read as `ALGORITHM:HEX`.
+pub fn sha256_object_labelled<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let j = DigestJson::deserialize(d)?;
+    Ok(format!("{}:{}", j.algorithm, j.digest))
 }

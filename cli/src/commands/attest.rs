@@ -16,8 +16,8 @@ use crate::commands::Status;
 use crate::output::{self, JSON_VERSION};
 
 /// `modelseal attest --format json`.
-#[derive(Debug, Serialize)]
-struct AttestJson {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct AttestJson {
     kind: &'static str,
     version: u32,
     model: String,
@@ -26,7 +26,7 @@ struct AttestJson {
     predicate_type: &'static str,
     role: &'static str,
     subject_name: String,
-    subject_digest: String,
+    subject_digest: modelseal_hash::DigestJson,
     bound_to_signature: Option<String>,
     key_id: String,
 }
@@ -239,7 +239,9 @@ fn render(common: &AttestCommon, outcome: &modelseal::AttestOutcome) -> anyhow::
             predicate_type: predicate.type_uri(),
             role: predicate.role().name(),
             subject_name: outcome.statement.subject_name.clone(),
-            subject_digest: outcome.statement.subject_digest.to_string(),
+            subject_digest: modelseal_hash::DigestJson::from_labelled(
+                &outcome.statement.subject_digest.to_string(),
+            ),
             bound_to_signature: outcome
                 .binding
                 .signature

@@ -13,11 +13,17 @@ pub fn run(args: &AttestationsArgs) -> anyhow::Result<Status> {
         .transpose()?;
     let options = args.files.attest_options();
     let outcome = modelseal::list_attestations(&args.files.model, policy.as_ref(), &options, None);
-    super::render_check(outcome, args.format, to_text, |list| {
-        list.attestations
-            .iter()
-            .all(|a| !matches!(a.status, "bad-signature" | "malformed" | "role-not-held"))
-    })
+    super::render_check(
+        ("attestations", &args.files.model),
+        outcome,
+        args.format,
+        to_text,
+        |list| {
+            list.attestations
+                .iter()
+                .all(|a| !matches!(a.status, "bad-signature" | "malformed" | "role-not-held"))
+        },
+    )
 }
 
 fn to_text(list: &modelseal::AttestationList) -> String {

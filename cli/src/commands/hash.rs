@@ -10,7 +10,17 @@ use crate::progress::Progress;
 pub fn run(args: &HashArgs) -> anyhow::Result<Status> {
     let started = Instant::now();
     let mut options = args.hashing.hash_options()?;
-    let model = modelseal_hash::walk(&args.model, &args.hashing.walk_options())?;
+    // As `sign` does: the signature and attestations files are no part of
+    // the model, so the root printed here is the root `sign` would sign.
+    let mut walk_options = args.hashing.walk_options();
+    walk_options
+        .exclude_files
+        .push(modelseal::default_signature_path(&args.model));
+    walk_options
+        .exclude_files
+        .push(modelseal::default_attestations_path(&args.model));
+    let model = modelseal_hash::walk(&args.model, &walk_options)?;
+    output::warn_unused_ignores(model.unused_ignore_paths());
     let progress = Progress::for_bytes(model.total_size());
     options.progress = progress.callback();
     let manifest = modelseal_hash::hash_model(&model, &options);

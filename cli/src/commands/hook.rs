@@ -201,11 +201,22 @@ fn holds_files(dir: &Path) -> bool {
 }
 
 fn read_config(path: &Path) -> anyhow::Result<Option<Config>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    // A repository's file: a regular file (no FIFO to hang the commit on),
+    // and small.
+    const MAX_CONFIG: u64 = 1 << 20;
+    let mut text = String::new();
+    let read = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow).and_then(|f| {
+        use std::io::Read as _;
+        f.take(MAX_CONFIG + 1).read_to_string(&mut text)
+    });
+    match read {
+        Ok(_) if text.len() as u64 > MAX_CONFIG => {
+            anyhow::bail!("`{}` is larger than {MAX_CONFIG} bytes", path.display())
+        }
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => anyhow::bail!("cannot read `{}`: {e}", path.display()),
-    };
+    }
     let config: Config = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("`{}` is not a valid configuration: {e}", path.display()))?;
     for model in &config.model {

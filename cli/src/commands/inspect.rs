@@ -35,8 +35,8 @@ fn to_text(report: &InspectReport) -> String {
         |f: fn(&Verdict) -> bool| report.files.iter().filter(|x| f(&x.report.verdict)).count();
     let _ = writeln!(
         text,
-        "{} files: {} safe, {} unsafe, {} invalid, {} not checked",
-        report.files.len(),
+        "{}: {} safe, {} unsafe, {} invalid, {} not checked",
+        crate::output::plural(report.files.len(), "file"),
         count(|v| matches!(v, Verdict::Safe)),
         count(|v| matches!(v, Verdict::Unsafe { .. })),
         count(|v| matches!(v, Verdict::Invalid { .. })),

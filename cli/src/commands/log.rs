@@ -9,7 +9,13 @@ pub fn run(args: &LogArgs) -> anyhow::Result<Status> {
     let policy = modelseal::Policy::load(&args.policy)?;
     let options = args.files.attest_options();
     let outcome = modelseal::model_history(&args.files.model, &policy, &options, None);
-    super::render_check(outcome, args.format, to_text, |h| h.complete)
+    super::render_check(
+        ("log", &args.files.model),
+        outcome,
+        args.format,
+        to_text,
+        |h| h.complete,
+    )
 }
 
 fn to_text(history: &modelseal::HistoryReport) -> String {

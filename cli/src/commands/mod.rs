@@ -8,6 +8,7 @@ mod inspect;
 mod keygen;
 mod log;
 mod report;
+mod schema;
 mod sign;
 mod status;
 pub mod verify;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Attestations(args) => attestations::run(&args),
         Command::Log(args) => log::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Schema(args) => schema::run(&args),
     }
 }
 
@@ -100,7 +102,17 @@ impl SignerArgs {
     /// certificate chain (empty for the key method).
     pub fn load(&self) -> anyhow::Result<(modelseal::SigningKey, Vec<Vec<u8>>)> {
         let password = self.password.password()?;
-        let key = modelseal::load_signing_key(&self.key, password.as_deref().map(Vec::as_slice))?;
+        let key =
+            match modelseal::load_signing_key(&self.key, password.as_deref().map(Vec::as_slice)) {
+                Err(modelseal::Error::Key {
+                    source: modelseal::KeyError::Encrypted { .. },
+                    ..
+                }) if password.is_none() => {
+                    let password = PasswordArgs::prompt(&self.key)?;
+                    modelseal::load_signing_key(&self.key, Some(&password))?
+                }
+                loaded => loaded?,
+            };
         let mut certificates = Vec::new();
         if let Some(leaf) = &self.cert {
             certificates.extend(modelseal::load_certificates(leaf)?);
@@ -143,6 +155,29 @@ impl PasswordArgs {
             .filter(|p| !p.is_empty())
             .map(|p| Zeroizing::new(p.into_encoded_bytes())))
     }
+
+    /// Asks for the password of the encrypted private key `key` on the
+    /// terminal, without echo. Off a terminal (a pipe, CI) it fails with
+    /// the ways to give one instead.
+    pub fn prompt(key: &std::path::Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+        use std::io::IsTerminal as _;
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "the private key `{}` is encrypted and no password was given\n\
+                 hint: give it with `--password-file FILE` or the {} environment variable",
+                key.display(),
+                crate::env::MODELSEAL_PASSWORD
+            );
+        }
+        let typed = Zeroizing::new(
+            rpassword::prompt_password(format!("password for `{}`: ", key.display()))
+                .map_err(|e| anyhow::anyhow!("cannot read the password from the terminal: {e}"))?,
+        );
+        if typed.is_empty() {
+            anyhow::bail!("no password typed for `{}`", key.display());
+        }
+        Ok(Zeroizing::new(typed.as_bytes().to_vec()))
+    }
 }
 
 impl KeyAlgorithmArg {
@@ -171,6 +206,7 @@ pub fn cache_dir() -> anyhow::Result<std::path::PathBuf> {
 /// 1), or a signature file that does not verify (exit 1, the error on
 /// stderr). Other errors are returned (exit 2).
 pub fn render_check<R: serde::Serialize>(
+    (kind, model): (&'static str, &std::path::Path),
     outcome: Result<R, modelseal::Error>,
     format: crate::args::Format,
     to_text: impl Fn(&R) -> String,
@@ -179,6 +215,11 @@ pub fn render_check<R: serde::Serialize>(
     let report = match outcome {
         Ok(report) => report,
         Err(error) if error.is_verification_failure() => {
+            // `jq .verified` must work in every case: a document that says
+            // what failed, beside the message on stderr.
+            if format == crate::args::Format::Json {
+                crate::output::write_json(&crate::output::failure_document(kind, model, &error))?;
+            }
             crate::output::print_error(&error.into());
             return Ok(Status::Failure);
         }

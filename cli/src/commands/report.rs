@@ -16,7 +16,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         ReportFormat::Md => Format::Text,
         ReportFormat::Json => Format::Json,
     };
-    super::render_check(outcome, format, to_markdown, |r| r.policy_passed)
+    super::render_check(
+        ("report", &args.files.model),
+        outcome,
+        format,
+        to_markdown,
+        |r| r.policy_passed,
+    )
 }
 
 fn status_text(status: ProvisionStatus) -> &'static str {

@@ -8,8 +8,8 @@ use crate::output::{self, DigestJson, JSON_VERSION};
 use crate::progress::Progress;
 
 /// `modelseal sign --format json`.
-#[derive(Debug, Serialize)]
-struct SignJson {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct SignJson {
     kind: &'static str,
     version: u32,
     model: String,
@@ -18,9 +18,9 @@ struct SignJson {
     method: &'static str,
     serialization: modelseal::SerializationReport,
     root_digest: DigestJson,
-    files: usize,
-    tensor_files: usize,
-    resources: usize,
+    file_count: usize,
+    tensor_file_count: usize,
+    resource_count: usize,
     bytes: u64,
     elapsed_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -47,6 +47,12 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         } else {
             None
         },
+        // A full pass still leaves its digests for `status` (best effort).
+        fill_cache: if args.incremental {
+            None
+        } else {
+            super::cache_dir().ok()
+        },
     };
     let outcome = modelseal::sign_model(&args.model, &key, &options);
     progress.finish();
@@ -58,6 +64,7 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         }
         Err(error) => return Err(error.into()),
     };
+    output::warn_unused_ignores(&outcome.unused_ignore_paths);
     for warning in &outcome.warnings {
         if let modelseal::Finding::UnsafeFormat {
             name,
@@ -89,13 +96,10 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
             "certificate"
         },
         serialization: (&outcome.manifest.serialization).into(),
-        root_digest: DigestJson {
-            algorithm: "sha256",
-            digest: outcome.manifest.root_digest.to_hex(),
-        },
-        files: outcome.files,
-        tensor_files: outcome.tensor_files,
-        resources: outcome.manifest.resources.len(),
+        root_digest: DigestJson::sha256_hex(&outcome.manifest.root_digest.to_hex()),
+        file_count: outcome.files,
+        tensor_file_count: outcome.tensor_files,
+        resource_count: outcome.manifest.resources.len(),
         bytes: outcome.manifest.total_size(),
         elapsed_ms: outcome.elapsed.as_secs_f64() * 1000.0,
         links: outcome.links.clone(),
@@ -104,9 +108,9 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         Format::Json => output::write_json(&report)?,
         Format::Text => {
             let mut text = format!(
-                "signed `{}`: {} files, {}, {} {}\n  signature  {}\n  signer     {} {}\n  root       sha256:{}\n",
+                "signed `{}`: {}, {}, {} {}\n  signature  {}\n  signer     {} {}\n  root       sha256:{}\n",
                 report.model,
-                report.files,
+                output::plural(report.file_count, "file"),
                 output::human_bytes(report.bytes),
                 report.serialization.hash_type,
                 report.serialization.method,

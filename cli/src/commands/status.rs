@@ -24,7 +24,13 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Status> {
     };
     let outcome = modelseal::status_model(&args.model, &options);
     progress.finish();
-    super::render_check(outcome, args.format, to_text, |r| r.clean)
+    super::render_check(
+        ("status", &args.model),
+        outcome,
+        args.format,
+        to_text,
+        |r| r.clean,
+    )
 }
 
 fn to_text(report: &StatusReport) -> String {

@@ -43,7 +43,16 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
     options.progress = progress.callback();
     let outcome = modelseal::verify_model(&args.model, &options);
     progress.finish();
-    super::render_check(outcome, args.format, to_text, |r| r.verified)
+    if let Ok(report) = &outcome {
+        output::warn_unused_ignores(&report.unused_ignore_paths);
+    }
+    super::render_check(
+        ("verify", &args.model),
+        outcome,
+        args.format,
+        to_text,
+        |r| r.verified,
+    )
 }
 
 fn to_text(report: &VerificationReport) -> String {
@@ -53,7 +62,9 @@ fn to_text(report: &VerificationReport) -> String {
         .policy
         .as_ref()
         .map_or(0, |p| p.rules.iter().filter(|r| !r.passed).count());
-    if report.verified {
+    if report.verified && report.partial {
+        let _ = writeln!(text, "verified `{}` (partially)", report.model);
+    } else if report.verified {
         let _ = writeln!(text, "verified `{}`", report.model);
     } else if failing > 0 {
         let _ = writeln!(
@@ -72,7 +83,15 @@ fn to_text(report: &VerificationReport) -> String {
     }
     write_findings(&mut text, &report.findings);
     let signer = match &report.signer {
-        SignerReport::Key { key_id } => format!("key {key_id}"),
+        SignerReport::Key {
+            key_id,
+            unmatched_hint: None,
+        } => format!("key {key_id}"),
+        // The hint is not signed: a note, not a failure (README, "hint rule").
+        SignerReport::Key {
+            key_id,
+            unmatched_hint: Some(hint),
+        } => format!("key {key_id} (the signature's unsigned key hint says {hint})"),
         SignerReport::Certificate {
             subject, issuer, ..
         } => format!("certificate `{subject}` issued by `{issuer}`"),
@@ -85,10 +104,17 @@ fn to_text(report: &VerificationReport) -> String {
     );
     let _ = writeln!(text, "  signer        {signer}");
     let _ = writeln!(text, "  root          sha256:{}", report.root_digest);
+    let checked = if report.partial {
+        format!(
+            "{} of {} resources (partial: --only; other files were not checked)",
+            report.resources_checked, report.resources_signed
+        )
+    } else {
+        output::plural(report.resources_checked, "resource")
+    };
     let _ = writeln!(
         text,
-        "  checked       {} resources, {}, {} {}, in {:.0} ms",
-        report.resources_checked,
+        "  checked       {checked}, {}, {} {}, in {:.0} ms",
         output::human_bytes(report.bytes_hashed),
         report.serialization.hash_type,
         report.serialization.method,
@@ -170,6 +196,12 @@ pub fn write_findings(text: &mut String, findings: &[Finding]) {
             }
             Finding::Missing { name } => {
                 let _ = writeln!(text, "  missing       {name}");
+            }
+            Finding::Renamed { from, to } => {
+                let _ = writeln!(
+                    text,
+                    "  renamed       {from} -> {to} (the signed content, under another name)"
+                );
             }
             Finding::Unsigned { name, fails: true } => {
                 let _ = writeln!(text, "  unsigned      {name}");

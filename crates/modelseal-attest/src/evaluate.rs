@@ -31,7 +31,7 @@ pub struct ModelFacts {
 }
 
 /// How one attestation fared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
 #[non_exhaustive]
 pub enum AttestationStatus {
@@ -197,7 +197,7 @@ fn check_one(
 }
 
 /// One rule's outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RuleOutcome {
     /// The rule (`model-signature`, `attestations`, `lineage`, `datasets`,
     /// `tests`, `retraining`, `unsafe-formats`).

@@ -10,11 +10,14 @@ use crate::predicate::{DigestSet, Lineage, Predicate, Role};
 use crate::time::Timestamp;
 
 /// One version in a model's history, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Version {
     /// The version.
     pub version: String,
-    /// Its root digest (the lineage statement's subject).
+    /// Its root digest (the lineage statement's subject), hex; a
+    /// `{algorithm, digest}` object in JSON.
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
     pub root_digest: String,
     /// The attestations-file line of its lineage statement.
     pub line: usize,
@@ -32,7 +35,7 @@ pub struct Version {
 }
 
 /// How a version links to its parent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "status", content = "detail")]
 #[non_exhaustive]
 pub enum Link {

@@ -417,7 +417,7 @@ impl Policy {
             + std::time::Duration::from_secs(u64::try_from(at.unix_seconds()).unwrap_or(0));
         match &parsed.material {
             VerificationMaterial::PublicKey { hint, raw_bytes } => {
-                let candidates: Vec<usize> = self
+                let mut candidates: Vec<usize> = self
                     .signers
                     .iter()
                     .enumerate()
@@ -428,6 +428,15 @@ impl Policy {
                     })
                     .map(|(i, _)| i)
                     .collect();
+                // The hint rule: the hint is not signed and may be computed
+                // otherwise, so when it names no listed key the signature
+                // itself decides. A failure then names no signer.
+                let by_hint = !candidates.is_empty() || hint.is_none();
+                if !by_hint {
+                    candidates = (0..self.signers.len())
+                        .filter(|&i| matches!(self.signers[i].identity, Identity::Key(_)))
+                        .collect();
+                }
                 let mut last = None;
                 for index in candidates {
                     let Identity::Key(key) = &self.signers[index].identity else {
@@ -443,7 +452,7 @@ impl Policy {
                         Err(e) => last = Some((index, e)),
                     }
                 }
-                match last {
+                match last.filter(|_| by_hint) {
                     Some((signer, error)) => Err(Unidentified::BadSignature {
                         signer,
                         message: chain_text(&error),
@@ -617,7 +626,7 @@ fn raw_key_is(raw: &[u8], key: &PublicKey) -> bool {
 fn read_capped(path: &Path) -> std::io::Result<String> {
     use std::io::{Error, ErrorKind, Read as _};
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
+    modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)?
         .take(MAX_POLICY_SIZE + 1)
         .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_POLICY_SIZE {

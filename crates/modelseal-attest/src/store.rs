@@ -41,20 +41,7 @@ fn open_regular(
     path: &Path,
     options: &mut std::fs::OpenOptions,
 ) -> Result<std::fs::File, std::io::Error> {
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    let file = options.open(path).map_err(|e| {
-        // O_NOFOLLOW on a symbolic link fails with ELOOP.
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-            std::io::Error::other("it is a symbolic link, not a regular file")
-        } else {
-            e
-        }
-    })?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    Ok(file)
+    modelseal_hash::open_regular_with(path, options, modelseal_hash::Links::Refuse)
 }
 
 /// Reads every attestation in `path`; a missing file has none. Blank lines

@@ -497,6 +497,41 @@ fn tampered_unknown_and_malformed_lines_are_classified() {
     );
 }
 
+/// The hint rule: `publicKey.hint` is not signed. A listed signer's
+/// attestation whose hint was computed otherwise is still that signer's; a
+/// stranger's stays a stranger's whatever hint it carries.
+#[test]
+fn a_hint_naming_no_listed_key_leaves_the_signature_to_decide() {
+    let w = World::new(&["dev", "cust", "tess", "tom", "stranger"]);
+    let root = digest(1);
+    let policy = w.policy(SIGNERS).expect("policy");
+    let rehint = |stored: StoredAttestation, hint: &str| {
+        let mut v: serde_json::Value = serde_json::from_slice(&stored.bundle).expect("json");
+        v["verificationMaterial"]["publicKey"]["hint"] = hint.into();
+        StoredAttestation {
+            line: stored.line,
+            bundle: serde_json::to_vec(&v).expect("json"),
+        }
+    };
+    let odd_hint = "00".repeat(32);
+    let tess = rehint(
+        w.sign("tess", &root, test_result(TestResult::Pass), 1),
+        &odd_hint,
+    );
+    let stranger = rehint(
+        w.sign("stranger", &root, test_result(TestResult::Pass), 2),
+        &odd_hint,
+    );
+    let checked = check_attestations(
+        &policy,
+        &[tess, stranger],
+        Some(&root),
+        t("2026-07-01T00:00:00Z"),
+    );
+    let names: Vec<&str> = checked.iter().map(|c| c.status.name()).collect();
+    assert_eq!(names, ["accepted", "untrusted-signer"]);
+}
+
 #[test]
 fn history_follows_parents_and_flags_broken_links() {
     let w = World::new(&["dev", "cust", "tess", "tom"]);
@@ -629,13 +664,14 @@ fn policy_files_are_read_within_their_cap() {
         message.contains("big.toml") && message.contains("-byte limit"),
         "{message}"
     );
-    // A key that never ends: `stat` says 0 bytes, the reading says more.
+    // A key that never ends is refused before a byte is read: it is a
+    // device, not a regular file.
     #[cfg(target_os = "linux")]
     {
         let endless = "version = 1\n[[signers]]\nname = \"a\"\nkey = \"/dev/zero\"\nroles = [\"developer\"]\n";
         let message = crate::policy::chain_text(&w.policy(endless).expect_err("endless key"));
         assert!(
-            message.contains("/dev/zero") && message.contains("-byte limit"),
+            message.contains("/dev/zero") && message.contains("a character device"),
             "{message}"
         );
     }

@@ -5,7 +5,6 @@
 //! before anything is allocated or skipped, so a count of 2^63 is an error.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
@@ -214,7 +213,7 @@ impl GgufError {
 
 /// A metadata value: scalars and short strings in full, arrays by element
 /// type and length.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GgufValue {
     /// `UINT8`, `UINT16`, `UINT32`, `UINT64`.
@@ -260,7 +259,7 @@ pub enum GgufValue {
 }
 
 /// One metadata key-value pair.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GgufKv {
     /// The key.
     pub key: String,
@@ -269,7 +268,7 @@ pub struct GgufKv {
 }
 
 /// One entry of the tensor table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GgufTensor {
     /// The tensor's name.
     pub name: String,
@@ -286,7 +285,7 @@ pub struct GgufTensor {
 }
 
 /// A parsed GGUF header.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GgufHeader {
     /// The format version (1-3).
     pub version: u32,
@@ -578,7 +577,8 @@ fn fixed_size(t: u32) -> Option<u64> {
 impl GgufHeader {
     /// Reads and checks the header of the GGUF file at `path`.
     pub fn read(path: &Path) -> Result<Self, FormatError> {
-        let f = File::open(path).map_err(|e| io_error(path, e))?;
+        let f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+            .map_err(|e| io_error(path, e))?;
         let len = f.metadata().map_err(|e| io_error(path, e))?.len();
         Self::parse(&path.display().to_string(), BufReader::new(f), len)
     }

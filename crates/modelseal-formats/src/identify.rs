@@ -1,6 +1,5 @@
 //! Telling model file formats apart by content and name.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -14,7 +13,7 @@ use crate::pickle::{AllowGlobals, PickleLimits, is_opcode};
 pub const SNIFF_LEN: usize = 4096;
 
 /// A model file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FileFormat {
@@ -81,7 +80,7 @@ fn base_name(name: &str) -> &str {
 /// A name ending in `.safetensors` or `.gguf` is that format whatever the
 /// bytes (a file that does not parse as one is invalid, not unknown).
 /// Pickles are found by content under any name, before text: see
-/// [`looks_like_pickle`].
+/// `looks_like_pickle`.
 pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     let ext = extension(name);
     let base = base_name(name);
@@ -239,7 +238,8 @@ pub fn identify(path: &Path) -> Result<FileFormat, FormatError> {
 /// # Errors
 /// The file cannot be opened or read.
 pub fn identify_as(path: &Path, name: &str) -> Result<FileFormat, FormatError> {
-    let mut f = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+        .map_err(|e| io_error(path, e))?;
     let mut first = Vec::with_capacity(SNIFF_LEN);
     (&mut f)
         .take(SNIFF_LEN as u64)

@@ -64,7 +64,7 @@ impl NpyError {
 }
 
 /// A parsed `.npy` header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NpyHeader {
     /// Format version, `major.minor`.
     pub version: String,

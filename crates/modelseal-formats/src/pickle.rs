@@ -33,7 +33,9 @@ impl Default for PickleLimits {
 }
 
 /// How dangerous one imported global is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GlobalRisk {
     /// Known to be needed for loading PyTorch or NumPy data and not to run
@@ -51,7 +53,9 @@ pub enum GlobalRisk {
 
 /// The overall risk of a pickle. Every pickle runs code when loaded; this
 /// says what the code it names can do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PickleRisk {
     /// Imports only known-safe (or allowed) globals.
@@ -64,7 +68,7 @@ pub enum PickleRisk {
 }
 
 /// One global a pickle imports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PickleGlobal {
     /// The module, or `unknown (dynamic)` for an unresolved `STACK_GLOBAL`.
     pub module: String,
@@ -79,7 +83,7 @@ pub struct PickleGlobal {
 }
 
 /// What walking a pickle (or several concatenated pickles) found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PickleScan {
     /// Complete pickles (ending in `STOP`) walked.
     pub pickles: u32,

@@ -2,7 +2,6 @@
 //! say whether it is safe to load.
 
 use std::fmt::Display;
-use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
@@ -51,7 +50,7 @@ impl Default for InspectOptions {
 }
 
 /// One problem that makes a file invalid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     /// A stable snake_case name of the rule broken.
     pub code: String,
@@ -69,7 +68,7 @@ impl Problem {
 }
 
 /// Whether a file is safe to load.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// A data-only format whose structure checked out.
@@ -99,7 +98,7 @@ impl Verdict {
 }
 
 /// One pickle member of a ZIP archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PickleMember {
     /// The member's name.
     pub name: String,
@@ -110,7 +109,7 @@ pub struct PickleMember {
 }
 
 /// One `.npy` member of an `.npz` archive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NpyMember {
     /// The member's name.
     pub name: String,
@@ -119,7 +118,7 @@ pub struct NpyMember {
 }
 
 /// Format-specific findings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Details {
@@ -163,7 +162,7 @@ pub enum Details {
 }
 
 /// The result of [`inspect_file`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FileReport {
     /// [`REPORT_VERSION`].
     pub report_version: u32,
@@ -221,7 +220,7 @@ pub fn inspect_file_as(
         },
         FileFormat::Pickle | FileFormat::Joblib => {
             let mut data = Vec::new();
-            File::open(path)
+            modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
                 .and_then(|f| f.take(options.max_pickle_bytes).read_to_end(&mut data))
                 .map_err(|e| io_error(path, e))?;
             if format == FileFormat::Joblib && data.first() != Some(&0x80) {
@@ -242,7 +241,7 @@ pub fn inspect_file_as(
         }
         FileFormat::Npy => {
             let mut head = Vec::new();
-            File::open(path)
+            modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
                 .and_then(|f| f.take(MAX_NPY_HEADER as u64 + 12).read_to_end(&mut head))
                 .map_err(|e| io_error(path, e))?;
             match NpyHeader::parse(&name, &head) {
@@ -250,7 +249,7 @@ pub fn inspect_file_as(
                     // NumPy writes an object array's data as a pickle of
                     // the array (`allow_pickle=True` loads it): walk it.
                     let mut data = Vec::new();
-                    File::open(path)
+                    modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
                         .and_then(|mut f| {
                             f.seek(std::io::SeekFrom::Start(h.data_offset))?;
                             f.take(options.max_pickle_bytes).read_to_end(&mut data)
@@ -286,7 +285,10 @@ pub fn inspect_file_as(
                     Details::None,
                 )
             } else {
-                let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+                let mut bytes = Vec::new();
+                modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+                    .and_then(|mut f| f.read_to_end(&mut bytes))
+                    .map_err(|e| io_error(path, e))?;
                 match Json::parse(&bytes) {
                     Ok(_) => (Verdict::Safe, Details::None),
                     Err(e) => (
@@ -410,7 +412,8 @@ fn inspect_zip(
     format: FileFormat,
     options: &InspectOptions,
 ) -> Result<(Verdict, Details), FormatError> {
-    let f = File::open(path).map_err(|e| io_error(path, e))?;
+    let f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+        .map_err(|e| io_error(path, e))?;
     let mut archive = match zip::ZipArchive::new(f) {
         Ok(a) => a,
         Err(e) => {

@@ -7,7 +7,6 @@
 //! dtype table.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -339,7 +338,7 @@ impl SafetensorsError {
 }
 
 /// One tensor of a validated safetensors file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TensorInfo {
     /// The tensor's name (its header key).
     pub name: String,
@@ -367,7 +366,7 @@ impl TensorInfo {
 
 /// A validated safetensors header: every tensor in file order and the
 /// `__metadata__` map.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SafetensorsHeader {
     /// The JSON header length `N` from the first 8 bytes.
     pub header_len: u64,
@@ -434,7 +433,8 @@ impl SafetensorsHeader {
     /// reading only the first `8 + N` bytes. Rule violations come back as
     /// [`FormatError::Safetensors`].
     pub fn read(path: &Path) -> Result<Self, FormatError> {
-        let mut f = File::open(path).map_err(|e| io_error(path, e))?;
+        let mut f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+            .map_err(|e| io_error(path, e))?;
         let file_len = f.metadata().map_err(|e| io_error(path, e))?.len();
         Self::read_from(path, &mut f, file_len)
     }
@@ -756,7 +756,7 @@ fn parse_tensor(
 }
 
 /// The digest of one tensor's bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TensorDigest {
     /// The tensor's name.
     pub name: String,
@@ -768,6 +768,7 @@ pub struct TensorDigest {
     pub algorithm: String,
     /// The digest of the tensor's byte range.
     #[serde(serialize_with = "crate::report::serialize_display")]
+    #[schemars(with = "String")]
     pub digest: Digest,
 }
 
@@ -777,7 +778,8 @@ pub fn tensor_digests(
     path: &Path,
     algorithm: HashAlgorithm,
 ) -> Result<Vec<TensorDigest>, FormatError> {
-    let mut f = File::open(path).map_err(|e| io_error(path, e))?;
+    let mut f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+        .map_err(|e| io_error(path, e))?;
     let file_len = f.metadata().map_err(|e| io_error(path, e))?.len();
     let header = SafetensorsHeader::read_from(path, &mut f, file_len)?;
     f.seek(SeekFrom::Start(header.data_start))
@@ -862,7 +864,8 @@ impl SafeTensorsBuffer {
         expected: &Digest,
         options: &VerifyOptions,
     ) -> Result<Self, FormatError> {
-        let mut f = File::open(path).map_err(|e| io_error(path, e))?;
+        let mut f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+            .map_err(|e| io_error(path, e))?;
         let declared = f.metadata().map_err(|e| io_error(path, e))?.len();
         let too_large = |size| FormatError::FileTooLarge {
             path: path.to_path_buf(),

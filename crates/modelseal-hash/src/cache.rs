@@ -157,7 +157,13 @@ impl DigestCache {
         if meta.len() > MAX_CACHE_FILE {
             return Err(format!("`{}` is too large", self.file.display()));
         }
-        let bytes = fs::read(&self.file)
+        // A FIFO planted in a shared cache folder must not hang the reader.
+        let mut bytes = Vec::new();
+        crate::open_regular(&self.file, crate::Links::Refuse)
+            .and_then(|f| {
+                use std::io::Read as _;
+                f.take(MAX_CACHE_FILE).read_to_end(&mut bytes)
+            })
             .map_err(|e| format!("cannot read `{}`: {e}", self.file.display()))?;
         let loaded: CacheFile = serde_json::from_slice(&bytes)
             .map_err(|e| format!("`{}` is corrupt: {e}", self.file.display()))?;
@@ -174,6 +180,14 @@ impl DigestCache {
             ));
         }
         Ok(Some(loaded))
+    }
+
+    /// Forgets every entry, so that the next [`hash_model_cached`] hashes
+    /// every file and records what it found: for a caller that must not
+    /// trust the cache (a full `sign`) but wants to leave it filled.
+    pub fn clear(&mut self) {
+        self.dirty = self.dirty || !self.entries.is_empty();
+        self.entries.clear();
     }
 
     /// Why an existing cache file was ignored, if it was.
@@ -198,7 +212,15 @@ impl DigestCache {
             return Ok(());
         }
         let dir = self.file.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        // Private: the cache says which files are trusted unchanged.
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| io_error(dir, e))?;
+        }
         self.written_ns = now_ns();
         let contents = CacheFile {
             format: FORMAT.to_owned(),
@@ -208,18 +230,19 @@ impl DigestCache {
             entries: self.entries.clone(),
         };
         let json = serde_json::to_vec(&contents).map_err(|e| io_error(&self.file, e.into()))?;
-        let temp = self
-            .file
-            .with_extension(format!("json.{}.tmp", std::process::id()));
+        // A fresh, unpredictable name created with O_CREAT | O_EXCL (mode
+        // 0600) by `tempfile`: a link planted in a shared cache folder under
+        // a guessable name (`…json.<pid>.tmp`) made this write through it.
+        // The rename replaces a link at the final name, never follows it.
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&temp)?;
-            f.write_all(&json)?;
-            fs::rename(&temp, &self.file)
+            let mut temp = tempfile::Builder::new()
+                .prefix(".modelseal-cache-")
+                .tempfile_in(dir)?;
+            temp.write_all(&json)?;
+            temp.persist(&self.file).map_err(|e| e.error)?;
+            Ok(())
         };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&temp);
-            io_error(&self.file, e)
-        })?;
+        write().map_err(|e| io_error(&self.file, e))?;
         self.dirty = false;
         Ok(())
     }

@@ -200,3 +200,71 @@ mod tests {
         assert!(Digest::from_bytes(&[0u8; 20]).is_none());
     }
 }
+
+/// A digest as every JSON document shows one that stands alone (a root or
+/// subject digest): `{"algorithm": "sha256", "digest": "<lowercase hex>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct DigestJson {
+    /// `sha256`, `blake3` or `blake2b`.
+    pub algorithm: String,
+    /// Lowercase hex.
+    pub digest: String,
+}
+
+impl DigestJson {
+    /// A SHA-256 digest given as hex.
+    pub fn sha256_hex(hex: &str) -> Self {
+        Self {
+            algorithm: "sha256".to_owned(),
+            digest: hex.to_owned(),
+        }
+    }
+
+    /// `ALGORITHM:HEX` (or bare hex, taken as SHA-256).
+    pub fn from_labelled(text: &str) -> Self {
+        match text.split_once(':') {
+            Some((algorithm, digest)) => Self {
+                algorithm: algorithm.to_owned(),
+                digest: digest.to_owned(),
+            },
+            None => Self::sha256_hex(text),
+        }
+    }
+}
+
+/// Serde helpers that write digests held as strings in the shape of
+/// [`DigestJson`], for report fields (`#[serde(serialize_with = …)]`).
+pub mod digest_json {
+    use super::DigestJson;
+    use serde::Serialize;
+
+    /// A SHA-256 hex string as a [`DigestJson`].
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn sha256_hex<S: serde::Serializer>(hex: &str, s: S) -> Result<S::Ok, S::Error> {
+        DigestJson::sha256_hex(hex).serialize(s)
+    }
+
+    /// An optional SHA-256 hex string as an optional [`DigestJson`].
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn sha256_hex_opt<S: serde::Serializer>(
+        hex: &Option<String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        hex.as_deref().map(DigestJson::sha256_hex).serialize(s)
+    }
+
+    /// An optional `ALGORITHM:HEX` string as an optional [`DigestJson`].
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn labelled_opt<S: serde::Serializer>(
+        text: &Option<String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        text.as_deref().map(DigestJson::from_labelled).serialize(s)
+    }
+}

@@ -332,11 +332,12 @@ fn hash_unit(
     options: &HashOptions,
 ) -> Result<Digest, Error> {
     let path = file.content_path();
-    let handle = File::open(path).map_err(|e| io_error(&file.path, e))?;
-    let size = handle
-        .metadata()
-        .map_err(|e| io_error(&file.path, e))?
-        .len();
+    // The walk saw a regular file; it may have been swapped for a FIFO or
+    // a link since. The content path is already resolved: refuse links.
+    let handle =
+        crate::open_regular(path, crate::Links::Refuse).map_err(|e| io_error(&file.path, e))?;
+    let before = handle.metadata().map_err(|e| io_error(&file.path, e))?;
+    let size = before.len();
     if size != file.size {
         return Err(Error::FileChanged {
             path: file.path.clone(),
@@ -358,7 +359,36 @@ fn hash_unit(
         hasher = Hasher::new(algorithm);
         hash_read(&handle, file, unit, &mut hasher, buffer, &progress)?;
     }
+    check_unchanged(file, &handle, &before)?;
     Ok(hasher.finalize())
+}
+
+/// After hashing: the file must still be the size the walk saw (a file
+/// appended to while it was hashed was accepted, since only the signed
+/// range was read), and the path must still name the file that was read
+/// (same device and inode), so that what a loader opens next is what was
+/// hashed.
+fn check_unchanged(
+    file: &ModelFile,
+    handle: &File,
+    before: &std::fs::Metadata,
+) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let after = handle.metadata().map_err(|e| io_error(&file.path, e))?;
+    if after.len() != file.size {
+        return Err(Error::FileChanged {
+            path: file.path.clone(),
+            expected: file.size,
+            found: after.len(),
+        });
+    }
+    let now = std::fs::metadata(file.content_path()).map_err(|e| io_error(&file.path, e))?;
+    if (now.dev(), now.ino()) != (before.dev(), before.ino()) {
+        return Err(Error::FileReplaced {
+            path: file.path.clone(),
+        });
+    }
+    Ok(())
 }
 
 fn hash_mapped(

@@ -66,6 +66,22 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A link into a directory that a link already led the walk into.
+    #[error("`{path}` is a symbolic link to `{target}`, which another link already leads into")]
+    SymlinkRepeated {
+        /// The link.
+        path: PathBuf,
+        /// The directory.
+        target: PathBuf,
+    },
+    /// More files than one walk lists.
+    #[error("`{path}`: the model has more than {max} files")]
+    TooManyFiles {
+        /// Where the walk stopped.
+        path: PathBuf,
+        /// The limit.
+        max: usize,
+    },
     /// A directory tree nested deeper than the walk allows.
     #[error("`{path}` is nested too deeply")]
     TooDeep {
@@ -89,6 +105,12 @@ pub enum Error {
         expected: u64,
         /// The size found while hashing.
         found: u64,
+    },
+    /// The path was made to name another file while it was hashed.
+    #[error("`{path}` was replaced by another file while it was hashed")]
+    FileReplaced {
+        /// The file.
+        path: PathBuf,
     },
     /// A shard size of zero.
     #[error("invalid shard size 0: it must be at least 1 byte")]

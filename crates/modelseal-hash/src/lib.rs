@@ -39,15 +39,17 @@ mod digest;
 mod engine;
 mod error;
 mod mmap;
+mod open;
 mod walk;
 
 pub use cache::{CACHE_DIR_ENV, CacheStats, DigestCache, hash_files_cached, hash_model_cached};
-pub use digest::{Digest, HashAlgorithm, InvalidDigest, UnknownAlgorithm};
+pub use digest::{Digest, DigestJson, HashAlgorithm, InvalidDigest, UnknownAlgorithm, digest_json};
 pub use engine::{
     DEFAULT_SHARD_SIZE, HashOptions, Hasher, Manifest, Method, ProgressFn, Resource, Serialization,
     hash_files, hash_model, parse_shard_name, shard_name,
 };
 pub use error::Error;
+pub use open::{Links, open_regular, open_regular_with};
 pub use walk::{
     DEFAULT_IGNORES, HF_DOWNLOAD_CACHE, Model, ModelFile, ModelKind, WalkOptions, hub_cache_repo,
     model_relative_name, walk,

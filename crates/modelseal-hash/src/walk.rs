@@ -39,6 +39,11 @@ const VCS_STORE: &str = ".git";
 /// otherwise exhaust the stack.
 const MAX_DEPTH: usize = 256;
 
+/// How many files (and excluded files) one walk lists at most: far beyond
+/// any real model, and a bound on what a hostile tree of links can make a
+/// walk list.
+pub const MAX_FILES: usize = 1_000_000;
+
 /// Options for [`walk`].
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
@@ -62,6 +67,11 @@ pub struct WalkOptions {
     /// [`Model::ignored_files`]: they are not signed, but they are on disk
     /// and loadable, so the format gate checks them too.
     pub list_ignored: bool,
+    /// With `allow_symlinks`, follow links to files only, never into
+    /// directories: for an allowance read from a signature nobody has
+    /// verified yet (`status`, the hook), which must not widen what a
+    /// hostile repository can make the walk read.
+    pub file_symlinks_only: bool,
 }
 
 /// Whether a model is a directory tree or a single file.
@@ -106,6 +116,7 @@ pub struct Model {
     resolved_root: Option<PathBuf>,
     hub_repo: Option<PathBuf>,
     ignored_files: Vec<ModelFile>,
+    unused_ignore_paths: Vec<String>,
 }
 
 impl Model {
@@ -161,6 +172,13 @@ impl Model {
     /// excluded files such as the signature); sorted by name.
     pub fn ignored_files(&self) -> &[ModelFile] {
         &self.ignored_files
+    }
+
+    /// The user's ignore paths ([`WalkOptions::ignore_paths`], normalised)
+    /// that matched nothing in the model: most likely a typo, worth a
+    /// warning.
+    pub fn unused_ignore_paths(&self) -> &[String] {
+        &self.unused_ignore_paths
     }
 
     /// Entries skipped because they break a rule, when walked with
@@ -229,8 +247,11 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
     let hub_repo = hub_cache_repo(&canonical_root);
     let mut ignored: BTreeSet<String> = DEFAULT_IGNORES.iter().map(|s| (*s).to_owned()).collect();
     ignored.insert(HF_DOWNLOAD_CACHE.to_owned());
+    let mut user_ignores = BTreeSet::new();
     for path in &options.ignore_paths {
-        ignored.insert(normalize_ignore_path(model, &canonical_root, path)?);
+        let name = normalize_ignore_path(model, &canonical_root, path)?;
+        user_ignores.insert(name.clone());
+        ignored.insert(name);
     }
     for path in &options.exclude_files {
         if let Some(name) = relative_inside(&canonical_root, path) {
@@ -249,9 +270,12 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         ignored: &ignored,
         excluded_files: &excluded_files,
         allow_symlinks: options.allow_symlinks,
+        file_symlinks_only: options.file_symlinks_only,
         list_ignored: options.list_ignored,
+        linked_dirs: std::collections::HashSet::new(),
         files: Vec::new(),
         ignored_files: Vec::new(),
+        matched: BTreeSet::new(),
         problems: Vec::new(),
         ancestors: vec![canonical_root.clone()],
     };
@@ -260,8 +284,10 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         mut files,
         mut problems,
         mut ignored_files,
+        matched,
         ..
     } = walker;
+    let unused_ignore_paths = user_ignores.difference(&matched).cloned().collect();
     ignored_files.sort_by(|a, b| a.name.cmp(&b.name));
     let followed_any = files.iter().any(|f| f.target.is_some());
     if !options.keep_going {
@@ -287,6 +313,7 @@ pub fn walk(model: &Path, options: &WalkOptions) -> Result<Model, Error> {
         resolved_root: is_link.then_some(canonical_root.clone()),
         hub_repo,
         ignored_files,
+        unused_ignore_paths,
     })
 }
 
@@ -351,6 +378,7 @@ fn walk_single_file(model: &Path, meta: &fs::Metadata, is_link: bool) -> Result<
         resolved_root: target.clone(),
         hub_repo: None,
         ignored_files: Vec::new(),
+        unused_ignore_paths: Vec::new(),
     })
 }
 
@@ -362,9 +390,16 @@ struct Walker<'a> {
     /// The excluded files (the signature, attestations): never listed.
     excluded_files: &'a BTreeSet<String>,
     allow_symlinks: bool,
+    file_symlinks_only: bool,
     list_ignored: bool,
+    /// Directories already entered through a link: each at most once, so
+    /// that links cannot multiply a tree (two links per level over 18
+    /// levels made half a million files out of 88 KB).
+    linked_dirs: std::collections::HashSet<PathBuf>,
     files: Vec<ModelFile>,
     ignored_files: Vec<ModelFile>,
+    /// Excluded names an entry matched.
+    matched: BTreeSet<String>,
     problems: Vec<Error>,
     /// Canonical directories from the root down to the one being read, to
     /// detect symlink cycles.
@@ -405,6 +440,7 @@ impl Walker<'_> {
             // Default exclusions are top-level names, user ignores are exact
             // relative paths: both are exact matches on the relative name.
             if !in_ignored && self.ignored.contains(&name) {
+                self.matched.insert(name.clone());
                 if self.list_ignored && name != VCS_STORE && !self.excluded_files.contains(&name) {
                     self.visit_ignored(&path, name, &file_type, depth)?;
                 }
@@ -416,13 +452,16 @@ impl Walker<'_> {
                 if let Err(problem) = self.visit_symlink(path, name, depth) {
                     match problem {
                         // Reading a linked directory can fail like any other.
-                        Error::Io { .. } | Error::TooDeep { .. } => return Err(problem),
+                        Error::Io { .. } | Error::TooDeep { .. } | Error::TooManyFiles { .. } => {
+                            return Err(problem);
+                        }
                         _ => self.problems.push(problem),
                     }
                 }
             } else if file_type.is_dir() {
                 self.visit_dir(&path, &name, depth + 1, false)?;
             } else if file_type.is_file() {
+                self.check_count(dir)?;
                 let size = entry.metadata().map_err(|e| io_error(&path, e))?.len();
                 self.files.push(ModelFile {
                     name,
@@ -470,6 +509,17 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// Fails once the walk has listed [`MAX_FILES`] files.
+    fn check_count(&self, at: &Path) -> Result<(), Error> {
+        if self.files.len() + self.ignored_files.len() >= MAX_FILES {
+            return Err(Error::TooManyFiles {
+                path: at.to_owned(),
+                max: MAX_FILES,
+            });
+        }
+        Ok(())
+    }
+
     fn visit_symlink(&mut self, path: PathBuf, name: String, depth: usize) -> Result<(), Error> {
         // A hub cache snapshot's files are links into the repository's own
         // blobs: followed without being asked, while they stay inside it.
@@ -495,6 +545,7 @@ impl Walker<'_> {
             if !self.allow_symlinks && !inside_repo {
                 return Err(Error::SymlinkNotAllowed { path });
             }
+            self.check_count(&path)?;
             self.files.push(ModelFile {
                 name,
                 path,
@@ -505,7 +556,7 @@ impl Walker<'_> {
         } else if meta.is_dir() {
             // Hub snapshots link files only: a linked folder needs the flag,
             // and must lie inside the model itself.
-            if !self.allow_symlinks {
+            if !self.allow_symlinks || self.file_symlinks_only {
                 return Err(Error::SymlinkNotAllowed { path });
             }
             if !inside_model {
@@ -513,6 +564,9 @@ impl Walker<'_> {
             }
             if self.ancestors.iter().any(|a| a == &target) {
                 return Err(Error::SymlinkCycle { path });
+            }
+            if !self.linked_dirs.insert(target.clone()) {
+                return Err(Error::SymlinkRepeated { path, target });
             }
             // Read the directory through the link so that names stay the
             // link's own; remember the target to catch cycles below it.

@@ -191,8 +191,12 @@ pub enum SignatureError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TrustError {
-    /// `publicKey.hint` is not the trusted key's id.
-    #[error("the bundle was signed by key {found}, not by the given key {expected}")]
+    /// The signature does not verify with the trusted key, and
+    /// `publicKey.hint` names another key. (A differing hint alone is not
+    /// an error: see [`crate::Signer::Key`]'s `unmatched_hint`.)
+    #[error(
+        "the bundle names key {found} as its signer; its signature does not verify with the given key {expected}"
+    )]
     KeyIdMismatch {
         /// The trusted key's id.
         expected: String,
@@ -263,7 +267,9 @@ pub enum TrustError {
         "the signing certificate is not valid for code signing (extended key usage 1.3.6.1.5.5.7.3.3)"
     )]
     NotCodeSigning,
-    /// CA basic constraints violated (a non-CA used as CA, a CA as leaf, path length).
+    /// CA basic constraints violated: a non-CA used as CA, a path length, or
+    /// a `CA:TRUE` signing certificate whose key usage is missing or allows
+    /// certificate signing.
     #[error("the certificate chain violates CA constraints: {0}")]
     CaConstraints(&'static str),
     /// Another path-validation failure.

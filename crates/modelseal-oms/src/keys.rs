@@ -24,9 +24,12 @@ const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3
 const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 
-/// scrypt cost for keys we encrypt: N = 2^15, r = 8, p = 1 (RFC 7914's
-/// interactive-use recommendation; OpenSSL reads it).
-const SCRYPT_LOG_N: u8 = 15;
+/// scrypt cost for keys we encrypt: N = 2^14, r = 8, p = 1, 16 MiB of
+/// memory. OpenSSL's default scrypt memory limit is 32 MiB, which N = 2^15
+/// (32 MiB plus a little) exceeds: OpenSSL 3.0 then fails with "memory limit
+/// exceeded". N = 2^14 is what OpenSSL and Python `cryptography` both read.
+/// Keys encrypted with stronger parameters still load.
+const SCRYPT_LOG_N: u8 = 14;
 
 /// A signature algorithm modelseal signs and verifies with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -266,11 +269,21 @@ impl SigningKey {
     }
 
     /// Writes the key as PKCS#8 PEM: `PRIVATE KEY`, or with a password
-    /// `ENCRYPTED PRIVATE KEY` (PBES2: scrypt N=2^15 r=8 p=1, AES-256-CBC).
+    /// `ENCRYPTED PRIVATE KEY` (PBES2: scrypt N=2^14 r=8 p=1, AES-256-CBC).
+    /// Ed25519 keys are written in the RFC 8410 form (PKCS#8 v1, no public
+    /// key), the one OpenSSL and Python `cryptography` read.
     pub fn to_pkcs8_pem(&self, password: Option<&[u8]>) -> Result<Zeroizing<String>, KeyError> {
         let encode = |e: Box<dyn std::error::Error + Send + Sync>| KeyError::Encode { source: e };
         let doc = match &self.secret {
-            Secret::Ed25519(k) => k.to_pkcs8_der().map_err(|e| encode(Box::new(e)))?,
+            // Not `k.to_pkcs8_der()`: that writes the RFC 5958 v2 form with
+            // the public key embedded, which OpenSSL 3.0 ("unsupported") and
+            // `cryptography` ("extra data") refuse. Both forms are read.
+            Secret::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der()
+            .map_err(|e| encode(Box::new(e)))?,
             Secret::P256(k) => p256::SecretKey::from(k.as_nonzero_scalar())
                 .to_pkcs8_der()
                 .map_err(|e| encode(Box::new(e)))?,
@@ -281,27 +294,12 @@ impl SigningKey {
                 .to_pkcs8_der()
                 .map_err(|e| encode(Box::new(e)))?,
         };
-        let Some(password) = password else {
-            return doc
+        match password {
+            None => doc
                 .to_pem("PRIVATE KEY", LineEnding::LF)
-                .map_err(|e| encode(Box::new(e)));
-        };
-        let mut salt = [0u8; 16];
-        let mut iv = [0u8; 16];
-        OsRng.fill_bytes(&mut salt);
-        OsRng.fill_bytes(&mut iv);
-        let scrypt = pkcs8::pkcs5::scrypt::Params::new(SCRYPT_LOG_N, 8, 1, 32)
-            .map_err(|e| encode(format!("scrypt parameters: {e}").into()))?;
-        let params = pkcs8::pkcs5::pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv)
-            .map_err(|e| encode(e.to_string().into()))?;
-        let info =
-            pkcs8::PrivateKeyInfo::from_der(doc.as_bytes()).map_err(|e| encode(Box::new(e)))?;
-        let encrypted = info
-            .encrypt_with_params(params, password)
-            .map_err(|e| encode(Box::new(e)))?;
-        encrypted
-            .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-            .map_err(|e| encode(Box::new(e)))
+                .map_err(|e| encode(Box::new(e))),
+            Some(password) => encrypt_pkcs8(&doc, password, SCRYPT_LOG_N),
+        }
     }
 
     /// Signs `message`. Ed25519 gives the 64-byte signature; ECDSA a DER
@@ -325,6 +323,31 @@ impl SigningKey {
             }
         }
     }
+}
+
+/// Encrypts a PKCS#8 document as `ENCRYPTED PRIVATE KEY` PEM: PBES2 with
+/// scrypt (N = 2^`log_n`, r = 8, p = 1) and AES-256-CBC.
+fn encrypt_pkcs8(
+    doc: &SecretDocument,
+    password: &[u8],
+    log_n: u8,
+) -> Result<Zeroizing<String>, KeyError> {
+    let encode = |e: Box<dyn std::error::Error + Send + Sync>| KeyError::Encode { source: e };
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    OsRng.fill_bytes(&mut iv);
+    let scrypt = pkcs8::pkcs5::scrypt::Params::new(log_n, 8, 1, 32)
+        .map_err(|e| encode(format!("scrypt parameters: {e}").into()))?;
+    let params = pkcs8::pkcs5::pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv)
+        .map_err(|e| encode(e.to_string().into()))?;
+    let info = pkcs8::PrivateKeyInfo::from_der(doc.as_bytes()).map_err(|e| encode(Box::new(e)))?;
+    let encrypted = info
+        .encrypt_with_params(params, password)
+        .map_err(|e| encode(Box::new(e)))?;
+    encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+        .map_err(|e| encode(Box::new(e)))
 }
 
 fn p521_signing_key(

@@ -41,7 +41,7 @@
 //!     }],
 //!     root_digest: Manifest::root_digest_of([&digest]),
 //! };
-//! let key = SigningKey::generate(KeyAlgorithm::Ed25519);
+//! let key = SigningKey::generate(KeyAlgorithm::P256);
 //! let bundle = sign_manifest(&manifest, "my-model", &key, None)?;
 //!
 //! let verified = verify_bundle(&bundle, &Trust::PublicKey(key.public_key()))?;
@@ -59,6 +59,13 @@
 //! `sha256-sharded-<N>`; `shard_size` written as a float; a single file named
 //! `"."`. Bundles written here use the spec's names and a deterministic
 //! layout.
+//!
+//! `publicKey.hint` is written as the reference tool writes it (hex SHA-256
+//! of the canonical SubjectPublicKeyInfo PEM, [`PublicKey::key_id`]) but is
+//! not signed, so on verification it decides nothing: a signature that
+//! verifies with the trusted key passes even when the hint differs (the
+//! hint is returned as [`Signer::Key`]'s `unmatched_hint`), and one that
+//! does not verify fails whatever the hint says.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

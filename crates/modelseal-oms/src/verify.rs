@@ -36,6 +36,10 @@ pub enum Signer {
         key_id: String,
         /// The key's algorithm.
         algorithm: KeyAlgorithm,
+        /// The bundle's `publicKey.hint` when it is not `key_id`. The hint
+        /// is not signed, so this is a note, not a failure: the signature
+        /// verified with the trusted key all the same.
+        unmatched_hint: Option<String>,
     },
     /// A certificate that chains to a trusted root.
     Certificate {
@@ -110,10 +114,11 @@ pub fn verify_statement(
             return Err(TrustError::CertificateBundleWithKey.into());
         }
         (VerificationMaterial::PublicKey { hint, raw_bytes }, Trust::PublicKey(key)) => {
-            check_key_material(key, hint.as_deref(), raw_bytes.as_deref())?;
+            let unmatched_hint = check_key_material(key, hint.as_deref(), raw_bytes.as_deref())?;
             let signer = Signer::Key {
                 key_id: key.key_id(),
                 algorithm: key.algorithm(),
+                unmatched_hint,
             };
             (key.clone(), signer)
         }
@@ -132,7 +137,23 @@ pub fn verify_statement(
     let [signature] = bundle.envelope.signatures.as_slice() else {
         return Err(SignatureError::Count(bundle.envelope.signatures.len()).into());
     };
-    key.verify(&bundle.envelope.pae(), &signature.sig)?;
+    if let Err(error) = key.verify(&bundle.envelope.pae(), &signature.sig) {
+        // A hint naming another key is the likelier explanation of a bad
+        // signature: say who the bundle claims signed it.
+        if let Signer::Key {
+            key_id,
+            unmatched_hint: Some(hint),
+            ..
+        } = &signer
+        {
+            return Err(TrustError::KeyIdMismatch {
+                expected: key_id.clone(),
+                found: hint.clone(),
+            }
+            .into());
+        }
+        return Err(error.into());
+    }
     Ok(VerifiedStatement {
         algorithm: key.algorithm(),
         payload: bundle.envelope.payload,
@@ -140,20 +161,26 @@ pub fn verify_statement(
     })
 }
 
+/// Compares the bundle's key material with the trusted key. Returns the
+/// hint when it is not the key's id: the hint rule.
+///
+/// The hint is the reference tool's (hex SHA-256 of the key's canonical
+/// SubjectPublicKeyInfo PEM, [`PublicKey::key_id`]), but it is not signed
+/// and other tools may compute it otherwise (from the key file's own bytes,
+/// say). So it decides nothing: a signature that verifies with the trusted
+/// key passes whatever the hint says, and one that does not fails whatever
+/// it says. A differing hint only names the key the bundle claims.
+///
+/// `rawBytes` (older reference tools: the key itself, DER or PEM) is
+/// compared by value, whatever its encoding, and must be the trusted key.
 fn check_key_material(
     key: &PublicKey,
     hint: Option<&str>,
     raw_bytes: Option<&[u8]>,
-) -> Result<(), TrustError> {
+) -> Result<Option<String>, TrustError> {
     if let Some(hint) = hint {
-        let id = key.key_id();
-        if !hint.eq_ignore_ascii_case(&id) {
-            return Err(TrustError::KeyIdMismatch {
-                expected: id,
-                found: hint.to_owned(),
-            });
-        }
-        return Ok(());
+        let matches = hint.eq_ignore_ascii_case(&key.key_id());
+        return Ok((!matches).then(|| hint.to_owned()));
     }
     if let Some(raw) = raw_bytes {
         // Older reference tools wrote the key itself: DER, or PEM text.
@@ -175,5 +202,5 @@ fn check_key_material(
             });
         }
     }
-    Ok(())
+    Ok(None)
 }

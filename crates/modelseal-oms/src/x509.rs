@@ -1,6 +1,20 @@
 //! X.509 chains for the OMS certificate method: path validation to given
 //! roots (rustls-webpki), code-signing usage, and a readable summary of the
 //! signing certificate (x509-cert).
+//!
+//! Three shapes of signing certificate are accepted, as OpenSSL and Go's
+//! `crypto/x509` (the reference verifiers) accept them:
+//! - an end-entity certificate whose chain leads to a given root;
+//! - a certificate with `CA:TRUE` whose key usage allows digital signatures
+//!   and not certificate signing, whose chain leads to a given root
+//!   ([`verify_chain`] explains how webpki still validates that path);
+//! - a certificate that is itself one of the given roots, byte for byte
+//!   (pinning, as for a self-signed signing certificate).
+//!
+//! In every shape the signing certificate must be valid at the check time,
+//! list id-kp-codeSigning in its extended key usage, allow
+//! `digitalSignature` if it has a key usage, and carry the key that made the
+//! signature.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,14 +24,26 @@ use rustls_pki_types::{
     UnixTime, alg_id,
 };
 use sha2::Digest as _;
+use x509_cert::Certificate;
 
 use crate::error::{KeyError, TrustError};
-use crate::keys::PublicKey;
+use crate::keys::{KeyAlgorithm, PublicKey};
 
 /// id-kp-codeSigning, 1.3.6.1.5.5.7.3.3, DER content octets.
 const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 const OID_CODE_SIGNING: pkcs8::ObjectIdentifier =
     pkcs8::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+
+/// id-alg-unsigned, 1.3.6.1.5.5.7.6.36 (RFC 9925): the signature algorithm
+/// of an unsigned certificate, which its consumer is not expected to verify.
+/// The stand-in end entity that lets webpki validate the path of a `CA:TRUE`
+/// signing certificate (see [`verify_chain`]) is one; it never leaves the
+/// process.
+const OID_UNSIGNED: pkcs8::ObjectIdentifier =
+    pkcs8::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.6.36");
+/// [`OID_UNSIGNED`] as webpki compares algorithms: the content octets of the
+/// AlgorithmIdentifier (the OID's tag, length and value; no parameters).
+const ALG_UNSIGNED: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x06, 0x24];
 
 /// A readable summary of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +137,47 @@ static SUPPORTED_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
 
+/// The one link of a stand-in path that is not a real signature: "the
+/// signing certificate issued the stand-in end entity". It answers for the
+/// [`OID_UNSIGNED`] algorithm only, which none of the algorithms above
+/// does, so every real signature in the path is still checked by them; and
+/// it accepts exactly one message, the stand-in's own TBS bytes, under
+/// exactly one key, the signing certificate's. A certificate in a bundle
+/// that claims to be unsigned is therefore refused like any other
+/// unverifiable one.
+#[derive(Debug)]
+struct StandInLink<'a> {
+    /// The signing certificate's public key algorithm, as webpki compares it.
+    key_algorithm: AlgorithmIdentifier,
+    /// The signing certificate's public key (the subjectPublicKey bits).
+    issuer_key: &'a [u8],
+    /// The stand-in's DER `tbsCertificate`.
+    tbs: &'a [u8],
+}
+
+impl SignatureVerificationAlgorithm for StandInLink<'_> {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        _signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        if public_key == self.issuer_key && message == self.tbs {
+            Ok(())
+        } else {
+            Err(InvalidSignature)
+        }
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        self.key_algorithm
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        AlgorithmIdentifier::from_slice(ALG_UNSIGNED)
+    }
+}
+
 /// Reads every `CERTIFICATE` block of PEM text (other blocks and text
 /// between them are skipped) as DER.
 pub fn certificates_from_pem(text: &str) -> Result<Vec<Vec<u8>>, pkcs8::der::pem::Error> {
@@ -148,6 +215,40 @@ pub fn certificate_info(der: &[u8]) -> Result<(CertificateInfo, Vec<u8>), pkcs8:
 /// Validates `chain` (leaf first, then intermediates) to one of `roots` at
 /// `time` (default now) for code signing, and returns the leaf's key and
 /// summary.
+///
+/// # The three shapes, and why each is sound
+///
+/// - **An end-entity leaf.** webpki builds and validates the path to a
+///   root: every signature, validity at `time`, CA basic constraints, path
+///   lengths, name constraints, and code signing in every EKU present.
+/// - **A pinned leaf**, byte for byte one of `roots` (a self-signed signing
+///   certificate given as its own trust anchor). The caller trusted this very
+///   certificate, so there is no path to build; webpki has no way to say so
+///   (a trust anchor is not an end entity to it). What a path check would add
+///   for a lone certificate is checked here field by field: validity at
+///   `time`, key usage, code signing; the envelope signature must still
+///   verify with its key. Its self-signature would prove nothing that the
+///   byte comparison does not. Any other certificates in the chain are
+///   unused.
+/// - **A `CA:TRUE` leaf** whose key usage allows `digitalSignature` and not
+///   `keyCertSign`. RFC 5280 6.1 lets a CA certificate be the target of a
+///   path "as long as the subject public key is to be used for a purpose
+///   other than verifying the signature on a public key certificate", and
+///   OpenSSL and Go accept one; webpki refuses it (`CaUsedAsEndEntity`, with
+///   no option). Requiring the key usage to exclude certificate signing keeps
+///   a key that may act as a CA from also signing models. The path is still
+///   validated by webpki, with the leaf re-presented as an intermediate: an
+///   in-memory stand-in end entity names the leaf as its issuer and webpki
+///   validates stand-in -> leaf -> ... -> root. The one link it does not
+///   check by a real signature is stand-in -> leaf (`StandInLink`), which
+///   vouches for that in-memory certificate and nothing else; the leaf and
+///   every certificate above it get the checks of any path (the leaf's
+///   signature by its issuer, its validity, its EKU). The validated path
+///   must run through the leaf itself: a look-alike in the chain with the
+///   leaf's name and key but other extensions cannot take its place. webpki
+///   counts the leaf as an intermediate for path length constraints, so an
+///   issuer with `pathLenConstraint: 0` is refused where RFC 5280 would
+///   accept: stricter, never looser.
 pub fn verify_chain(
     chain: &[Vec<u8>],
     roots: &[Vec<u8>],
@@ -178,57 +279,227 @@ pub fn verify_chain(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let leaf_der = CertificateDer::from(leaf.as_slice());
-    let end_entity = webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| {
-        TrustError::MalformedCertificate {
-            whose: "chain",
-            index: 0,
-            source: Box::new(e),
-        }
-    })?;
-    let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
-        .iter()
-        .map(|c| CertificateDer::from(c.as_slice()))
-        .collect();
-    let time = time.unwrap_or_else(SystemTime::now);
-    let unix =
-        UnixTime::since_unix_epoch(time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO));
-    end_entity
-        .verify_for_usage(
-            SUPPORTED_ALGORITHMS,
-            &anchors,
-            &intermediate_ders,
-            unix,
-            // Any certificate with an EKU extension must allow code signing
-            // (webpki applies this to CAs too); the leaf must have one, which
-            // is checked below.
-            webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
-            None,
-            None,
-        )
-        .map_err(|e| map_webpki(e, time))?;
-
     let malformed = |e: pkcs8::der::Error| TrustError::MalformedCertificate {
         whose: "chain",
         index: 0,
         source: Box::new(e),
     };
-    if !leaf_allows_code_signing(leaf).map_err(malformed)? {
+    let leaf_cert = Certificate::from_der(leaf).map_err(malformed)?;
+    let (info, spki) = certificate_info(leaf).map_err(malformed)?;
+    let leaf_key = || {
+        PublicKey::from_spki_der_named("signing certificate", &spki)
+            .map_err(|source: KeyError| TrustError::LeafKey { source })
+    };
+    let time = time.unwrap_or_else(SystemTime::now);
+    let unix =
+        UnixTime::since_unix_epoch(time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO));
+    let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
+        .iter()
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+
+    if roots.iter().any(|root| root == leaf) {
+        check_validity(&leaf_cert, time)?;
+    } else if is_ca(&leaf_cert).map_err(malformed)? {
+        check_ca_leaf_key_usage(&leaf_cert).map_err(|e| match e {
+            CaLeafUsage::Malformed(e) => malformed(e),
+            CaLeafUsage::Refused(e) => e,
+        })?;
+        // Checked before the path too: when the issuer shares the leaf's
+        // name (as in the ecosystem's test PKIs), webpki also tries it as the
+        // stand-in's issuer, and that failure would outrank the leaf's own.
+        if !leaf_allows_code_signing(&leaf_cert).map_err(malformed)? {
+            return Err(TrustError::NotCodeSigning);
+        }
+        verify_ca_leaf_path(
+            leaf,
+            &leaf_cert,
+            leaf_key()?.algorithm(),
+            &intermediate_ders,
+            &anchors,
+            unix,
+        )
+        .map_err(|e| map_webpki(e, time))?;
+    } else {
+        let leaf_der = CertificateDer::from(leaf.as_slice());
+        let end_entity = webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| {
+            TrustError::MalformedCertificate {
+                whose: "chain",
+                index: 0,
+                source: Box::new(e),
+            }
+        })?;
+        end_entity
+            .verify_for_usage(
+                SUPPORTED_ALGORITHMS,
+                &anchors,
+                &intermediate_ders,
+                unix,
+                // Any certificate with an EKU extension must allow code
+                // signing (webpki applies this to CAs too); the leaf must
+                // have one, which is checked below.
+                webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
+                None,
+                None,
+            )
+            .map_err(|e| map_webpki(e, time))?;
+    }
+
+    if !leaf_allows_code_signing(&leaf_cert).map_err(malformed)? {
         return Err(TrustError::NotCodeSigning);
     }
-    if !leaf_allows_digital_signature(leaf).map_err(malformed)? {
+    if !leaf_allows_digital_signature(&leaf_cert).map_err(malformed)? {
         return Err(TrustError::NoDigitalSignatureUsage);
     }
-    let (info, spki) = certificate_info(leaf).map_err(malformed)?;
-    let key = PublicKey::from_spki_der_named("signing certificate", &spki)
-        .map_err(|source: KeyError| TrustError::LeafKey { source })?;
-    Ok((key, info))
+    Ok((leaf_key()?, info))
+}
+
+/// Validates the path of a `CA:TRUE` signing certificate with webpki, the
+/// certificate re-presented as the intermediate above an in-memory stand-in
+/// end entity (the reasoning is on [`verify_chain`]).
+fn verify_ca_leaf_path(
+    leaf: &[u8],
+    leaf_cert: &Certificate,
+    algorithm: KeyAlgorithm,
+    intermediates: &[CertificateDer<'_>],
+    anchors: &[rustls_pki_types::TrustAnchor<'_>],
+    time: UnixTime,
+) -> Result<(), webpki::Error> {
+    use x509_cert::certificate::{TbsCertificate, Version};
+    use x509_cert::der::asn1::BitString;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::spki::AlgorithmIdentifierOwned;
+    use x509_cert::time::{Time, Validity};
+
+    let leaf_tbs = &leaf_cert.tbs_certificate;
+    let encoding = |_| webpki::Error::BadDer;
+    // Valid for the one second checked, so webpki's validity check of the
+    // stand-in always passes and the leaf's own validity is what counts.
+    let at = Time::try_from(UNIX_EPOCH + Duration::from_secs(time.as_secs()))
+        .map_err(|_| webpki::Error::BadDerTime)?;
+    let stand_in_algorithm = AlgorithmIdentifierOwned {
+        oid: OID_UNSIGNED,
+        parameters: None,
+    };
+    // No extensions: not a CA, no EKU (so nothing to require of it), no
+    // names for name constraints to refuse. Its key is the leaf's, unused.
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: SerialNumber::new(&[1]).map_err(encoding)?,
+        signature: stand_in_algorithm.clone(),
+        issuer: leaf_tbs.subject.clone(),
+        validity: Validity {
+            not_before: at,
+            not_after: at,
+        },
+        subject: Default::default(),
+        subject_public_key_info: leaf_tbs.subject_public_key_info.clone(),
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: None,
+    };
+    let tbs_der = tbs.to_der().map_err(encoding)?;
+    let stand_in = Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: stand_in_algorithm,
+        signature: BitString::from_bytes(&[]).map_err(encoding)?,
+    }
+    .to_der()
+    .map_err(encoding)?;
+    let link = StandInLink {
+        key_algorithm: match algorithm {
+            KeyAlgorithm::Ed25519 => alg_id::ED25519,
+            KeyAlgorithm::P256 => alg_id::ECDSA_P256,
+            KeyAlgorithm::P384 => alg_id::ECDSA_P384,
+            KeyAlgorithm::P521 => alg_id::ECDSA_P521,
+        },
+        issuer_key: leaf_tbs
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes(),
+        tbs: &tbs_der,
+    };
+    let mut algorithms = SUPPORTED_ALGORITHMS.to_vec();
+    algorithms.push(&link);
+    // The leaf first, so path building tries it before a look-alike.
+    let mut candidates = vec![CertificateDer::from(leaf)];
+    candidates.extend(intermediates.iter().cloned());
+    let stand_in_der = CertificateDer::from(stand_in.as_slice());
+    let end_entity = webpki::EndEntityCert::try_from(&stand_in_der)?;
+    let through_the_leaf =
+        |path: &webpki::VerifiedPath<'_>| match path.intermediate_certificates().next() {
+            Some(issuer) if issuer.der().as_ref() == leaf => Ok(()),
+            _ => Err(webpki::Error::UnknownIssuer),
+        };
+    end_entity.verify_for_usage(
+        &algorithms,
+        anchors,
+        &candidates,
+        time,
+        webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
+        None,
+        Some(&through_the_leaf),
+    )?;
+    Ok(())
+}
+
+/// Whether the certificate's basic constraints say `CA:TRUE`.
+fn is_ca(cert: &Certificate) -> Result<bool, pkcs8::der::Error> {
+    let constraints = cert
+        .tbs_certificate
+        .get::<x509_cert::ext::pkix::BasicConstraints>()?;
+    Ok(constraints.is_some_and(|(_, c)| c.ca))
+}
+
+/// Why a `CA:TRUE` signing certificate's key usage is not accepted.
+enum CaLeafUsage {
+    Malformed(pkcs8::der::Error),
+    Refused(TrustError),
+}
+
+/// A `CA:TRUE` signing certificate must say, in a key usage extension, that
+/// its key signs data (`digitalSignature`) and not certificates (no
+/// `keyCertSign`): without the extension its key may act as a CA.
+fn check_ca_leaf_key_usage(cert: &Certificate) -> Result<(), CaLeafUsage> {
+    let usage = cert
+        .tbs_certificate
+        .get::<x509_cert::ext::pkix::KeyUsage>()
+        .map_err(CaLeafUsage::Malformed)?;
+    let refused = |e| Err(CaLeafUsage::Refused(e));
+    match usage {
+        None => refused(TrustError::CaConstraints(
+            "the signing certificate is a CA certificate without a key usage extension",
+        )),
+        Some((_, usage)) if !usage.digital_signature() => {
+            refused(TrustError::NoDigitalSignatureUsage)
+        }
+        Some((_, usage)) if usage.key_cert_sign() => refused(TrustError::CaConstraints(
+            "the signing certificate is a CA certificate whose key usage allows certificate signing",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Checks a pinned certificate's validity period at `time`, to the second,
+/// as webpki checks those in a path.
+fn check_validity(cert: &Certificate, time: SystemTime) -> Result<(), TrustError> {
+    let validity = &cert.tbs_certificate.validity;
+    let at = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
+    if at < validity.not_before.to_unix_duration().as_secs() {
+        return Err(TrustError::NotYetValid { time });
+    }
+    if at > validity.not_after.to_unix_duration().as_secs() {
+        return Err(TrustError::Expired { time });
+    }
+    Ok(())
 }
 
 /// Whether the certificate has an extended key usage extension listing
 /// id-kp-codeSigning.
-fn leaf_allows_code_signing(der: &[u8]) -> Result<bool, pkcs8::der::Error> {
-    let cert = x509_cert::Certificate::from_der(der)?;
+fn leaf_allows_code_signing(cert: &Certificate) -> Result<bool, pkcs8::der::Error> {
     let eku = cert
         .tbs_certificate
         .get::<x509_cert::ext::pkix::ExtendedKeyUsage>()?;
@@ -237,8 +508,7 @@ fn leaf_allows_code_signing(der: &[u8]) -> Result<bool, pkcs8::der::Error> {
 
 /// Whether the certificate's key usage, if it has that extension, includes
 /// `digitalSignature` (RFC 5280 4.2.1.3); no extension means any usage.
-fn leaf_allows_digital_signature(der: &[u8]) -> Result<bool, pkcs8::der::Error> {
-    let cert = x509_cert::Certificate::from_der(der)?;
+fn leaf_allows_digital_signature(cert: &Certificate) -> Result<bool, pkcs8::der::Error> {
     let usage = cert
         .tbs_certificate
         .get::<x509_cert::ext::pkix::KeyUsage>()?;
@@ -267,5 +537,19 @@ fn map_webpki(e: webpki::Error, time: SystemTime) -> TrustError {
             TrustError::CaConstraints("a CA path length constraint is exceeded")
         }
         other => TrustError::InvalidChain { source: other },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pkcs8::der::Encode;
+
+    use super::{ALG_UNSIGNED, EKU_CODE_SIGNING, OID_CODE_SIGNING, OID_UNSIGNED};
+
+    #[test]
+    fn algorithm_bytes_are_the_oids_encodings() {
+        // webpki compares raw bytes; the certificates are built from the OIDs.
+        assert_eq!(OID_UNSIGNED.to_der().expect("der"), ALG_UNSIGNED);
+        assert_eq!(OID_CODE_SIGNING.as_bytes(), EKU_CODE_SIGNING);
     }
 }

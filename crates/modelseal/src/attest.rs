@@ -96,6 +96,7 @@ pub fn bind_model(model: &Path, options: &AttestOptions) -> Result<ModelBinding,
         &Check {
             ignore_paths: &[],
             allow_symlinks: false,
+            signature_verified: false,
             ignore_unsigned_files: false,
             only: &[],
             unsafe_formats: UnsafeFormats::Allow,
@@ -220,7 +221,7 @@ pub fn hash_local_copy(path: &Path) -> Result<LocalCopy, Error> {
 }
 
 /// The model's attestations, listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AttestationList {
     /// Always `"attestations"`.
     pub kind: &'static str,
@@ -231,7 +232,9 @@ pub struct AttestationList {
     /// The attestations file.
     pub attestations_file: String,
     /// The signed root digest (from the signature, not re-hashed), when the
-    /// model is signed.
+    /// model is signed (an object in JSON, as in `verify`).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex_opt")]
+    #[schemars(with = "Option<modelseal_hash::DigestJson>")]
     pub root_digest: Option<String>,
     /// The policy the signatures were checked with; without one, nothing
     /// was verified.
@@ -340,7 +343,7 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
 }
 
 /// A model's history through its lineage statements.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HistoryReport {
     /// Always `"log"`.
     pub kind: &'static str,
@@ -348,7 +351,10 @@ pub struct HistoryReport {
     pub version: u32,
     /// The model path as given.
     pub model: String,
-    /// The verified signature's root digest, where the chain starts.
+    /// The verified signature's root digest, where the chain starts (an
+    /// object in JSON, as in `verify`).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
     pub root_digest: String,
     /// The policy the statements were checked with.
     pub policy: String,

@@ -126,6 +126,32 @@ impl Error {
         }
     }
 
+    /// For a failed verification, the stage that failed: `bundle` (the
+    /// signature file is malformed), `signature` (it does not verify),
+    /// `trust` (not the trusted key, or no chain to a trusted root),
+    /// `statement` (the signed payload is not a valid OMS statement),
+    /// `policy` (no policy signer made it), `format_gate`, `tensors`,
+    /// `attestations` or `content`; `None` for usage and I/O errors.
+    pub fn stage(&self) -> Option<&'static str> {
+        if !self.is_verification_failure() {
+            return None;
+        }
+        Some(match self {
+            Error::Signature { source, .. } => match source {
+                modelseal_oms::VerifyError::Bundle(_) => "bundle",
+                modelseal_oms::VerifyError::Signature(_) => "signature",
+                modelseal_oms::VerifyError::Trust(_) => "trust",
+                modelseal_oms::VerifyError::Statement(_) => "statement",
+                _ => "signature",
+            },
+            Error::PolicySignature { .. } => "policy",
+            Error::FormatGate(_) => "format_gate",
+            Error::Tensors { .. } => "tensors",
+            Error::Attestations(_) => "attestations",
+            _ => "content",
+        })
+    }
+
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             action,

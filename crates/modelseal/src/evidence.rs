@@ -13,7 +13,7 @@ use crate::report::{AttestationEntry, REPORT_VERSION};
 use crate::verify::{VerifyOptions, verify_model_checked};
 
 /// How well a provision is evidenced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProvisionStatus {
     /// Signed statements evidence it.
@@ -27,7 +27,7 @@ pub enum ProvisionStatus {
 }
 
 /// One provision of the standard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Provision {
     /// The provision number(s), e.g. `5.2.4-2, 5.2.4-2.1`.
     pub id: &'static str,
@@ -42,7 +42,7 @@ pub struct Provision {
 }
 
 /// The evidence report of a model under a policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EvidenceReport {
     /// Always `"report"`.
     pub kind: &'static str,
@@ -54,9 +54,12 @@ pub struct EvidenceReport {
     pub policy: String,
     /// When it was evaluated, RFC 3339.
     pub evaluated_at: String,
-    /// The signed root digest, hex.
+    /// The signed root digest, hex (an object in JSON, as in `verify`).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
     pub root_digest: String,
     /// True when the signature verified and the files match it.
+    #[serde(rename = "model_verified")]
     pub files_verified: bool,
     /// True when every rule the policy itself configures passed.
     pub policy_passed: bool,
@@ -72,7 +75,7 @@ pub struct EvidenceReport {
 }
 
 /// A rule's outcome and whether the policy enforces it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EvaluatedRule {
     /// The outcome.
     #[serde(flatten)]

@@ -11,7 +11,10 @@ use crate::error::Error;
 /// Reads at most `limit` bytes of a file; a larger file is an error rather
 /// than an unbounded allocation.
 pub(crate) fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
-    let file = fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    // Never blocks on a FIFO, never reads a device: a hostile `model.sig`
+    // must not hang verification.
+    let file = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+        .map_err(|e| Error::io("read", path, e))?;
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1)
         .read_to_end(&mut bytes)

@@ -45,7 +45,7 @@ pub struct FormatGate {
 }
 
 /// `modelseal inspect`: every file of a model, identified and checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InspectReport {
     /// Always `"inspect"`.
     pub kind: &'static str,
@@ -62,7 +62,7 @@ pub struct InspectReport {
 }
 
 /// One file of an [`InspectReport`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InspectedFile {
     /// The model-relative name.
     pub name: String,

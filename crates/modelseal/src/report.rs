@@ -6,10 +6,10 @@ use serde::Serialize;
 
 /// The version of the report's JSON shape. Fields may be added within a
 /// version; anything incompatible bumps it.
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// The outcome of [`crate::verify_model`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VerificationReport {
     /// Always `"verify"`.
     pub kind: &'static str,
@@ -25,14 +25,25 @@ pub struct VerificationReport {
     pub signer: SignerReport,
     /// The signing algorithm (`ed25519`, `p256`, `p384`, `p521`).
     pub signature_algorithm: &'static str,
-    /// The signed root digest (SHA-256 over the resource digests), hex.
+    /// The signed root digest (SHA-256 over the resource digests), hex;
+    /// `{"algorithm": "sha256", "digest": HEX}` in JSON.
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
     pub root_digest: String,
     /// The signed serialization the model was re-hashed with.
     pub serialization: SerializationReport,
     /// Every difference between the model and its manifest, one entry each.
     pub findings: Vec<Finding>,
     /// Signed resources compared (files, or shards).
+    #[serde(rename = "checked_resource_count")]
     pub resources_checked: usize,
+    /// Resources the signature lists; more than `resources_checked` when
+    /// the verification was partial.
+    #[serde(rename = "resource_count")]
+    pub resources_signed: usize,
+    /// True for a partial verification (`--only`): files not named were
+    /// neither read nor checked.
+    pub partial: bool,
     /// Bytes hashed.
     pub bytes_hashed: u64,
     /// Wall time in milliseconds.
@@ -43,12 +54,16 @@ pub struct VerificationReport {
     /// Symbolic links on the way to the model's bytes, when there were any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<LinksReport>,
+    /// `--ignore` paths given to `verify` that matched nothing (a typo,
+    /// most likely); omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_ignore_paths: Vec<String>,
 }
 
 /// Which symbolic links were followed to reach the model's bytes: the
 /// model path itself, and links inside the model (a Hugging Face hub cache
 /// snapshot is made of them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LinksReport {
     /// The canonical path walked, when the model path is itself a link.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,7 +97,7 @@ impl LinksReport {
 }
 
 /// The outcome of a trust policy: every rule, every attestation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PolicyReport {
     /// The policy file.
     pub policy: String,
@@ -101,7 +116,7 @@ pub struct PolicyReport {
 }
 
 /// One attestation as a policy saw it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AttestationEntry {
     /// Its line in the attestations file.
     pub line: usize,
@@ -113,7 +128,10 @@ pub struct AttestationEntry {
     pub role: Option<&'static str>,
     /// When the statement says it was made.
     pub attested_at: Option<String>,
-    /// The root digest it is bound to, `sha256:HEX`.
+    /// The root digest it is bound to, `sha256:HEX`; a `{algorithm,
+    /// digest}` object in JSON.
+    #[serde(serialize_with = "modelseal_hash::digest_json::labelled_opt")]
+    #[schemars(with = "Option<modelseal_hash::DigestJson>")]
     pub subject_digest: Option<String>,
     /// `accepted`, `other-model`, `untrusted-signer`, `signer-not-valid`,
     /// `role-not-held`, `bad-signature` or `malformed`.
@@ -146,7 +164,7 @@ impl AttestationEntry {
 }
 
 /// Who signed a verified model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "method", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SignerReport {
@@ -154,6 +172,11 @@ pub enum SignerReport {
     Key {
         /// Hex SHA-256 of the public key PEM (OMS `publicKey.hint`).
         key_id: String,
+        /// The signature's `publicKey.hint` when it is not `key_id`: the
+        /// hint is not signed, so this is a note, not a failure (the
+        /// signature verified with the key). Omitted when the hint matches.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unmatched_hint: Option<String>,
     },
     /// A certificate chain that validated to a trusted root.
     Certificate {
@@ -171,7 +194,7 @@ pub enum SignerReport {
 }
 
 /// The signed `serialization`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SerializationReport {
     /// `files` or `shards`.
     pub method: &'static str,
@@ -187,7 +210,7 @@ pub struct SerializationReport {
 }
 
 /// One difference between a model and its signed manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Finding {
@@ -219,6 +242,15 @@ pub enum Finding {
     Missing {
         /// The file.
         name: String,
+    },
+    /// A signed file that is gone, and an unsigned file with its signed
+    /// content: the file was renamed (or copied and the original deleted).
+    /// Fails like the missing file it stands for.
+    Renamed {
+        /// The signed name.
+        from: String,
+        /// The name on disk now.
+        to: String,
     },
     /// A file on disk that was not signed (and is not ignored).
     Unsigned {
@@ -273,6 +305,7 @@ impl Finding {
             Finding::Modified { name, .. } => format!("modified: {name}"),
             Finding::SizeChanged { name, .. } => format!("size changed: {name}"),
             Finding::Missing { name } => format!("missing: {name}"),
+            Finding::Renamed { from, to } => format!("renamed: {from} -> {to}"),
             Finding::Unsigned { name, .. } => format!("unsigned: {name}"),
             Finding::NotSigned { name } => format!("not signed: {name}"),
             Finding::InvalidFormat { name, format, .. } => format!("invalid {format}: {name}"),
@@ -292,7 +325,7 @@ impl Finding {
 
 /// Which tensors of a modified safetensors file differ from the signed
 /// per-tensor digests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TensorChanges {
     /// Tensors whose bytes, dtype or shape changed.
     pub changed: Vec<String>,

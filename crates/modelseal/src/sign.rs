@@ -54,6 +54,11 @@ pub struct SignOptions {
     /// Incremental signing: take the digests of files whose stat has not
     /// changed from the digest cache in this directory, and update it.
     pub cache_dir: Option<PathBuf>,
+    /// A full signing pass that leaves its digests in the digest cache in
+    /// this directory (read nothing from it), so that a `status` right
+    /// after signing does not hash again. Best effort: a cache that cannot
+    /// be opened or written is skipped. Ignored when `cache_dir` is set.
+    pub fill_cache: Option<PathBuf>,
 }
 
 /// What [`sign_model`] did.
@@ -74,6 +79,8 @@ pub struct SignOutcome {
     pub tensor_files: usize,
     /// Symbolic links followed to reach the model's bytes, if any.
     pub links: Option<crate::LinksReport>,
+    /// Ignore paths that matched nothing in the model (a typo, most likely).
+    pub unused_ignore_paths: Vec<String>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -149,12 +156,34 @@ pub fn sign_model(
             cache.save()?;
             manifest
         }
-        None => modelseal_hash::hash_model(&walked, &options.hash)?,
+        None => match options
+            .fill_cache
+            .as_deref()
+            .and_then(|dir| modelseal_hash::DigestCache::open(dir, model).ok())
+        {
+            Some(mut cache) => {
+                cache.clear();
+                let (manifest, _) =
+                    modelseal_hash::hash_model_cached(&walked, &options.hash, &mut cache)?;
+                // The signature matters, the cache does not.
+                let _ = cache.save();
+                manifest
+            }
+            None => modelseal_hash::hash_model(&walked, &options.hash)?,
+        },
     };
     let extensions = if options.tensors {
         tensor_extensions(&walked, options.hash.algorithm)?
     } else {
         ResourceExtensions::new()
+    };
+    // A single-file model's resource is named `.` (`.:start:end` for
+    // shards), as both reference tools write and expect it; verification
+    // then does not depend on the file's current name.
+    let (manifest, extensions) = if walked.kind() == modelseal_hash::ModelKind::File {
+        single_file_names(manifest, extensions)
+    } else {
+        (manifest, extensions)
     };
     let subject = walked.name();
     let certificates =
@@ -171,8 +200,32 @@ pub fn sign_model(
         warnings,
         tensor_files: extensions.len(),
         links: crate::LinksReport::of(&walked),
+        unused_ignore_paths: walked.unused_ignore_paths().to_vec(),
         elapsed: started.elapsed(),
     })
+}
+
+/// Renames a single-file manifest's resources (and their extensions) to
+/// `.`, the name the reference tools give a single file.
+fn single_file_names(
+    mut manifest: Manifest,
+    extensions: ResourceExtensions,
+) -> (Manifest, ResourceExtensions) {
+    for resource in &mut manifest.resources {
+        resource.name = match modelseal_hash::parse_shard_name(&resource.name) {
+            Some((_, start, end))
+                if matches!(manifest.serialization.method, Method::Shards { .. }) =>
+            {
+                modelseal_hash::shard_name(".", start, end)
+            }
+            _ => ".".to_owned(),
+        };
+    }
+    let extensions = extensions
+        .into_values()
+        .map(|fields| (".".to_owned(), fields))
+        .collect();
+    (manifest, extensions)
 }
 
 /// The `tensors` field for every safetensors file of a walked model: per

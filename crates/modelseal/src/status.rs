@@ -48,7 +48,7 @@ impl std::fmt::Debug for StatusOptions {
 }
 
 /// The outcome of [`status_model`]; `modelseal status --format json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StatusReport {
     /// Always `"status"`.
     pub kind: &'static str,
@@ -62,7 +62,9 @@ pub struct StatusReport {
     pub model: String,
     /// The signature file.
     pub signature: String,
-    /// The signed root digest, hex.
+    /// The signed root digest, hex (an object in JSON, as in `verify`).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
     pub root_digest: String,
     /// The signed serialization.
     pub serialization: SerializationReport,
@@ -82,7 +84,7 @@ pub struct StatusReport {
 }
 
 /// Digest cache use in a [`StatusReport`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CacheReport {
     /// Files whose digests came from the cache.
     pub hits: usize,
@@ -116,6 +118,7 @@ pub fn status_model(model: &Path, options: &StatusOptions) -> Result<StatusRepor
         &Check {
             ignore_paths: &[],
             allow_symlinks: false,
+            signature_verified: false,
             ignore_unsigned_files: false,
             only: &[],
             unsafe_formats: options.unsafe_formats,

@@ -32,6 +32,23 @@ fn setup(files: &[(&str, &[u8])]) -> Setup {
     }
 }
 
+/// A bundle over `model` made straight from its manifest, without
+/// `sign_model`'s gate or naming: as an older modelseal or another OMS
+/// signer would make it (a single file keeps its basename).
+fn raw_bundle(model: &Path, key: &SigningKey) -> Vec<u8> {
+    let walked =
+        modelseal_hash::walk(model, &modelseal_hash::WalkOptions::default()).expect("walk");
+    let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default()).expect("hash");
+    modelseal_oms::sign_manifest_with(
+        &manifest,
+        &walked.name(),
+        key,
+        None,
+        &modelseal_oms::ResourceExtensions::new(),
+    )
+    .expect("sign manifest")
+}
+
 fn verify(setup: &Setup, adjust: impl FnOnce(&mut VerifyOptions)) -> VerificationReport {
     let mut options = VerifyOptions::new(setup.trust.clone());
     adjust(&mut options);
@@ -131,6 +148,45 @@ fn a_single_file_model_signs_beside_itself() {
     assert!(report.verified);
     fs::write(&file, b"changed").expect("write");
     let report = verify_model(&file, &VerifyOptions::new(s.trust.clone())).expect("verify");
+    assert_eq!(kinds(&report), ["modified"]);
+}
+
+// A single file's one signed resource is that file whatever its name:
+// `.` (what both reference tools and modelseal now write) or a basename
+// (what modelseal wrote before), and after a rename.
+#[test]
+fn a_single_file_verifies_whatever_its_signed_name() {
+    let s = setup(&[("weights.bin", b"not really")]);
+    let file = s.model.join("weights.bin");
+    let outcome = sign_model(&file, &s.key, &SignOptions::default()).expect("sign");
+    let names: Vec<_> = outcome
+        .manifest
+        .resources
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(names, ["."]);
+    // A bundle naming it by its basename, made without sign_model.
+    let legacy = s.model.join("legacy.sig");
+    fs::write(&legacy, raw_bundle(&file, &s.key)).expect("write signature");
+    let renamed = s.model.join("renamed.bin");
+    fs::rename(&file, &renamed).expect("rename");
+    for signature in [outcome.signature.clone(), legacy] {
+        let mut options = VerifyOptions::new(s.trust.clone());
+        options.signature = Some(signature.clone());
+        let report = verify_model(&renamed, &options).expect("verify");
+        assert!(
+            report.verified,
+            "{}: {:?}",
+            signature.display(),
+            report.findings
+        );
+    }
+    // Other content under the same name is still caught.
+    fs::write(&renamed, b"changed").expect("write");
+    let mut options = VerifyOptions::new(s.trust.clone());
+    options.signature = Some(outcome.signature);
+    let report = verify_model(&renamed, &options).expect("verify");
     assert_eq!(kinds(&report), ["modified"]);
 }
 
@@ -326,18 +382,11 @@ fn load_safetensors_checks_the_header_even_when_the_digest_matches() {
     assert!(matches!(refused, Error::FormatGate(_)), "{refused:?}");
     // A signature over the hostile bytes, made without the gate (as an
     // older modelseal or another OMS signer would).
-    let walked =
-        modelseal_hash::walk(&s.model, &modelseal_hash::WalkOptions::default()).expect("walk");
-    let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default()).expect("hash");
-    let bundle = modelseal_oms::sign_manifest_with(
-        &manifest,
-        &walked.name(),
-        &s.key,
-        None,
-        &modelseal_oms::ResourceExtensions::new(),
+    fs::write(
+        s.model.join(SIGNATURE_FILE_NAME),
+        raw_bundle(&s.model, &s.key),
     )
-    .expect("sign manifest");
-    fs::write(s.model.join(SIGNATURE_FILE_NAME), bundle).expect("write signature");
+    .expect("write signature");
     match load(&s, "model.safetensors") {
         Err(Error::Format(e)) => {
             assert!(
@@ -348,6 +397,33 @@ fn load_safetensors_checks_the_header_even_when_the_digest_matches() {
         }
         other => panic!("expected a header error, got {other:?}"),
     }
+}
+
+// Issue 13, finding 2: `load_safetensors` on a file swapped for a FIFO
+// blocked forever in `open`.
+#[test]
+fn load_safetensors_refuses_a_fifo_without_hanging() {
+    let s = tensor_model();
+    sign_model(&s.model, &s.key, &SignOptions::default()).expect("sign");
+    let file = s.model.join("model.safetensors");
+    fs::remove_file(&file).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&file)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let (send, receive) = std::sync::mpsc::channel();
+    let model = s.model.clone();
+    let trust = s.trust.clone();
+    std::thread::spawn(move || {
+        let result = load_safetensors(&model, "model.safetensors", &LoadOptions::new(trust));
+        let _ = send.send(result.map(|_| ()).map_err(|e| e.to_string()));
+    });
+    let result = receive
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("load_safetensors hung on a FIFO");
+    let error = result.expect_err("a FIFO is refused");
+    assert!(error.contains("model.safetensors"), "{error}");
 }
 
 #[test]

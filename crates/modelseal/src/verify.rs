@@ -205,6 +205,7 @@ pub(crate) fn verify_model_checked(
         &Check {
             ignore_paths: &options.ignore_paths,
             allow_symlinks: options.allow_symlinks,
+            signature_verified: true,
             ignore_unsigned_files: options.ignore_unsigned_files,
             only: &options.only,
             unsafe_formats,
@@ -271,9 +272,12 @@ pub(crate) fn verify_model_checked(
         serialization: serialization_report(&signed.serialization),
         findings: checked.findings,
         resources_checked: checked.resources_checked,
+        resources_signed: checked.resources_signed,
+        partial: !options.only.is_empty(),
         bytes_hashed: checked.bytes_hashed,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         links: checked.links,
+        unused_ignore_paths: checked.unused_ignore_paths,
     };
     Ok((report, attestations))
 }
@@ -283,6 +287,9 @@ pub(crate) struct Check<'a> {
     pub ignore_paths: &'a [PathBuf],
     /// Follow links inside the model whatever the signature recorded.
     pub allow_symlinks: bool,
+    /// Whether `signed` comes from a verified signature (its walk options
+    /// are then trusted as they are).
+    pub signature_verified: bool,
     pub ignore_unsigned_files: bool,
     pub only: &'a [PathBuf],
     pub unsafe_formats: UnsafeFormats,
@@ -297,10 +304,14 @@ pub(crate) struct Check<'a> {
 pub(crate) struct Checked {
     pub findings: Vec<Finding>,
     pub resources_checked: usize,
+    /// Resources in the signed manifest (more than checked with `--only`).
+    pub resources_signed: usize,
     pub bytes_hashed: u64,
     pub lfs_pointers: Vec<String>,
     pub cache: Option<CacheStats>,
     pub links: Option<LinksReport>,
+    /// The caller's extra ignore paths that matched nothing.
+    pub unused_ignore_paths: Vec<String>,
 }
 
 /// Opens the digest cache when a cache directory is given.
@@ -336,6 +347,10 @@ pub(crate) fn check_model(
         keep_going: true,
         // Excluded files are unsigned but still on disk and loadable.
         list_ignored: options.only.is_empty(),
+        // An allowance read from a signature nobody verified (status, the
+        // hook) must not let a hostile repository widen the walk: links to
+        // files only, never into directories.
+        file_symlinks_only: !options.signature_verified && !options.allow_symlinks,
     };
     let walked = modelseal_hash::walk(model, &walk_options)?;
     let mut findings: Vec<Finding> = walked
@@ -395,6 +410,8 @@ pub(crate) fn check_model(
         }
     }
 
+    detect_renames(signed, &expected, &on_disk, options, &mut findings)?;
+
     // Formats: every file present that is being checked, signed or not,
     // excluded or not (an ignore path hides a file from the manifest, not
     // from a loader).
@@ -429,10 +446,23 @@ pub(crate) fn check_model(
     } else {
         to_hash
     };
+    // A size the signature gives (shards: the signed ranges end at it) is
+    // checked before hashing: a 10 GB file in place of a 6-byte one is a
+    // size change found by `stat`, not after reading 10 GB.
+    let hash_now: Vec<ModelFile> = to_hash
+        .iter()
+        .filter(|file| match signed.serialization.method {
+            Method::Files => true,
+            Method::Shards { .. } => expected.files.get(&file.name).is_none_or(|signed| {
+                signed.iter().filter_map(|s| s.1).max().unwrap_or(0) == file.size
+            }),
+        })
+        .cloned()
+        .collect();
     let (actual, cache_stats) = match cache {
         Some(cache) => {
             let (actual, stats) = modelseal_hash::hash_files_cached(
-                &to_hash,
+                &hash_now,
                 signed.serialization.hash_type,
                 signed.serialization.method,
                 &hash_options,
@@ -442,7 +472,7 @@ pub(crate) fn check_model(
         }
         None => (
             modelseal_hash::hash_files(
-                &to_hash,
+                &hash_now,
                 signed.serialization.hash_type,
                 signed.serialization.method,
                 &hash_options,
@@ -463,11 +493,98 @@ pub(crate) fn check_model(
     Ok(Checked {
         findings,
         resources_checked: resources_checked(&expected),
+        resources_signed: signed.resources.len(),
         bytes_hashed,
         lfs_pointers,
         cache: cache_stats,
         links: LinksReport::of(&walked),
+        unused_ignore_paths: unused_extra_ignores(model, options.ignore_paths, &walked),
     })
+}
+
+/// Pairs each missing file with an unsigned file of the same signed
+/// content and reports the pair as one rename. Only with the files method
+/// (a whole-file digest to compare), and only when something is missing:
+/// unsigned files are hashed for this alone.
+fn detect_renames(
+    signed: &SignedManifest,
+    expected: &Expected,
+    on_disk: &BTreeMap<&str, &ModelFile>,
+    options: &Check<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Error> {
+    if signed.serialization.method != Method::Files || !options.only.is_empty() {
+        return Ok(());
+    }
+    // Digests compare in constant time and have no order: a list.
+    let missing: Vec<(Digest, &str)> = findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Missing { name } => expected
+                .files
+                .get(name)
+                .and_then(|d| d.first())
+                .map(|(_, _, digest)| (*digest, name.as_str())),
+            _ => None,
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let unsigned: Vec<ModelFile> = on_disk
+        .iter()
+        .filter(|(name, _)| !expected.files.contains_key(**name))
+        .map(|(_, f)| (*f).clone())
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    let hash_options = HashOptions {
+        algorithm: signed.serialization.hash_type,
+        method: Some(Method::Files),
+        threads: options.threads,
+        progress: None,
+    };
+    let hashed = modelseal_hash::hash_files(
+        &unsigned,
+        signed.serialization.hash_type,
+        Method::Files,
+        &hash_options,
+    )?;
+    let mut renames: Vec<(String, String)> = Vec::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for resource in &hashed {
+        let from = missing
+            .iter()
+            .find(|(digest, name)| *digest == resource.digest && !taken.contains(name));
+        if let Some((_, from)) = from {
+            taken.insert(*from);
+            renames.push(((*from).to_owned(), resource.name.clone()));
+        }
+    }
+    for (from, to) in renames {
+        findings.retain(|f| match f {
+            Finding::Missing { name } => name != &from,
+            Finding::Unsigned { name, .. } => name != &to,
+            _ => true,
+        });
+        findings.push(Finding::Renamed { from, to });
+    }
+    Ok(())
+}
+
+/// Which of the caller's extra ignore paths (not the signed ones, which
+/// may well match nothing here) matched nothing in the model.
+fn unused_extra_ignores(
+    model: &Path,
+    extra: &[PathBuf],
+    walked: &modelseal_hash::Model,
+) -> Vec<String> {
+    extra
+        .iter()
+        .filter_map(|p| modelseal_hash::model_relative_name(model, p).ok())
+        .filter(|name| walked.unused_ignore_paths().contains(name))
+        .collect()
 }
 
 /// Reads a signature file and checks it with the policy signer it names:
@@ -580,14 +697,29 @@ impl Expected {
         walked: &modelseal_hash::Model,
         signature: &Path,
     ) -> Result<Self, Error> {
-        // The reference tool names a single-file model's resource `.`.
-        let single_name = (walked.kind() == ModelKind::File)
+        // A single-file model's one signed file is the file being verified,
+        // whatever it was called: the reference tools name it `.`, older
+        // modelseal bundles by its basename, and a renamed file is the same
+        // content. A manifest of several files stays as signed (and fails).
+        let file_path = |name: &str| -> String {
+            match signed.serialization.method {
+                Method::Files => name.to_owned(),
+                Method::Shards { .. } => parse_shard_name(name)
+                    .map_or_else(|| name.to_owned(), |(path, _, _)| path.to_owned()),
+            }
+        };
+        let signed_paths: std::collections::BTreeSet<String> = signed
+            .resources
+            .iter()
+            .map(|r| file_path(&r.name))
+            .collect();
+        let single_name = (walked.kind() == ModelKind::File && signed_paths.len() == 1)
             .then(|| walked.files().first().map(|f| f.name.clone()))
             .flatten();
         let rename = |path: &str| -> String {
-            match (&single_name, path) {
-                (Some(name), ".") => name.clone(),
-                _ => path.to_owned(),
+            match &single_name {
+                Some(name) => name.clone(),
+                None => path.to_owned(),
             }
         };
         let mut files: BTreeMap<String, Vec<(u64, Option<u64>, Digest)>> = BTreeMap::new();
@@ -798,6 +930,7 @@ fn finding_key(finding: &Finding) -> (&str, u8) {
         Finding::Modified { name, .. } => (name, 0),
         Finding::SizeChanged { name, .. } => (name, 1),
         Finding::Missing { name } => (name, 2),
+        Finding::Renamed { from, .. } => (from, 2),
         Finding::Unsigned { name, .. } => (name, 3),
         Finding::NotSigned { name } => (name, 4),
         Finding::InvalidFormat { name, .. } => (name, 5),
@@ -814,6 +947,7 @@ fn problem_path(problem: &modelseal_hash::Error) -> String {
         | E::SymlinkNotAllowed { path }
         | E::SymlinkEscapes { path, .. }
         | E::SymlinkCycle { path }
+        | E::SymlinkRepeated { path, .. }
         | E::BrokenSymlink { path, .. }
         | E::Io { path, .. } => path.display().to_string(),
         other => other.to_string(),
@@ -841,8 +975,13 @@ fn serialization_report(s: &modelseal_hash::Serialization) -> SerializationRepor
 
 fn signer_report(signer: &Signer) -> SignerReport {
     match signer {
-        Signer::Key { key_id, .. } => SignerReport::Key {
+        Signer::Key {
+            key_id,
+            unmatched_hint,
+            ..
+        } => SignerReport::Key {
             key_id: key_id.clone(),
+            unmatched_hint: unmatched_hint.clone(),
         },
         Signer::Certificate {
             subject,
@@ -859,6 +998,7 @@ fn signer_report(signer: &Signer) -> SignerReport {
         },
         _ => SignerReport::Key {
             key_id: String::new(),
+            unmatched_hint: None,
         },
     }
 }

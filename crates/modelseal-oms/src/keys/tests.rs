@@ -238,3 +238,95 @@ fn algorithm_names_round_trip() {
     }
     assert!("rsa".parse::<KeyAlgorithm>().is_err());
 }
+
+/// Ed25519 keys were written in the RFC 5958 v2 form (public key embedded),
+/// which OpenSSL 3.0 ("unsupported") and `cryptography` ("extra data")
+/// refuse. We write RFC 8410's v1 form and keep reading both.
+#[test]
+fn ed25519_keys_are_written_as_rfc8410_v1_and_v2_still_loads() {
+    let key = SigningKey::generate(KeyAlgorithm::Ed25519);
+    let pem = key.to_pkcs8_pem(None).expect("encodes");
+    let (_, der) = decode_pem("k", &pem).expect("PEM");
+    let info = pkcs8::PrivateKeyInfo::from_der(&der).expect("PKCS#8");
+    assert_eq!(info.version(), pkcs8::Version::V1);
+    assert!(info.public_key.is_none());
+    assert_eq!(info.algorithm.oid, OID_ED25519);
+    assert!(info.algorithm.parameters.is_none(), "RFC 8410 §3: absent");
+    // OpenSSL's own encoding: 48 bytes, the same prefix as its fixture.
+    assert_eq!(der.len(), 48);
+    let (_, openssl) = decode_pem("k", data!("keys/ed25519.pem")).expect("PEM");
+    assert_eq!(der[..16], openssl[..16]);
+
+    let inner = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let v2_pem = inner.to_pkcs8_pem(LineEnding::LF).expect("v2 encodes");
+    let (_, v2_der) = decode_pem("k", &v2_pem).expect("PEM");
+    let v2_info = pkcs8::PrivateKeyInfo::from_der(&v2_der).expect("PKCS#8");
+    assert_eq!(
+        v2_info.version(),
+        pkcs8::Version::V2,
+        "the form we no longer write"
+    );
+    let back = SigningKey::from_pem(&v2_pem, None).expect("v2 still loads");
+    let expected = SigningKey {
+        secret: Secret::Ed25519(inner),
+    };
+    assert_eq!(back.public_key(), expected.public_key());
+}
+
+/// scrypt N=2^15 r=8 needs just over OpenSSL's default 32 MiB limit
+/// ("memory limit exceeded"); keys are encrypted with N=2^14 r=8 p=1, and
+/// keys encrypted with stronger parameters still load.
+#[test]
+fn encrypted_keys_use_scrypt_parameters_openssl_reads_and_stronger_ones_load() {
+    for alg in KeyAlgorithm::ALL {
+        let key = SigningKey::generate(alg);
+        let pem = key.to_pkcs8_pem(Some(b"pw")).expect("encrypts");
+        let (_, der) = decode_pem("k", &pem).expect("PEM");
+        let info = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).expect("encrypted PKCS#8");
+        let pbes2 = info.encryption_algorithm.pbes2().expect("PBES2");
+        let scrypt = pbes2.kdf.scrypt().expect("scrypt");
+        assert_eq!(
+            (
+                scrypt.cost_parameter,
+                scrypt.block_size,
+                scrypt.parallelization
+            ),
+            (1 << 14, 8, 1),
+            "{alg}"
+        );
+        assert_eq!(scrypt.salt.len(), 16);
+        assert_eq!(pbes2.encryption.oid(), pkcs8::pkcs5::pbes2::AES_256_CBC_OID);
+        let back = SigningKey::from_pem(&pem, Some(b"pw")).expect("decrypts");
+        assert_eq!(back.public_key(), key.public_key());
+    }
+
+    // What earlier versions wrote (N=2^15) still loads.
+    let key = SigningKey::generate(KeyAlgorithm::P256);
+    let plain = key.to_pkcs8_pem(None).expect("encodes");
+    let (_, der) = decode_pem("k", &plain).expect("PEM");
+    let doc = SecretDocument::try_from(der.as_slice()).expect("document");
+    let stronger = encrypt_pkcs8(&doc, b"pw", 15).expect("encrypts");
+    let back = SigningKey::from_pem(&stronger, Some(b"pw")).expect("N=2^15 loads");
+    assert_eq!(back.public_key(), key.public_key());
+}
+
+/// The OMS hint is the reference tool's: SHA-256 of the key re-encoded as
+/// canonical SubjectPublicKeyInfo PEM (uncompressed point, 64 columns, LF),
+/// not of the key file's bytes: the same key in another encoding has the
+/// same id.
+#[test]
+fn key_id_is_the_same_for_every_encoding_of_a_key() {
+    let uncompressed = data!("keys/sec1-p256.pub");
+    let compressed = PublicKey::from_pem(data!("keys/sec1-p256-compressed.pub")).expect("loads");
+    assert_eq!(
+        compressed,
+        PublicKey::from_pem(uncompressed).expect("loads")
+    );
+    assert_eq!(compressed.to_pem(), uncompressed);
+    assert_eq!(
+        compressed.key_id(),
+        hex::encode(sha2::Sha256::digest(uncompressed.as_bytes()))
+    );
+    let private = SigningKey::from_pem(data!("keys/sec1-p256.pem"), None).expect("SEC1");
+    assert_eq!(private.public_key().key_id(), compressed.key_id());
+}

@@ -17,6 +17,8 @@ openssl ecparam -genkey -name secp384r1 -out "$K/sec1-p384-with-params.pem"
 # OpenSSL's default encrypted PKCS#8 (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC), password `hunter2`.
 openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:hunter2 -in "$K/sec1-p256.pem" -out "$K/pkcs8-p256-encrypted.pem"
 openssl ec -in "$K/sec1-p256.pem" -pubout -out "$K/sec1-p256.pub" 2>/dev/null
+# The same public key with a compressed point (another encoding of one key).
+openssl ec -in "$K/sec1-p256.pem" -pubout -conv_form compressed -out "$K/sec1-p256-compressed.pub" 2>/dev/null
 # Ed25519 PKCS#8 and its SPKI.
 openssl genpkey -algorithm ed25519 -out "$K/ed25519.pem"
 openssl pkey -in "$K/ed25519.pem" -pubout -out "$K/ed25519.pub"

@@ -84,11 +84,60 @@ impl Pki {
             .to_vec()
     }
 
+    /// A leaf issued by the root itself, no intermediate.
+    fn leaf_under_root(&self, params: &CertificateParams, signer: &SigningKey) -> Vec<u8> {
+        params
+            .signed_by(
+                &rcgen_key(signer),
+                &Issuer::new(ca_params("test root"), &self.root_key),
+            )
+            .expect("leaf")
+            .der()
+            .to_vec()
+    }
+
     fn roots(&self, time: Option<SystemTime>) -> Trust {
         Trust::Roots {
             roots: vec![self.root.clone()],
             time,
         }
+    }
+}
+
+fn rcgen_key(signer: &SigningKey) -> KeyPair {
+    KeyPair::from_pem(&signer.to_pkcs8_pem(None).expect("pem")).expect("rcgen key")
+}
+
+/// A signing certificate with `CA:TRUE`, as test PKIs in the ecosystem make
+/// them (model-signing's own test leaf): key usage `digitalSignature` only,
+/// EKU code signing, and its issuer's name, `test intermediate`, as subject.
+fn ca_leaf_params() -> CertificateParams {
+    let mut p = leaf_params();
+    p.distinguished_name = name("test intermediate");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p
+}
+
+/// A self-signed signing certificate for `signer`: with `CA:TRUE`, as
+/// `openssl req -x509` makes one, or `params` as given.
+fn self_signed(params: &CertificateParams, signer: &SigningKey) -> Vec<u8> {
+    params
+        .self_signed(&rcgen_key(signer))
+        .expect("self-signed")
+        .der()
+        .to_vec()
+}
+
+fn pinned_params() -> CertificateParams {
+    let mut p = ca_leaf_params();
+    p.distinguished_name = name("pinned signer");
+    p
+}
+
+fn pinned(certificate: &[u8], time: Option<SystemTime>) -> Trust {
+    Trust::Roots {
+        roots: vec![certificate.to_vec()],
+        time,
     }
 }
 
@@ -339,4 +388,377 @@ fn a_chain_signed_by_the_wrong_key_is_a_signature_error() {
         verify_bundle(&swapped, &pki.roots(at(2026))),
         Err(VerifyError::Signature(_))
     ));
+}
+
+fn signer_names(verified: &modelseal_oms::VerifiedBundle) -> (&str, &str) {
+    let Signer::Certificate {
+        subject, issuer, ..
+    } = &verified.signer
+    else {
+        panic!("{:?}", verified.signer)
+    };
+    (subject, issuer)
+}
+
+#[test]
+fn ca_signing_certificates_verify_as_the_reference_verifiers_accept_them() {
+    // OpenSSL and Go accept a `CA:TRUE` leaf whose key usage excludes
+    // certificate signing; webpki alone refused it (`CaUsedAsEndEntity`).
+    let pki = Pki::new();
+    for alg in [
+        KeyAlgorithm::P256,
+        KeyAlgorithm::P384,
+        KeyAlgorithm::Ed25519,
+    ] {
+        let signer = SigningKey::generate(alg);
+        let chain = vec![
+            pki.leaf(&ca_leaf_params(), &signer),
+            pki.intermediate.clone(),
+        ];
+        let bundle = sign_manifest(&manifest(), "model", &signer, Some(&chain)).expect("signs");
+        let verified = verify_bundle(&bundle, &pki.roots(at(2026))).expect("verifies");
+        assert_eq!(verified.algorithm, alg);
+        // Subject and issuer are both the intermediate's name.
+        assert_eq!(
+            signer_names(&verified),
+            (
+                "CN=test intermediate,O=modelseal test",
+                "CN=test intermediate,O=modelseal test"
+            )
+        );
+    }
+    // Issued by the root itself, with a path length constraint of its own.
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let mut params = ca_leaf_params();
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let chain = vec![pki.leaf_under_root(&params, &signer)];
+    let bundle = sign_manifest(&manifest(), "model", &signer, Some(&chain)).expect("signs");
+    verify_bundle(&bundle, &pki.roots(at(2026))).expect("verifies under the root");
+}
+
+#[test]
+fn pinned_signing_certificates_verify() {
+    // `--cert-chain` naming the signing certificate itself: webpki has no
+    // path to build and refused it as its own end entity.
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let mut end_entity = pinned_params();
+    end_entity.is_ca = IsCa::ExplicitNoCa;
+    let other = Pki::new();
+    for params in [pinned_params(), end_entity] {
+        let certificate = self_signed(&params, &signer);
+        let bundle = sign_manifest(
+            &manifest(),
+            "model",
+            &signer,
+            Some(std::slice::from_ref(&certificate)),
+        )
+        .expect("signs");
+        let verified = verify_bundle(&bundle, &pinned(&certificate, at(2026))).expect("pinned");
+        assert_eq!(
+            signer_names(&verified),
+            (
+                "CN=pinned signer,O=modelseal test",
+                "CN=pinned signer,O=modelseal test"
+            )
+        );
+        // Among other roots, and with unused certificates after it.
+        let bundle = sign_manifest(
+            &manifest(),
+            "model",
+            &signer,
+            Some(&[certificate.clone(), other.intermediate.clone()]),
+        )
+        .expect("signs");
+        let trust = Trust::Roots {
+            roots: vec![other.root.clone(), certificate],
+            time: at(2026),
+        };
+        verify_bundle(&bundle, &trust).expect("pinned among roots");
+    }
+}
+
+#[test]
+fn ca_and_pinned_signing_certificates_keep_every_rejection() {
+    let pki = Pki::new();
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let sign = |chain: Vec<Vec<u8>>| {
+        sign_manifest(&manifest(), "model", &signer, Some(&chain)).expect("signs")
+    };
+    let ca_leaf = |edit: fn(&mut CertificateParams)| {
+        let mut params = ca_leaf_params();
+        edit(&mut params);
+        sign(vec![pki.leaf(&params, &signer), pki.intermediate.clone()])
+    };
+    let pinned_leaf = |edit: fn(&mut CertificateParams)| {
+        let mut params = pinned_params();
+        edit(&mut params);
+        let certificate = self_signed(&params, &signer);
+        (sign(vec![certificate.clone()]), certificate)
+    };
+    let (good_pinned, good_pinned_cert) = pinned_leaf(|_| {});
+    // Same name, same extensions, another key: not the pinned certificate.
+    let look_alike = self_signed(&pinned_params(), &SigningKey::generate(KeyAlgorithm::P256));
+    let other_pki = Pki::new();
+
+    type Check = fn(&TrustError) -> bool;
+    let expired: Check = |e| matches!(e, TrustError::Expired { .. });
+    let not_yet_valid: Check = |e| matches!(e, TrustError::NotYetValid { .. });
+    let untrusted: Check = |e| matches!(e, TrustError::UntrustedChain);
+    let no_digital_signature: Check = |e| matches!(e, TrustError::NoDigitalSignatureUsage);
+    let not_code_signing: Check = |e| matches!(e, TrustError::NotCodeSigning);
+    let ca_constraints: Check = |e| matches!(e, TrustError::CaConstraints(_));
+
+    let cases: Vec<(&str, Vec<u8>, Trust, Check)> = vec![
+        (
+            "CA leaf, expired",
+            ca_leaf(|_| {}),
+            pki.roots(at(2031)),
+            expired,
+        ),
+        (
+            "CA leaf, not yet valid",
+            ca_leaf(|_| {}),
+            pki.roots(at(2023)),
+            not_yet_valid,
+        ),
+        (
+            "CA leaf, other roots",
+            ca_leaf(|_| {}),
+            other_pki.roots(at(2026)),
+            untrusted,
+        ),
+        (
+            "CA leaf, no intermediate",
+            sign(vec![pki.leaf(&ca_leaf_params(), &signer)]),
+            pki.roots(at(2026)),
+            untrusted,
+        ),
+        (
+            "CA leaf without digitalSignature",
+            ca_leaf(|p| p.key_usages = vec![KeyUsagePurpose::KeyEncipherment]),
+            pki.roots(at(2026)),
+            no_digital_signature,
+        ),
+        (
+            "CA leaf whose key may sign certificates",
+            ca_leaf(|p| {
+                p.key_usages = vec![
+                    KeyUsagePurpose::DigitalSignature,
+                    KeyUsagePurpose::KeyCertSign,
+                ]
+            }),
+            pki.roots(at(2026)),
+            ca_constraints,
+        ),
+        (
+            "CA leaf without key usage",
+            ca_leaf(|p| p.key_usages = vec![]),
+            pki.roots(at(2026)),
+            ca_constraints,
+        ),
+        (
+            "CA leaf with server auth EKU",
+            ca_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]),
+            pki.roots(at(2026)),
+            not_code_signing,
+        ),
+        (
+            "CA leaf without EKU",
+            ca_leaf(|p| p.extended_key_usages = vec![]),
+            pki.roots(at(2026)),
+            not_code_signing,
+        ),
+        (
+            "pinned, expired",
+            good_pinned.clone(),
+            pinned(&good_pinned_cert, at(2031)),
+            expired,
+        ),
+        (
+            "pinned, not yet valid",
+            good_pinned.clone(),
+            pinned(&good_pinned_cert, at(2023)),
+            not_yet_valid,
+        ),
+        (
+            "pinned look-alike",
+            good_pinned.clone(),
+            pinned(&look_alike, at(2026)),
+            untrusted,
+        ),
+        (
+            "self-signed, other roots",
+            good_pinned,
+            pki.roots(at(2026)),
+            untrusted,
+        ),
+        {
+            let (bundle, cert) =
+                pinned_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]);
+            (
+                "pinned with server auth EKU",
+                bundle,
+                pinned(&cert, at(2026)),
+                not_code_signing,
+            )
+        },
+        {
+            let (bundle, cert) = pinned_leaf(|p| p.extended_key_usages = vec![]);
+            (
+                "pinned without EKU",
+                bundle,
+                pinned(&cert, at(2026)),
+                not_code_signing,
+            )
+        },
+        {
+            let (bundle, cert) =
+                pinned_leaf(|p| p.key_usages = vec![KeyUsagePurpose::KeyEncipherment]);
+            (
+                "pinned without digitalSignature",
+                bundle,
+                pinned(&cert, at(2026)),
+                no_digital_signature,
+            )
+        },
+    ];
+    for (what, bundle, trust, check) in cases {
+        match verify_bundle(&bundle, &trust) {
+            Err(VerifyError::Trust(e)) => assert!(check(&e), "{what}: unexpected {e:?}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
+// Regression guard for the CA:TRUE path: webpki validates it through a
+// stand-in end entity issued by the leaf's name and key, so a chain holding
+// a real certificate X (same name and key, no EKU) beside a forged leaf that
+// claims code signing let webpki validate stand-in -> X -> root while the
+// forged leaf's fields were the ones checked. The path must run through the
+// leaf itself.
+#[test]
+fn a_ca_leaf_cannot_borrow_the_path_of_a_look_alike() {
+    let pki = Pki::new();
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let mut no_eku = ca_leaf_params();
+    no_eku.extended_key_usages = vec![];
+    let real = pki.leaf(&no_eku, &signer);
+    let rogue = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let forged = ca_leaf_params()
+        .signed_by(
+            &rcgen_key(&signer),
+            &Issuer::new(ca_params("test intermediate"), &rogue),
+        )
+        .expect("forged")
+        .der()
+        .to_vec();
+    let bundle = sign_manifest(
+        &manifest(),
+        "model",
+        &signer,
+        Some(&[forged, real.clone(), pki.intermediate.clone()]),
+    )
+    .expect("signs");
+    let err = verify_bundle(&bundle, &pki.roots(at(2026))).expect_err("look-alike");
+    assert!(
+        matches!(err, VerifyError::Trust(TrustError::UntrustedChain)),
+        "{err:?}"
+    );
+    // The real certificate on its own is refused for its missing EKU.
+    let bundle = sign_manifest(
+        &manifest(),
+        "model",
+        &signer,
+        Some(&[real, pki.intermediate.clone()]),
+    )
+    .expect("signs");
+    let err = verify_bundle(&bundle, &pki.roots(at(2026))).expect_err("no EKU");
+    assert!(
+        matches!(err, VerifyError::Trust(TrustError::NotCodeSigning)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn ca_and_pinned_leaves_must_carry_the_signing_key() {
+    let pki = Pki::new();
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let other = SigningKey::generate(KeyAlgorithm::P256);
+    let pinned_cert = self_signed(&pinned_params(), &signer);
+    for (chain, trust) in [
+        (
+            vec![
+                pki.leaf(&ca_leaf_params(), &signer),
+                pki.intermediate.clone(),
+            ],
+            pki.roots(at(2026)),
+        ),
+        (vec![pinned_cert.clone()], pinned(&pinned_cert, at(2026))),
+    ] {
+        // Signing refuses a certificate for another key.
+        let err = sign_manifest(&manifest(), "model", &other, Some(&chain)).expect_err("key");
+        assert!(
+            matches!(err, SignError::CertificateKeyMismatch { .. }),
+            "{err:?}"
+        );
+        // A bundle whose envelope another key signed fails on the signature.
+        let bundle = sign_manifest(&manifest(), "model", &signer, Some(&chain)).expect("signs");
+        let other_bundle = sign_manifest(&manifest(), "model", &other, None).expect("signs");
+        let other_sig = serde_json::from_slice::<serde_json::Value>(&other_bundle).expect("json")
+            ["dsseEnvelope"]["signatures"]
+            .clone();
+        let swapped = crate::edit_bundle(&bundle, |v| v["dsseEnvelope"]["signatures"] = other_sig);
+        assert!(
+            matches!(
+                verify_bundle(&swapped, &trust),
+                Err(VerifyError::Signature(_))
+            ),
+            "{chain:?}"
+        );
+        verify_bundle(&bundle, &trust).expect("the right key verifies");
+    }
+}
+
+#[test]
+fn a_ca_leaf_counts_against_its_issuers_path_length() {
+    // webpki validates a CA:TRUE leaf as an intermediate, so it counts for
+    // path length constraints: stricter than RFC 5280, which would accept
+    // this leaf under an intermediate with pathLenConstraint 0.
+    let pki = Pki::new();
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let mut zero = ca_params("zero intermediate");
+    zero.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let zero_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+    let intermediate = zero
+        .signed_by(
+            &zero_key,
+            &Issuer::new(ca_params("test root"), &pki.root_key),
+        )
+        .expect("intermediate")
+        .der()
+        .to_vec();
+    let leaf = |params: CertificateParams| {
+        params
+            .signed_by(&rcgen_key(&signer), &Issuer::new(zero.clone(), &zero_key))
+            .expect("leaf")
+            .der()
+            .to_vec()
+    };
+    let sign = |leaf: Vec<u8>| {
+        sign_manifest(
+            &manifest(),
+            "model",
+            &signer,
+            Some(&[leaf, intermediate.clone()]),
+        )
+        .expect("signs")
+    };
+    let err = verify_bundle(&sign(leaf(ca_leaf_params())), &pki.roots(at(2026)))
+        .expect_err("path length");
+    assert!(
+        matches!(err, VerifyError::Trust(TrustError::CaConstraints(_))),
+        "{err:?}"
+    );
+    // An end-entity leaf under the same intermediate verifies.
+    verify_bundle(&sign(leaf(leaf_params())), &pki.roots(at(2026))).expect("end entity");
 }

@@ -24,7 +24,8 @@ fn reference_sample_verifies_with_its_key() {
         verified.signer,
         Signer::Key {
             key_id: "753117f8944bf95afef4166e55e418d7cc2a1f26aa2911e76b06381aa5469ab0".into(),
-            algorithm: KeyAlgorithm::P256
+            algorithm: KeyAlgorithm::P256,
+            unmatched_hint: None,
         }
     );
     let m = verified.manifest;
@@ -64,6 +65,55 @@ fn reference_sample_with_another_key_is_a_trust_error() {
     assert!(
         matches!(err, VerifyError::Trust(TrustError::KeyIdMismatch { .. })),
         "{err:?}"
+    );
+}
+
+/// The hint rule: `publicKey.hint` is not signed, so it neither makes nor
+/// breaks a verification. (A hint computed from the key file in another
+/// encoding used to fail a signature that verified with that key.)
+#[test]
+fn hint_decides_nothing_the_signature_does() {
+    let sample = data!("reference-sample/model.sig");
+    let trusted = key(data!("reference-sample/key.pub"));
+    // A hint computed some other way (here: over the key's PEM with CRLF
+    // line ends) still verifies with the key, and is reported.
+    let crlf = std::str::from_utf8(data!("reference-sample/key.pub"))
+        .expect("utf-8")
+        .replace('\n', "\r\n");
+    let other_hint = modelseal_hash::HashAlgorithm::Sha256
+        .digest(crlf.as_bytes())
+        .to_string();
+    let bundle = crate::edit_bundle(sample, |v| {
+        v["verificationMaterial"]["publicKey"]["hint"] = other_hint.clone().into();
+    });
+    let verified = verify_bundle(&bundle, &trusted).expect("a differing hint is not a failure");
+    let Signer::Key {
+        key_id,
+        unmatched_hint,
+        ..
+    } = verified.signer
+    else {
+        panic!("key signer");
+    };
+    assert_eq!(
+        key_id,
+        "753117f8944bf95afef4166e55e418d7cc2a1f26aa2911e76b06381aa5469ab0"
+    );
+    assert_eq!(unmatched_hint.as_deref(), Some(other_hint.as_str()));
+
+    // A wrong key still fails, whether the hint names it or not.
+    let other = modelseal_oms::SigningKey::generate(KeyAlgorithm::P256).public_key();
+    let claims_other = crate::edit_bundle(sample, |v| {
+        v["verificationMaterial"]["publicKey"]["hint"] = other.key_id().into();
+    });
+    assert!(matches!(
+        verify_bundle(&claims_other, &Trust::PublicKey(other.clone())),
+        Err(VerifyError::Signature(SignatureError::Invalid { .. }))
+    ));
+    let err = verify_bundle(sample, &Trust::PublicKey(other)).expect_err("wrong key");
+    assert!(
+        err.to_string().contains("753117f8944bf95a"),
+        "names the claimed signer: {err}"
     );
 }
 

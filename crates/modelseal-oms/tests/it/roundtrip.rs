@@ -22,7 +22,8 @@ fn every_key_algorithm_round_trips() {
             verified.signer,
             Signer::Key {
                 key_id: key.public_key().key_id(),
-                algorithm: alg
+                algorithm: alg,
+                unmatched_hint: None,
             }
         );
         assert_eq!(verified.manifest.root_digest, manifest.root_digest);
