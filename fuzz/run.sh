@@ -16,6 +16,9 @@
 # (also in fuzz/logs/TARGET.log). Exits 1 if the build fails or any target
 # finds a crash, leak, timeout or out-of-memory input (in fuzz/artifacts/TARGET;
 # replay one with `cargo fuzz run TARGET fuzz/artifacts/TARGET/crash-...`).
+# Memory: a single allocation over 64 MB is a crash (-malloc_limit_mb), and
+# bundle_parser and attestation_parser assert a per-input cap on what the
+# parsers of untrusted input hold at their peak (fuzz/common/peak.rs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 readonly ALL_TARGETS=(safetensors_header gguf_header pickle_walker npy_header bundle_parser attestation_parser)
@@ -76,7 +79,8 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t for ${secs}s" >&2
     rc=0
     cargo fuzz run "$t" "corpus/$t" -- \
-        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+        -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=64 -timeout=30 \
+        -print_final_stats=1 \
         2>&1 | tee "$log" >&2 || rc=$?
     found=()
     while IFS= read -r -d '' f; do found+=("$f"); done \

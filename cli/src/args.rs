@@ -486,6 +486,17 @@ pub struct HookVerifyArgs {
     #[arg(long, value_name = "FILE", default_value = ".modelseal.toml")]
     pub config: PathBuf,
 
+    /// Make the hook a trust check: each model's signature must also be
+    /// made by this public key (without it, the hook checks only that the
+    /// files match their signature, whoever made it).
+    #[arg(long, value_name = "PUB.pem", conflicts_with = "policy")]
+    pub key: Option<PathBuf>,
+
+    /// Make the hook a trust check against a trust policy: its signers and
+    /// its rules, as `verify --policy`.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+
     /// The files the commit touches (pre-commit passes them).
     pub files: Vec<PathBuf>,
 }

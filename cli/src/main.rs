@@ -22,8 +22,10 @@ fn main() -> ExitCode {
         Ok(status) => ExitCode::from(status as u8),
         Err(error) => {
             if output::is_broken_pipe(&error) {
-                // The reader went away (`modelseal hash … | head`): not an error.
-                return ExitCode::SUCCESS;
+                // A broken pipe that reached here came before the command
+                // could decide (the writers absorb it and let the command
+                // finish): never report success for what did not finish.
+                return ExitCode::from(commands::Status::Error as u8);
             }
             output::print_error(&error);
             ExitCode::from(commands::Status::Error as u8)

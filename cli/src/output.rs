@@ -192,16 +192,40 @@ pub fn human_bytes(bytes: u64) -> String {
 /// Writes a JSON document and a newline to stdout.
 pub fn write_json(value: &impl Serialize) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    reader_gone_is_fine(written)
+}
+
+/// Whether stdout's reader went away (`modelseal verify … | head`).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A broken pipe on stdout ends the output early, and nothing else: the
+/// command still decides its exit code (a failed verification stays 1
+/// behind `| head` or `| true`, so a `pipefail` gate cannot pass a tampered
+/// model). Any other write error is returned.
+fn reader_gone_is_fine(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Writes text to stdout.
 pub fn write_text(text: &str) -> io::Result<()> {
+    if STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut out = io::stdout().lock();
-    out.write_all(escape_controls(text).as_bytes())?;
-    out.flush()
+    let written = out
+        .write_all(escape_controls(text).as_bytes())
+        .and_then(|()| out.flush());
+    reader_gone_is_fine(written)
 }
 
 /// Text for a terminal from strings an attacker may choose (file names,

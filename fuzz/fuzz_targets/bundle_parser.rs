@@ -3,6 +3,13 @@
 //! the model), and what the reader accepts must survive a write/read round
 //! trip unchanged.
 //!
+//! Memory: everything before the signature is trusted is capped per input
+//! (`peak::capped`). Reading a bundle may hold 4 bytes per input byte (the
+//! decoded base64 fields, entries kept as text, strings with escapes) plus
+//! 64 KiB; checking its signature 5 (the pre-authentication encoding on
+//! top). A `Value` tree of the input, as `tlogEntries` used to be, costs
+//! tens of bytes per byte and fails here.
+//!
 //! Seeds: the bundles and statements under crates/modelseal-oms/tests/data.
 //! The trusted keys are the signers of those seeds, so a seed verifies fully
 //! and mutations of it exercise every step after the signature check too.
@@ -12,7 +19,13 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use modelseal_oms::bundle::Bundle;
-use modelseal_oms::{PublicKey, Trust, parse_statement, verify_bundle};
+use modelseal_oms::{PublicKey, Trust, parse_statement, verify_bundle, verify_statement};
+
+#[path = "../common/peak.rs"]
+mod peak;
+
+#[global_allocator]
+static ALLOCATOR: peak::Counting = peak::Counting;
 
 /// crates/modelseal-oms/tests/data/spec-vectors/signer.pub (P-384): signs
 /// spec-vectors/valid/key.bundle.json.
@@ -37,7 +50,14 @@ static TRUSTS: LazyLock<[Trust; 2]> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(bundle) = Bundle::from_json(data) {
+    let trusts = &*TRUSTS;
+    let parsed = peak::capped("Bundle::from_json", data.len(), 4, 64 << 10, || Bundle::from_json(data));
+    for trust in trusts.iter() {
+        let _ = peak::capped("verify_statement", data.len(), 5, 64 << 10, || {
+            verify_statement(data, trust)
+        });
+    }
+    if let Ok(bundle) = parsed {
         // The DSSE payload is as untrusted as the bundle around it.
         let _ = parse_statement(&bundle.envelope.payload);
         let written = bundle.to_json();
@@ -47,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         expected.tlog_entries.get_or_insert_with(Vec::new);
         assert_eq!(reread, expected, "bundle changed in a write/read round trip");
     }
-    for trust in TRUSTS.iter() {
+    for trust in trusts.iter() {
         if let Ok(verified) = verify_bundle(data, trust) {
             // Only reachable with a valid signature, i.e. from a seed.
             let _ = verified.manifest.resources.len();

@@ -8,9 +8,7 @@ use crate::support::{keygen, modelseal, run, tiny_model};
 #[test]
 fn terminal_escapes_from_file_names_and_forged_bundles_are_shown_escaped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let model = tiny_model(dir.path(), "tiny");
-    let (key, public, _) = keygen(dir.path(), "key", "p256");
-    run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
+    let (model, _, public) = crate::support::signed_tiny_model(dir.path(), "p256");
     let hostile = "x\u{1b}[2J\u{1b}[Hverified `tiny`\u{9b}0m.bin";
     std::fs::write(model.join(hostile), b"planted").expect("write");
     let out = run(modelseal()
@@ -114,9 +112,7 @@ fn mkfifo(path: &std::path::Path) {
 #[test]
 fn a_fifo_in_place_of_a_signature_is_refused_without_hanging() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let model = tiny_model(dir.path(), "tiny");
-    let (key, public, _) = keygen(dir.path(), "key", "p256");
-    run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
+    let (model, _, public) = crate::support::signed_tiny_model(dir.path(), "p256");
     std::fs::remove_file(model.join("model.sig")).expect("rm");
     mkfifo(&model.join("model.sig"));
     let limit = std::time::Duration::from_secs(60);
@@ -284,4 +280,365 @@ fn a_size_the_signature_gives_is_checked_before_hashing() {
     let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(report["findings"][0]["kind"], "size_changed", "{report}");
     assert_eq!(report["bytes_hashed"], 0, "{report}");
+}
+
+// Finding 3: attestations were bound to the OMS root digest, the hash of
+// the resource digests in order, which covers no names. m1 = {model: A,
+// unused: B} and m2 = {a: A, model: B} share it, so a test passed for m1
+// passed m2, whose loaded weights (`model.safetensors` = B) were never
+// tested. Statements now carry the manifest digest, which covers names.
+#[test]
+fn an_attestation_for_one_manifest_does_not_count_for_another_with_the_same_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (
+        crate::support::tiny_weights(1),
+        crate::support::tiny_weights(2),
+    );
+    let make = |name: &str, files: [(&str, &[u8]); 2]| {
+        let model = dir.path().join(name);
+        std::fs::create_dir(&model).expect("mkdir");
+        for (file, bytes) in files {
+            std::fs::write(model.join(file), bytes).expect("write");
+        }
+        model
+    };
+    let m1 = make(
+        "m1",
+        [("model.safetensors", &a), ("unused.safetensors", &b)],
+    );
+    let m2 = make("m2", [("a.safetensors", &a), ("model.safetensors", &b)]);
+    let (dev, _, _) = keygen(dir.path(), "dev", "p256");
+    let (tess, _, _) = keygen(dir.path(), "tess", "p256");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\
+         [[signers]]\nname = \"dev\"\nkey = \"dev.pub\"\nroles = [\"developer\"]\n\
+         [[signers]]\nname = \"tess\"\nkey = \"tess.pub\"\nroles = [\"tester\"]\n\
+         [rules.tests]\n",
+    )
+    .expect("write policy");
+    let mut roots = Vec::new();
+    for model in [&m1, &m2] {
+        let out = run(modelseal()
+            .arg("sign")
+            .arg(model)
+            .arg("--key")
+            .arg(&dev)
+            .args(["--format", "json"]));
+        out.expect_code(0);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("sign JSON");
+        roots.push(json["root_digest"]["digest"].clone());
+    }
+    assert_eq!(roots[0], roots[1], "the two models share a root digest");
+    let report = dir.path().join("garak.report.jsonl");
+    std::fs::write(&report, b"{\"passed\": true}\n").expect("write");
+    run(modelseal()
+        .args(["attest", "test"])
+        .arg(&m1)
+        .arg("--key")
+        .arg(&tess)
+        .args([
+            "--name",
+            "garak 0.17.1",
+            "--result",
+            "pass",
+            "--tester",
+            "tess",
+        ])
+        .arg("--report")
+        .arg(&report))
+    .expect_code(0);
+    std::fs::copy(m1.join("model.att.jsonl"), m2.join("model.att.jsonl")).expect("copy");
+
+    let (out, verified) = crate::support::verify_json(&m1, &[&"--policy", &policy]);
+    out.expect_code(0);
+    assert!(verified.policy.expect("policy").failed().is_empty());
+    let (out, verified) = crate::support::verify_json(&m2, &[&"--policy", &policy]);
+    out.expect_code(1);
+    let policy_report = verified.policy.expect("policy");
+    assert_eq!(policy_report.failed(), ["tests"]);
+    let reason = policy_report.reason("tests");
+    assert!(
+        reason.contains("bound to manifest") && reason.contains("other file names"),
+        "{reason}"
+    );
+    let entry = &policy_report.attestations[0];
+    assert_eq!(entry.status, "other-model");
+    assert_eq!(
+        entry.subject_digest,
+        Some(format!("sha256:{}", roots[1].as_str().expect("hex")))
+    );
+    assert!(entry.manifest_digest.is_some());
+    assert_ne!(
+        entry.manifest_digest,
+        Some(format!("sha256:{}", policy_report.manifest_digest))
+    );
+}
+
+/// The order of the P-256 group, big-endian.
+const P256_ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// A DER INTEGER holding the unsigned big-endian `value`, minimally.
+fn der_integer(value: &[u8]) -> Vec<u8> {
+    let start = value
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(value.len() - 1);
+    let mut bytes = value[start..].to_vec();
+    if bytes[0] >= 0x80 {
+        bytes.insert(0, 0);
+    }
+    let mut out = vec![0x02, u8::try_from(bytes.len()).expect("short")];
+    out.extend(bytes);
+    out
+}
+
+/// `(r, s)` of a DER P-256 signature, each as 32 big-endian bytes.
+fn p256_scalars(der: &[u8]) -> ([u8; 32], [u8; 32]) {
+    assert_eq!(der[0], 0x30, "a SEQUENCE");
+    let mut at = 2;
+    let mut read = || {
+        assert_eq!(der[at], 0x02, "an INTEGER");
+        let len = usize::from(der[at + 1]);
+        let value = &der[at + 2..at + 2 + len];
+        at += 2 + len;
+        let value = value.strip_prefix(&[0]).unwrap_or(value);
+        let mut out = [0u8; 32];
+        out[32 - value.len()..].copy_from_slice(value);
+        out
+    };
+    let r = read();
+    (r, read())
+}
+
+// Finding 9: ECDSA signatures are malleable: `(r, n - s)` verifies as well
+// as `(r, s)`. modelseal accepts high-S (OpenSSL and the reference tools do
+// not normalise `s`), as the README and the threat model say; what it must
+// not accept is an encoding other than DER (a BER length or a padded
+// integer), which would make one signature many byte strings.
+#[test]
+fn ecdsa_signatures_verify_high_s_but_only_in_der() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, _, public) = crate::support::signed_tiny_model(dir.path(), "p256");
+    let sig_path = model.join("model.sig");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sig_path).expect("read")).expect("bundle");
+    let der = b64
+        .decode(
+            bundle["dsseEnvelope"]["signatures"][0]["sig"]
+                .as_str()
+                .expect("sig"),
+        )
+        .expect("base64");
+    let verify_with = |sig: &[u8]| {
+        let mut edited = bundle.clone();
+        edited["dsseEnvelope"]["signatures"][0]["sig"] = b64.encode(sig).into();
+        std::fs::write(&sig_path, serde_json::to_vec(&edited).expect("json")).expect("write");
+        run(modelseal()
+            .arg("verify")
+            .arg(&model)
+            .arg("--key")
+            .arg(&public))
+    };
+
+    // n - s, by long subtraction: one of s and n - s is high.
+    let (r, s) = p256_scalars(&der);
+    let mut other_s = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(P256_ORDER[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        other_s[i] = u8::try_from(d.rem_euclid(256)).expect("a byte");
+    }
+    let body = |s: &[u8]| [der_integer(&r), der_integer(s)].concat();
+    let sequence = |content: Vec<u8>| {
+        let mut out = vec![0x30, u8::try_from(content.len()).expect("short")];
+        out.extend(content);
+        out
+    };
+    assert_eq!(sequence(body(&s)), der, "re-encodes as signed");
+    let out = verify_with(&sequence(body(&other_s)));
+    out.expect_code(0);
+
+    // The same (r, s) in BER: each is refused as not a well-formed signature.
+    let long_length = {
+        let content = body(&s);
+        let mut out = vec![0x30, 0x81, u8::try_from(content.len()).expect("short")];
+        out.extend(content);
+        out
+    };
+    let padded_r = {
+        let mut r_int = der_integer(&r);
+        r_int.insert(2, 0);
+        r_int[1] += 1;
+        sequence([r_int, der_integer(&s)].concat())
+    };
+    let mut indefinite = vec![0x30, 0x80];
+    indefinite.extend(body(&s));
+    indefinite.extend([0, 0]);
+    for (what, ber) in [
+        ("a long-form length", long_length),
+        ("a zero-padded r", padded_r),
+        ("an indefinite length", indefinite),
+    ] {
+        let out = verify_with(&ber);
+        assert_eq!(out.code, 1, "{what} accepted: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("not a well-formed p256 signature")
+                || out.stderr.contains("not DER-encoded"),
+            "{what}: {}",
+            out.stderr
+        );
+    }
+    verify_with(&der).expect_code(0);
+}
+
+// Finding 1: untrusted input was parsed into `serde_json::Value` trees (or
+// whole into memory) before the signature was checked: a forged 64 MiB
+// `model.sig` of `{"":0}` tlog entries cost 6.4 GB, a 16 MiB junk line in
+// `model.att.jsonl` 1.6 GB, and the format gate's parse of an unsigned
+// JSON, GGUF or safetensors file up to 2.6 GB. Each is now refused (or
+// checked as a stream) by a cap, with an error or finding naming the file.
+// Peak memory is the benchmark's business (case m), not these tests'.
+
+/// `[{"":0},{"":0},...]` with `n` entries.
+fn empty_objects(n: usize) -> String {
+    format!("[{}]", vec![r#"{"":0}"#; n].join(","))
+}
+
+#[test]
+fn a_forged_bundle_of_millions_of_tlog_entries_is_refused_by_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, _, public) = crate::support::signed_tiny_model(dir.path(), "ed25519");
+    let forged = format!(
+        r#"{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{{"tlogEntries":{}}}}}"#,
+        empty_objects(2_000_000)
+    );
+    std::fs::write(model.join("model.sig"), forged).expect("write");
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--key")
+        .arg(&public));
+    out.expect_code(1);
+    out.expect_stderr(&[
+        "model.sig",
+        "`verificationMaterial.tlogEntries` has 2000000 entries, more than the 64 accepted",
+    ]);
+    // `status` reads the same bundle without a key: the same refusal.
+    let out = run(modelseal().arg("status").arg(&model));
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    out.expect_stderr(&["model.sig", "more than the 64 accepted"]);
+}
+
+#[test]
+fn hostile_unsigned_files_are_checked_within_their_caps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, _, public) = crate::support::signed_tiny_model(dir.path(), "ed25519");
+    // 14 MB of JSON objects: checked as a stream, valid.
+    std::fs::write(model.join("extra.json"), empty_objects(2_000_000)).expect("write");
+    // A GGUF declaring a million metadata pairs (what cost 912 MB at 6M):
+    // refused from its counts; the 13 MB it needs are a hole in the file.
+    let gguf = model.join("extra.gguf");
+    let mut header = b"GGUF".to_vec();
+    header.extend_from_slice(&3u32.to_le_bytes());
+    header.extend_from_slice(&0u64.to_le_bytes());
+    header.extend_from_slice(&1_000_000u64.to_le_bytes());
+    std::fs::write(&gguf, &header).expect("write");
+    std::fs::File::options()
+        .append(true)
+        .open(&gguf)
+        .and_then(|f| f.set_len(13_000_100))
+        .expect("grow");
+    // A safetensors header of 200,000 empty tensors: a valid layout, but
+    // more than the header memory cap.
+    let entries: Vec<String> = (0..200_000)
+        .map(|i| format!(r#""t{i}":{{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}"#))
+        .collect();
+    let mut text = format!("{{{}}}", entries.join(","));
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    let mut st = (text.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(text.as_bytes());
+    std::fs::write(model.join("extra.safetensors"), st).expect("write");
+
+    let (out, report) = crate::support::verify_json(&model, &[&"--key", &public]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    for name in ["extra.json", "extra.gguf", "extra.safetensors"] {
+        assert!(
+            report.findings.iter().any(|f| f.name() == name),
+            "{name}: {:?}",
+            report.findings
+        );
+    }
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--key")
+        .arg(&public));
+    out.expect_code(1);
+    for expected in [
+        "extra.gguf",
+        "header needs more than 33554432 bytes of memory for its metadata and tensors",
+        "extra.safetensors",
+        "header needs more than 33554432 bytes of memory for its tensors and metadata",
+    ] {
+        assert!(out.stdout.contains(expected), "{expected}: {}", out.stdout);
+    }
+    // `inspect` says what each file is: the JSON valid, a JSON with a
+    // 2 MiB string unchecked (its string is never held whole).
+    std::fs::write(
+        model.join("long.json"),
+        format!(r#"{{"a":"{}"}}"#, "x".repeat(2 << 20)),
+    )
+    .expect("write");
+    let out = run(modelseal()
+        .arg("inspect")
+        .arg(&model)
+        .args(["--format", "json"]));
+    let inspected: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let verdict = |name: &str| {
+        inspected["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["name"] == name)
+            .map(|f| f["verdict"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(verdict("extra.json").as_deref(), Some("safe"));
+    assert_eq!(verdict("long.json").as_deref(), Some("unchecked"));
+    assert_eq!(verdict("extra.gguf").as_deref(), Some("invalid"));
+    assert_eq!(verdict("extra.safetensors").as_deref(), Some("invalid"));
+}
+
+#[test]
+fn an_attestation_line_over_the_cap_is_refused_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, _, _) = crate::support::signed_tiny_model(dir.path(), "ed25519");
+    let file = model.join("model.att.jsonl");
+    // Under the line cap: a malformed line, reported as such.
+    let junk = format!(r#"{{"dsseEnvelope":{}}}"#, empty_objects(300_000));
+    std::fs::write(&file, format!("{junk}\n")).expect("write");
+    let out = run(modelseal()
+        .arg("attestations")
+        .arg(&model)
+        .args(["--format", "json"]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("malformed"), "{}", out.stdout);
+    // Over it (16 MiB): refused as it is read.
+    let junk = empty_objects(16 << 20 >> 3);
+    std::fs::write(&file, format!("\n{junk}\n")).expect("write");
+    let out = run(modelseal().arg("attestations").arg(&model));
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    out.expect_stderr(&[
+        "model.att.jsonl",
+        "line 2 is more than the 4194304-byte limit of one attestation",
+    ]);
 }

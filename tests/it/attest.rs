@@ -98,6 +98,8 @@ struct AttestJson {
     subject_name: String,
     #[serde(deserialize_with = "crate::support::sha256_object_labelled")]
     subject_digest: String,
+    #[serde(deserialize_with = "crate::support::sha256_object")]
+    manifest_digest: String,
     bound_to_signature: Option<String>,
     key_id: String,
 }
@@ -216,7 +218,10 @@ fn lifecycle_v1_then_retrained_v2() {
     assert_eq!(dataset.subject_digest, format!("sha256:{v1}"));
     assert_eq!(dataset.subject_name, "model");
     assert!(dataset.bound_to_signature.is_some());
-    assert!(dataset.predicate_type.ends_with("/dataset-provenance/v1"));
+    assert!(dataset.predicate_type.ends_with("/dataset-provenance/v2"));
+    // Bound to the manifest too (issue 13, finding 3): not the root digest.
+    assert_eq!(dataset.manifest_digest.len(), 64);
+    assert_ne!(dataset.manifest_digest, v1);
     assert!(dataset.attestations.ends_with("model.att.jsonl"));
     assert_eq!(dataset.model, model.display().to_string());
     assert_eq!(dataset.key_id.len(), 64);
@@ -405,7 +410,8 @@ fn lifecycle_v1_then_retrained_v2() {
             )
         })
         .collect();
-    let (r1, r2) = (format!("sha256:{v1}"), format!("sha256:{v2}"));
+    // Bare hex beside `algorithm`, as every standalone digest.
+    let (r1, r2) = (v1.clone(), v2.clone());
     assert_eq!(
         versions,
         [
@@ -1034,12 +1040,12 @@ fn predicates_match_their_published_schemas() {
         let kind = statement["predicateType"]
             .as_str()
             .expect("type")
-            .trim_end_matches("/v1")
+            .trim_end_matches("/v2")
             .rsplit('/')
             .next()
             .expect("name")
             .to_owned();
-        let schema = schemas.join(format!("{kind}.v1.schema.json"));
+        let schema = schemas.join(format!("{kind}.v2.schema.json"));
         let out = run(std::process::Command::new(&python)
             .args([
                 "-c",
@@ -1171,4 +1177,133 @@ fn an_attestations_file_that_is_a_link_is_refused() {
         .arg("--force"));
     out.expect_code(2);
     out.expect_stderr(&["refusing to sign", "symbolic link"]);
+}
+
+/// Re-signs attestations-file lines as their signers' v1 statements: the
+/// same statement without `manifestDigest`, of the v1 predicate type, as
+/// modelseal wrote them before statements were bound to the manifest.
+fn downgrade_to_v1(w: &World, model: &Path, signers: &[&str]) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let lines: Vec<String> = attestation_lines(model)
+        .iter()
+        .zip(signers)
+        .map(|(line, who)| {
+            let mut bundle: serde_json::Value = serde_json::from_str(line).expect("bundle");
+            let mut statement = bundle_statement(line.as_bytes());
+            statement["predicate"]
+                .as_object_mut()
+                .expect("predicate")
+                .remove("manifestDigest")
+                .expect("a v2 statement");
+            let v1 = statement["predicateType"]
+                .as_str()
+                .expect("type")
+                .replace("/v2", "/v1");
+            statement["predicateType"] = v1.into();
+            let payload = serde_json::to_vec(&statement).expect("json");
+            let payload_type = bundle["dsseEnvelope"]["payloadType"]
+                .as_str()
+                .expect("payload type")
+                .to_owned();
+            let mut pae = format!(
+                "DSSEv1 {} {payload_type} {} ",
+                payload_type.len(),
+                payload.len()
+            )
+            .into_bytes();
+            pae.extend_from_slice(&payload);
+            let key = modelseal::load_signing_key(&w.key(who), None).expect("key");
+            bundle["dsseEnvelope"]["payload"] = b64.encode(&payload).into();
+            bundle["dsseEnvelope"]["signatures"][0]["sig"] = b64.encode(key.sign(&pae)).into();
+            serde_json::to_string(&bundle).expect("json")
+        })
+        .collect();
+    std::fs::write(model.join("model.att.jsonl"), lines.join("\n") + "\n").expect("write");
+}
+
+/// Issue 13, finding 3: v1 attestations (bound to the root digest only)
+/// stay readable. They are listed as `root-only`, count for no rule (the
+/// reason names the upgrade), fail nothing by themselves, and `log` lists
+/// them but calls the history incomplete until the version is re-attested.
+#[test]
+fn v1_attestations_are_listed_as_root_only_and_count_for_no_rule() {
+    let w = World::new();
+    let model = tiny_model(w.dir.path(), "m");
+    sign(&w, &model, &[]);
+    let report = model.join("config.json");
+    let report = report.to_str().expect("utf-8");
+    let lineage = ["--model-version", "1.0", "--change", "first release"];
+    let test = [
+        "--name", "n", "--result", "pass", "--report", report, "--tester", "t",
+    ];
+    w.attest("lineage", &model, "dev", &lineage);
+    w.attest("test", &model, "tess", &test);
+    downgrade_to_v1(&w, &model, &["dev", "tess"]);
+    let policy = w.policy(
+        "policy.toml",
+        "[rules.lineage]\nroles = [\"developer\"]\n[rules.tests]\n",
+    );
+
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 1);
+    assert_eq!(outcome.failed(), ["lineage", "tests"]);
+    let statuses: Vec<(&str, Option<&str>)> = outcome
+        .attestations
+        .iter()
+        .map(|a| (a.status.as_str(), a.manifest_digest.as_deref()))
+        .collect();
+    assert_eq!(statuses, [("root-only", None), ("root-only", None)]);
+    let reason = outcome.reason("tests");
+    assert!(
+        reason.contains("a v1 statement (https://modelseal.dev/attestation/security-test/v1)")
+            && reason.contains("re-attest with `modelseal attest`"),
+        "{reason}"
+    );
+    assert!(
+        outcome
+            .reason("attestations")
+            .contains("v1 statements bound to the root digest only on lines 1, 2"),
+        "{}",
+        outcome.reason("attestations")
+    );
+
+    // Listed, with or without a policy.
+    let out = run(modelseal()
+        .arg("attestations")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy));
+    out.expect_code(0);
+    assert!(out.stdout.contains("root-only"), "{}", out.stdout);
+    let out = run(modelseal().arg("attestations").arg(&model));
+    out.expect_code(0);
+    assert!(out.stdout.contains("unverified"), "{}", out.stdout);
+
+    // `log` lists the v1 version and wants it re-attested.
+    let log = |code: i32| -> serde_json::Value {
+        let out = run(modelseal()
+            .arg("log")
+            .arg(&model)
+            .arg("--policy")
+            .arg(&policy)
+            .args(["--format", "json"]));
+        out.expect_code(code);
+        serde_json::from_str(&out.stdout).expect("log JSON")
+    };
+    let history = log(1);
+    assert_eq!(history["complete"], false);
+    assert_eq!(history["versions"][0]["version"], "1.0");
+    assert!(history["versions"][0]["manifest_digest"].is_null());
+
+    // Re-attested, the model passes again.
+    w.attest("lineage", &model, "dev", &lineage);
+    w.attest("test", &model, "tess", &test);
+    let (code, outcome) = verify_policy(&model, &policy);
+    assert_eq!(code, 0, "{:?}", outcome.rules);
+    let history = log(0);
+    assert_eq!(
+        history["versions"][0]["manifest_digest"]["digest"],
+        outcome.manifest_digest.as_str()
+    );
 }

@@ -8,10 +8,7 @@ use std::path::Path;
 use crate::support::{FindingJson, keygen, modelseal, run, tiny_model, verify_json};
 
 fn signed_tiny(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let model = tiny_model(dir, "tiny");
-    let (key, public, _) = keygen(dir, "key", "p256");
-    run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
-    (model, key, public)
+    crate::support::signed_tiny_model(dir, "p256")
 }
 
 #[test]

@@ -843,3 +843,81 @@ fn reference_shard_bundles_verify() {
     assert_eq!(report.kinds(), ["modified"]);
     assert_eq!(report.findings[0].name(), "w.bin:2200:2400");
 }
+
+// Security review: webpki ignores key usage on issuers, so the `CA:TRUE`
+// signing certificate of issue 12 (key usage `digitalSignature` only) could
+// issue: with its key, a certificate for any subject (here the pinned
+// signer's), and the chain [E, ca-leaf, intermediate] verified under the
+// root. OpenSSL, and so the reference tool, refuses it (RFC 5280 6.1.4(n):
+// `X509_check_ca` says a key usage without keyCertSign is no CA, "invalid CA
+// certificate"; `openssl verify` goes on to "key usage does not include
+// certificate signing"); so does modelseal now.
+#[test]
+fn a_signing_certificate_that_issues_is_refused_by_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = tiny_model(dir.path(), "tiny");
+    let pki = openssl_pki(dir.path());
+    std::fs::write(
+        dir.path().join("issued.ext"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=codeSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    )
+    .expect("issued.ext");
+    let (issued_key, _) = openssl_ec_key(dir.path(), "issued", "prime256v1");
+    #[rustfmt::skip]
+    openssl(dir.path(), &[
+        "req", "-new", "-key", "issued.pem", "-subj", "/CN=model signer", "-out", "issued.csr",
+    ]);
+    #[rustfmt::skip]
+    openssl(dir.path(), &[
+        "x509", "-req", "-in", "issued.csr", "-CA", "ca-leaf.crt", "-CAkey", "ca-leaf.pem",
+        "-days", "3650", "-set_serial", "4", "-extfile", "issued.ext", "-out", "issued.crt",
+    ]);
+    let sig = dir.path().join("issued.sig");
+    run(modelseal()
+        .arg("sign")
+        .arg(&model)
+        .arg("--key")
+        .arg(&issued_key)
+        .arg("--cert")
+        .arg(dir.path().join("issued.crt"))
+        .arg("--cert-chain")
+        .arg(&pki.ca_leaf)
+        .arg("--cert-chain")
+        .arg(&pki.intermediate)
+        .arg("--signature")
+        .arg(&sig))
+    .expect_code(0);
+
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--cert-chain")
+        .arg(&pki.root)
+        .arg("--signature")
+        .arg(&sig));
+    out.expect_code(1).expect_stderr(&[
+        "certificate 1 of the chain issues a certificate in the path, but its key usage does not \
+         allow certificate signing (keyCertSign)",
+    ]);
+    let out = reference(
+        dir.path(),
+        &[
+            &"verify",
+            &"certificate",
+            &model,
+            &"--signature",
+            &sig,
+            &"--certificate_chain",
+            &pki.root,
+        ],
+    );
+    let output = format!("{}{}", out.stdout, out.stderr);
+    assert_ne!(out.code, 0, "the reference tool accepted it\n{output}");
+    assert!(
+        !output.contains("Verification succeeded")
+            && (output.contains("invalid CA certificate")
+                || output.contains("key usage does not include certificate signing")),
+        "{output}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod adversarial;
 mod attest;
+mod contracts;
 mod first_use;
 mod formats;
 mod hash;

@@ -114,6 +114,15 @@ pub fn tiny_model(parent: &Path, name: &str) -> PathBuf {
     model
 }
 
+/// [`tiny_model`] in `dir`, signed (`MODEL/model.sig`) with a new key pair
+/// `dir/key` of `algorithm`: the model, the private and the public key.
+pub fn signed_tiny_model(dir: &Path, algorithm: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let model = tiny_model(dir, "tiny");
+    let (key, public, _) = keygen(dir, "key", algorithm);
+    run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
+    (model, key, public)
+}
+
 /// A real safetensors file (written by the `safetensors` crate) of exactly
 /// 3,000 bytes, holding one U8 tensor `w`; another `seed` gives other
 /// weights.
@@ -229,6 +238,8 @@ pub struct PolicyJson {
     pub attestations_file: String,
     pub evaluated_at: String,
     pub model_signer: String,
+    #[serde(deserialize_with = "sha256_object")]
+    pub manifest_digest: String,
     pub passed: bool,
     pub rules: Vec<RuleJson>,
     pub attestations: Vec<AttestationJson>,
@@ -276,6 +287,9 @@ pub struct AttestationJson {
     pub attested_at: Option<String>,
     #[serde(deserialize_with = "labelled_object_opt")]
     pub subject_digest: Option<String>,
+    /// `None` for a v1 statement (bound to the root digest only).
+    #[serde(deserialize_with = "labelled_object_opt")]
+    pub manifest_digest: Option<String>,
     pub status: String,
     #[serde(default)]
     pub reason: Option<String>,

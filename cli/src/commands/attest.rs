@@ -27,6 +27,7 @@ pub(crate) struct AttestJson {
     role: &'static str,
     subject_name: String,
     subject_digest: modelseal_hash::DigestJson,
+    manifest_digest: modelseal_hash::DigestJson,
     bound_to_signature: Option<String>,
     key_id: String,
 }
@@ -94,6 +95,7 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
                 (Some(version), Some(digest)) => Some(ParentVersion {
                     version: version.clone(),
                     root_digest: digest_arg(digest, "--parent-digest")?,
+                    manifest_digest: None,
                 }),
                 (Some(version), None) => {
                     let found =
@@ -108,6 +110,7 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
                     Some(ParentVersion {
                         version: version.clone(),
                         root_digest: found.digest,
+                        manifest_digest: found.manifest_digest,
                     })
                 }
             };
@@ -215,6 +218,15 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
             object
                 .entry("attestedAt")
                 .or_insert_with(|| serde_json::Value::from(now.to_string()));
+            // The binding is taken from the model, never from the file.
+            if object.contains_key(modelseal::attestation::MANIFEST_DIGEST_FIELD) {
+                anyhow::bail!(
+                    "`{}` has `{}`: modelseal binds the statement to the model's manifest \
+                     digest itself; remove the field",
+                    a.predicate.display(),
+                    modelseal::attestation::MANIFEST_DIGEST_FIELD
+                );
+            }
             Predicate::from_json(&a.predicate_type, value)
                 .with_context(|| format!("predicate file `{}`", a.predicate.display()))?
         }
@@ -236,11 +248,14 @@ fn render(common: &AttestCommon, outcome: &modelseal::AttestOutcome) -> anyhow::
             model: common.model.display().to_string(),
             attestations: outcome.attestations.display().to_string(),
             line: outcome.line,
-            predicate_type: predicate.type_uri(),
+            predicate_type: outcome.statement.predicate_type(),
             role: predicate.role().name(),
             subject_name: outcome.statement.subject_name.clone(),
             subject_digest: modelseal_hash::DigestJson::from_labelled(
                 &outcome.statement.subject_digest.to_string(),
+            ),
+            manifest_digest: modelseal_hash::DigestJson::sha256_hex(
+                &outcome.binding.manifest_digest.sha256,
             ),
             bound_to_signature: outcome
                 .binding
@@ -263,6 +278,11 @@ fn render(common: &AttestCommon, outcome: &modelseal::AttestOutcome) -> anyhow::
                 text,
                 "  subject       {} {}",
                 outcome.statement.subject_name, outcome.statement.subject_digest
+            );
+            let _ = writeln!(
+                text,
+                "  manifest      {} (names and digests of the files)",
+                outcome.binding.manifest_digest
             );
             let _ = writeln!(
                 text,
@@ -292,10 +312,10 @@ fn warn_if_foreign(found: &modelseal::FoundRecord, what: &str) {
 
 /// The role a predicate type is normally attested in.
 fn default_role(predicate_type: &str) -> anyhow::Result<Role> {
-    use modelseal::attestation::{DATASET_PROVENANCE_V1, SECURITY_TEST_V1, resolve_type};
+    use modelseal::attestation::{DATASET_PROVENANCE_V2, SECURITY_TEST_V2, resolve_type};
     Ok(match resolve_type(predicate_type)? {
-        DATASET_PROVENANCE_V1 => Role::DataCustodian,
-        SECURITY_TEST_V1 => Role::Tester,
+        DATASET_PROVENANCE_V2 => Role::DataCustodian,
+        SECURITY_TEST_V2 => Role::Tester,
         _ => Role::Developer,
     })
 }

@@ -46,6 +46,9 @@ fn to_text(list: &modelseal::AttestationList) -> String {
     if let Some(root) = &list.root_digest {
         let _ = writeln!(text, "  model root    {root}");
     }
+    if let Some(manifest) = &list.manifest_digest {
+        let _ = writeln!(text, "  manifest      sha256:{manifest}");
+    }
     for a in &list.attestations {
         let _ = writeln!(
             text,

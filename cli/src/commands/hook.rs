@@ -50,16 +50,10 @@ type Target = (PathBuf, PathBuf);
 fn verify(args: &HookVerifyArgs) -> anyhow::Result<Status> {
     let targets = targets(args)?;
     let cache_dir = super::cache_dir()?;
-    let mut failed = 0;
+    let trust = HookTrust::load(args)?;
+    let (mut failed, mut errors) = (0, 0);
     let mut text = String::new();
     for (model, signature) in &targets {
-        let options = modelseal::StatusOptions {
-            signature: Some(signature.clone()),
-            cache_dir: Some(cache_dir.clone()),
-            unsafe_formats: modelseal::UnsafeFormats::Allow,
-            threads: None,
-            progress: None,
-        };
         if std::fs::symlink_metadata(signature).is_err() {
             failed += 1;
             let _ = writeln!(
@@ -71,23 +65,40 @@ fn verify(args: &HookVerifyArgs) -> anyhow::Result<Status> {
             );
             continue;
         }
-        let report = match modelseal::status_model(model, &options) {
-            Ok(report) => report,
-            Err(error) => {
+        let outcome = trust.check(model, signature, &cache_dir);
+        let (clean, findings, policy) = match outcome {
+            Ok(checked) => checked,
+            // A signature that is malformed, forged or from the wrong signer
+            // is a failed check (exit 1), reported with the others.
+            Err(error) if error.is_verification_failure() => {
                 failed += 1;
                 let _ = writeln!(text, "`{}`: {}", model.display(), output::chain(&error));
                 continue;
             }
+            // A disk or usage error is no verdict: stderr, exit 2, and the
+            // other models are still checked.
+            Err(error) => {
+                errors += 1;
+                output::print_error(&anyhow::Error::new(error).context(format!(
+                    "cannot check `{}` against `{}`",
+                    model.display(),
+                    signature.display()
+                )));
+                continue;
+            }
         };
-        if !report.clean {
+        if !clean {
             failed += 1;
             let _ = writeln!(
                 text,
-                "`{}` changed since `{}` was signed:",
+                "`{}` does not pass against `{}`:",
                 model.display(),
                 signature.display()
             );
-            write_findings(&mut text, &report.findings);
+            write_findings(&mut text, &findings);
+            if let Some(policy) = &policy {
+                super::verify::write_policy(&mut text, policy);
+            }
             let _ = writeln!(
                 text,
                 "hint: re-sign it if the changes are intended, then stage the signature:\n      modelseal sign {} --signature {} --key KEY --incremental --force && git add {}",
@@ -99,9 +110,80 @@ fn verify(args: &HookVerifyArgs) -> anyhow::Result<Status> {
     }
     if failed > 0 {
         output::write_text(&text)?;
-        return Ok(Status::Failure);
     }
-    Ok(Status::Success)
+    Ok(if errors > 0 {
+        Status::Error
+    } else if failed > 0 {
+        Status::Failure
+    } else {
+        Status::Success
+    })
+}
+
+/// What the verify hook checks: content only (the default), or content and
+/// signer (`--key`, `--policy`).
+enum HookTrust {
+    Content,
+    Key(Box<modelseal::PublicKey>),
+    Policy(std::sync::Arc<modelseal::Policy>),
+}
+
+/// A check's outcome: passed, the findings, and the policy's report.
+type HookChecked = (
+    bool,
+    Vec<modelseal::Finding>,
+    Option<modelseal::PolicyReport>,
+);
+
+impl HookTrust {
+    fn load(args: &HookVerifyArgs) -> anyhow::Result<Self> {
+        Ok(match (&args.key, &args.policy) {
+            (Some(key), _) => Self::Key(Box::new(modelseal::load_public_key(key)?)),
+            (None, Some(policy)) => {
+                Self::Policy(std::sync::Arc::new(modelseal::Policy::load(policy)?))
+            }
+            (None, None) => Self::Content,
+        })
+    }
+
+    fn check(
+        &self,
+        model: &Path,
+        signature: &Path,
+        cache_dir: &Path,
+    ) -> Result<HookChecked, modelseal::Error> {
+        let mut options = match self {
+            Self::Content => {
+                let options = modelseal::StatusOptions {
+                    signature: Some(signature.to_owned()),
+                    cache_dir: Some(cache_dir.to_owned()),
+                    unsafe_formats: modelseal::UnsafeFormats::Allow,
+                    threads: None,
+                    progress: None,
+                };
+                let report = modelseal::status_model(model, &options)?;
+                return Ok((report.clean, report.findings, None));
+            }
+            Self::Key(key) => {
+                modelseal::VerifyOptions::new(modelseal::Trust::PublicKey((**key).clone()))
+            }
+            Self::Policy(policy) => {
+                let mut options = modelseal::VerifyOptions::new(modelseal::Trust::Roots {
+                    roots: Vec::new(),
+                    time: None,
+                });
+                options.policy = Some(policy.clone());
+                options
+            }
+        };
+        // A developer's own checkout: the digest cache is fine here (see
+        // README, "When `--cached` is acceptable").
+        options.signature = Some(signature.to_owned());
+        options.cache_dir = Some(cache_dir.to_owned());
+        options.unsafe_formats = modelseal::UnsafeFormats::Allow;
+        let report = modelseal::verify_model(model, &options)?;
+        Ok((report.verified, report.findings, report.policy))
+    }
 }
 
 /// The models to check: `--model`; else those `.modelseal.toml` lists and
@@ -204,19 +286,12 @@ fn read_config(path: &Path) -> anyhow::Result<Option<Config>> {
     // A repository's file: a regular file (no FIFO to hang the commit on),
     // and small.
     const MAX_CONFIG: u64 = 1 << 20;
-    let mut text = String::new();
-    let read = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow).and_then(|f| {
-        use std::io::Read as _;
-        f.take(MAX_CONFIG + 1).read_to_string(&mut text)
-    });
-    match read {
-        Ok(_) if text.len() as u64 > MAX_CONFIG => {
-            anyhow::bail!("`{}` is larger than {MAX_CONFIG} bytes", path.display())
-        }
-        Ok(_) => {}
+    let text = match modelseal_hash::read_regular(path, modelseal_hash::Links::Follow, MAX_CONFIG) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8", path.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => anyhow::bail!("cannot read `{}`: {e}", path.display()),
-    }
+    };
     let config: Config = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("`{}` is not a valid configuration: {e}", path.display()))?;
     for model in &config.model {

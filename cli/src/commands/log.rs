@@ -35,6 +35,12 @@ fn to_text(history: &modelseal::HistoryReport) -> String {
         if let Some(base) = &v.base_model {
             let _ = writeln!(text, "  base model  {base}");
         }
+        if v.manifest_digest.is_none() {
+            let _ = writeln!(
+                text,
+                "  binding     root digest only (a v1 statement, which covers no file names)"
+            );
+        }
         let link = match &v.link {
             modelseal::attestation::Link::FirstVersion => "first version".to_owned(),
             modelseal::attestation::Link::Verified => "parent verified".to_owned(),
@@ -52,6 +58,13 @@ fn to_text(history: &modelseal::HistoryReport) -> String {
         "{}",
         if history.complete {
             "history complete: every link verified back to the first version"
+        } else if history
+            .versions
+            .first()
+            .is_some_and(|v| v.manifest_digest.is_none())
+        {
+            "history INCOMPLETE: this version's lineage statement is v1, bound to the root digest \
+             only; re-attest it with `modelseal attest lineage`"
         } else {
             "history INCOMPLETE"
         }

@@ -21,7 +21,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         outcome,
         format,
         to_markdown,
-        |r| r.policy_passed,
+        // Like `verify`: the files must match, and the policy pass.
+        |r| r.files_verified && r.policy_passed,
     )
 }
 
@@ -34,14 +35,34 @@ fn status_text(status: ProvisionStatus) -> &'static str {
     }
 }
 
+/// Text from attestations, policies and paths, made inert for Markdown: one
+/// line (a newline could start a fake `## 5.5.1 (met)` section), and every
+/// character Markdown gives a meaning to escaped, table pipes included.
+fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '+'
+            | '-' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn to_markdown(r: &EvidenceReport) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# ETSI EN 304 223 evidence: `{}`\n", r.model);
+    let _ = writeln!(md, "# ETSI EN 304 223 evidence: {}\n", md_text(&r.model));
     let _ = writeln!(md, "- Root digest: `sha256:{}`", r.root_digest);
     let _ = writeln!(
         md,
-        "- Policy: `{}`, evaluated at {}",
-        r.policy, r.evaluated_at
+        "- Policy: {}, evaluated at {}",
+        md_text(&r.policy),
+        r.evaluated_at
     );
     let _ = writeln!(
         md,
@@ -66,10 +87,10 @@ fn to_markdown(r: &EvidenceReport) -> String {
         let _ = writeln!(md, "\n## {} ({})\n", p.id, status_text(p.status));
         let _ = writeln!(md, "{}\n", p.title);
         for e in &p.evidence {
-            let _ = writeln!(md, "- evidence: {e}");
+            let _ = writeln!(md, "- evidence: {}", md_text(e));
         }
         for m in &p.missing {
-            let _ = writeln!(md, "- missing: {m}");
+            let _ = writeln!(md, "- missing: {}", md_text(m));
         }
     }
     let _ = writeln!(md, "\n## Rules\n");
@@ -90,7 +111,7 @@ fn to_markdown(r: &EvidenceReport) -> String {
             } else {
                 "**fail**"
             },
-            rule.outcome.reason.replace('|', "\\|")
+            md_text(&rule.outcome.reason)
         );
     }
     let _ = writeln!(md, "\n## Attestations\n");
@@ -102,10 +123,10 @@ fn to_markdown(r: &EvidenceReport) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             a.line,
             a.predicate.unwrap_or("?"),
-            a.signer.as_deref().unwrap_or("?"),
+            md_text(a.signer.as_deref().unwrap_or("?")),
             a.role.unwrap_or("?"),
             a.status,
-            a.summary.as_deref().unwrap_or("").replace('|', "\\|")
+            md_text(a.summary.as_deref().unwrap_or(""))
         );
     }
     md

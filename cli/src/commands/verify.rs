@@ -254,7 +254,7 @@ pub fn write_findings(text: &mut String, findings: &[Finding]) {
                 let _ = writeln!(text, "  path problem  {message}");
             }
             _ => {
-                let _ = writeln!(text, "  {finding:?}");
+                let _ = writeln!(text, "  {}", finding.describe());
             }
         }
     }

@@ -51,6 +51,16 @@ pub enum StoreError {
         /// The cap.
         max: u64,
     },
+    /// A line longer than the cap of one attestation.
+    #[error("`{path}`: line {line} is more than the {max}-byte limit of one attestation")]
+    LineTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// The cap.
+        max: usize,
+    },
     /// More lines than the cap.
     #[error("`{path}` has more than {max} attestations")]
     TooMany {

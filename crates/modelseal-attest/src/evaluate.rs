@@ -16,12 +16,33 @@ use crate::statement::Statement;
 use crate::store::StoredAttestation;
 use crate::time::Timestamp;
 
+/// The digests an attestation about a model must be bound to, both from
+/// the model's (verified) signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelDigests {
+    /// The root digest: the statement's subject.
+    pub root_digest: DigestSet,
+    /// The manifest digest, which also covers the files' names: the
+    /// statement's `manifestDigest`.
+    pub manifest_digest: DigestSet,
+}
+
+impl ModelDigests {
+    /// The digests of a signed manifest.
+    pub fn of(manifest: &modelseal_oms::SignedManifest) -> Self {
+        Self {
+            root_digest: DigestSet::sha256(&manifest.root_digest),
+            manifest_digest: DigestSet::sha256(&manifest.manifest_digest()),
+        }
+    }
+}
+
 /// What the policy is evaluated against: facts established by verifying
 /// the model's signature and files.
 #[derive(Debug, Clone)]
 pub struct ModelFacts {
-    /// The verified model signature's root digest.
-    pub root_digest: DigestSet,
+    /// The verified model signature's root and manifest digests.
+    pub digests: ModelDigests,
     /// The policy signer who signed the model ([`Policy::identify`]).
     pub model_signer: usize,
     /// Pickle-based files of the model (names as in the manifest).
@@ -39,8 +60,16 @@ pub enum AttestationStatus {
     /// bound to this model: it counts.
     Accepted,
     /// Verified and in good standing, but about another root digest (an
-    /// earlier version, or another model): it does not count here.
+    /// earlier version, or another model), or about another manifest with
+    /// this root digest (the same contents under other file names): it
+    /// does not count here.
     OtherModel(String),
+    /// Verified and in good standing, bound to this root digest, but a v1
+    /// statement: the root digest covers no file names, so it may have been
+    /// made about another manifest with the same root. It does not count
+    /// for the rules (re-attest to bind it to the manifest); it does not
+    /// fail the policy by itself, and `modelseal log` still lists it.
+    RootOnly(String),
     /// Signed by nobody the policy lists: ignored.
     UntrustedSigner(String),
     /// The signer is revoked or outside its validity window: ignored.
@@ -70,6 +99,7 @@ impl AttestationStatus {
         match self {
             AttestationStatus::Accepted => "accepted",
             AttestationStatus::OtherModel(_) => "other-model",
+            AttestationStatus::RootOnly(_) => "root-only",
             AttestationStatus::UntrustedSigner(_) => "untrusted-signer",
             AttestationStatus::SignerNotValid(_) => "signer-not-valid",
             AttestationStatus::RoleNotHeld(_) => "role-not-held",
@@ -83,6 +113,7 @@ impl AttestationStatus {
         match self {
             AttestationStatus::Accepted => None,
             AttestationStatus::OtherModel(r)
+            | AttestationStatus::RootOnly(r)
             | AttestationStatus::UntrustedSigner(r)
             | AttestationStatus::SignerNotValid(r)
             | AttestationStatus::RoleNotHeld(r)
@@ -107,37 +138,37 @@ pub struct CheckedAttestation {
 
 impl CheckedAttestation {
     /// The statement, if it verified, its signer is in good standing and
-    /// holds the claimed role (bound to this model or not).
+    /// holds the claimed role (bound to this model or not, v1 or v2).
     pub fn trusted(&self) -> Option<&Statement> {
         match self.status {
-            AttestationStatus::Accepted | AttestationStatus::OtherModel(_) => {
-                self.statement.as_ref()
-            }
+            AttestationStatus::Accepted
+            | AttestationStatus::OtherModel(_)
+            | AttestationStatus::RootOnly(_) => self.statement.as_ref(),
             _ => None,
         }
     }
 }
 
 /// Verifies every stored attestation against the policy (in parallel) and
-/// decides its [`AttestationStatus`]. `root_digest`, when given, is the
-/// model the statements must be about; `None` accepts any subject (for
-/// listing and history).
+/// decides its [`AttestationStatus`]. `model`, when given, is the model the
+/// statements must be about (root digest and manifest digest); `None`
+/// accepts any subject (for listing and history).
 pub fn check_attestations(
     policy: &Policy,
     stored: &[StoredAttestation],
-    root_digest: Option<&DigestSet>,
+    model: Option<&ModelDigests>,
     at: Timestamp,
 ) -> Vec<CheckedAttestation> {
     stored
         .par_iter()
-        .map(|a| check_one(policy, a, root_digest, at))
+        .map(|a| check_one(policy, a, model, at))
         .collect()
 }
 
 fn check_one(
     policy: &Policy,
     stored: &StoredAttestation,
-    root_digest: Option<&DigestSet>,
+    model: Option<&ModelDigests>,
     at: Timestamp,
 ) -> CheckedAttestation {
     let done = |statement, signer, status| CheckedAttestation {
@@ -183,14 +214,28 @@ fn check_one(
             holder.roles_text()
         ))
     } else {
-        match root_digest {
-            Some(root) if *root != statement.subject_digest => {
+        match (model, &statement.manifest_digest) {
+            (None, _) => AttestationStatus::Accepted,
+            (Some(model), _) if model.root_digest != statement.subject_digest => {
                 AttestationStatus::OtherModel(format!(
                     "bound to {}, not this model's root digest",
                     statement.subject_digest
                 ))
             }
-            _ => AttestationStatus::Accepted,
+            (Some(model), Some(manifest)) if model.manifest_digest != *manifest => {
+                AttestationStatus::OtherModel(format!(
+                    "bound to manifest {manifest}, not this model's {} (the same root digest: \
+                     the same contents under other file names)",
+                    model.manifest_digest
+                ))
+            }
+            (Some(_), Some(_)) => AttestationStatus::Accepted,
+            (Some(_), None) => AttestationStatus::RootOnly(format!(
+                "a v1 statement ({}), bound to the root digest only, which covers no file names; \
+                 re-attest with `modelseal attest` to bind it to this model's manifest ({})",
+                statement.predicate_type(),
+                statement.predicate.type_uri()
+            )),
         }
     };
     done(Some(statement), Some(signer), status)
@@ -211,7 +256,7 @@ pub struct RuleOutcome {
 }
 
 /// Evaluates every configured rule. `checked` comes from
-/// [`check_attestations`] with the model's root digest.
+/// [`check_attestations`] with the model's digests.
 pub fn evaluate(
     policy: &Policy,
     facts: &ModelFacts,
@@ -416,11 +461,26 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter(|a| a.status == AttestationStatus::Accepted)
             .count();
+        let root_only: Vec<String> = self
+            .checked
+            .iter()
+            .filter(|a| matches!(a.status, AttestationStatus::RootOnly(_)))
+            .map(|a| a.line.to_string())
+            .collect();
+        let upgrade = if root_only.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not counted: v1 statements bound to the root digest only on lines {} \
+                 (re-attest them)",
+                root_only.join(", ")
+            )
+        };
         pass(
             "attestations",
             format!(
                 "{} attestations read, {counted} bound to this model from trusted signers; none \
-                 forged or malformed",
+                 forged or malformed{upgrade}",
                 self.checked.len()
             ),
             Vec::new(),
@@ -554,7 +614,15 @@ impl<'a> Ctx<'a> {
                 vec![line],
             );
         };
-        if parent.root_digest == self.facts.root_digest {
+        // Unchanged only when the names are too, where the parent's
+        // manifest digest is known.
+        let digests = &self.facts.digests;
+        if parent.root_digest == digests.root_digest
+            && parent
+                .manifest_digest
+                .as_ref()
+                .is_none_or(|m| *m == digests.manifest_digest)
+        {
             return pass(
                 "retraining",
                 format!(
@@ -566,9 +634,15 @@ impl<'a> Ctx<'a> {
         }
         let mut problems = Vec::new();
         if rule.new_version && parent.version == l.version {
+            let change = match &parent.manifest_digest {
+                Some(m) if parent.root_digest == digests.root_digest => {
+                    format!("manifest {m} → {}", digests.manifest_digest)
+                }
+                _ => format!("{} → {}", parent.root_digest, digests.root_digest),
+            };
             problems.push(format!(
-                "the content differs from the parent ({} → {}) but the version is still {}",
-                parent.root_digest, self.facts.root_digest, l.version
+                "the content differs from the parent ({change}) but the version is still {}",
+                l.version
             ));
         }
         let (signers, mut lines) = self.passing_tests();

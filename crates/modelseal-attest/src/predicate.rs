@@ -12,13 +12,24 @@ use serde::{Deserialize, Serialize};
 use crate::error::AttestError;
 use crate::time::Timestamp;
 
-/// Predicate type of a [`DatasetProvenance`].
+/// Predicate type of a [`DatasetProvenance`], as written: v2 carries the
+/// model's manifest digest (see [`crate::Statement::manifest_digest`]).
+pub const DATASET_PROVENANCE_V2: &str = "https://modelseal.dev/attestation/dataset-provenance/v2";
+/// Predicate type of a [`Lineage`], as written.
+pub const LINEAGE_V2: &str = "https://modelseal.dev/attestation/lineage/v2";
+/// Predicate type of a [`SecurityTest`], as written.
+pub const SECURITY_TEST_V2: &str = "https://modelseal.dev/attestation/security-test/v2";
+/// Predicate type of an [`Exception`], as written.
+pub const EXCEPTION_V2: &str = "https://modelseal.dev/attestation/exception/v2";
+
+/// The first version of [`DATASET_PROVENANCE_V2`]: the same fields, bound
+/// to the root digest only. Read, never written.
 pub const DATASET_PROVENANCE_V1: &str = "https://modelseal.dev/attestation/dataset-provenance/v1";
-/// Predicate type of a [`Lineage`].
+/// The first version of [`LINEAGE_V2`]. Read, never written.
 pub const LINEAGE_V1: &str = "https://modelseal.dev/attestation/lineage/v1";
-/// Predicate type of a [`SecurityTest`].
+/// The first version of [`SECURITY_TEST_V2`]. Read, never written.
 pub const SECURITY_TEST_V1: &str = "https://modelseal.dev/attestation/security-test/v1";
-/// Predicate type of an [`Exception`].
+/// The first version of [`EXCEPTION_V2`]. Read, never written.
 pub const EXCEPTION_V1: &str = "https://modelseal.dev/attestation/exception/v1";
 
 /// The longest free-text field accepted (a justification, a change summary).
@@ -166,7 +177,7 @@ impl std::str::FromStr for DatasetUsage {
     }
 }
 
-/// Dataset provenance (`dataset-provenance/v1`): where each dataset came
+/// Dataset provenance (`dataset-provenance/v2`): where each dataset came
 /// from and when, what the local copy was, who holds it. ETSI EN 304 223
 /// 5.2.4-2 and 5.2.4-2.1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +227,10 @@ pub struct ParentVersion {
     pub version: String,
     /// The parent's root digest (the OMS subject digest of its signature).
     pub root_digest: DigestSet,
+    /// The parent's manifest digest, when known (v2 only): the
+    /// `manifestDigest` of its lineage statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<DigestSet>,
 }
 
 /// A base model a [`Lineage`] starts from.
@@ -240,7 +255,7 @@ pub struct TrainingData {
     pub digest: DigestSet,
 }
 
-/// Lineage (`lineage/v1`): which version this is, what it came from and
+/// Lineage (`lineage/v2`): which version this is, what it came from and
 /// what changed. ETSI EN 304 223 5.2.1-2, 5.4.1-2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -319,7 +334,7 @@ pub struct TestRun {
     pub kind: TestKind,
 }
 
-/// Security test or evaluation (`security-test/v1`): what was run on these
+/// Security test or evaluation (`security-test/v2`): what was run on these
 /// exact weights, with what result. ETSI EN 304 223 5.4.1-2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -340,7 +355,7 @@ pub struct SecurityTest {
     pub performed_at: Timestamp,
 }
 
-/// Exception (`exception/v1`): a documented, approved and expiring
+/// Exception (`exception/v2`): a documented, approved and expiring
 /// justification for using a component that is not well documented or not
 /// safe by default (a pickle checkpoint). ETSI EN 304 223 5.2.3-2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -368,33 +383,53 @@ pub struct Exception {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Predicate {
-    /// `dataset-provenance/v1`.
+    /// `dataset-provenance/v2` (and `v1`).
     DatasetProvenance(DatasetProvenance),
-    /// `lineage/v1`.
+    /// `lineage/v2` (and `v1`).
     Lineage(Lineage),
-    /// `security-test/v1`.
+    /// `security-test/v2` (and `v1`).
     SecurityTest(SecurityTest),
-    /// `exception/v1`.
+    /// `exception/v2` (and `v1`).
     Exception(Exception),
 }
 
-/// The short names of the predicate types, as the CLI takes them.
+/// The short names of the predicate types, as the CLI takes them, with the
+/// URI written.
 pub const PREDICATE_NAMES: [(&str, &str); 4] = [
-    ("dataset-provenance", DATASET_PROVENANCE_V1),
-    ("lineage", LINEAGE_V1),
-    ("security-test", SECURITY_TEST_V1),
-    ("exception", EXCEPTION_V1),
+    ("dataset-provenance", DATASET_PROVENANCE_V2),
+    ("lineage", LINEAGE_V2),
+    ("security-test", SECURITY_TEST_V2),
+    ("exception", EXCEPTION_V2),
+];
+
+/// Each v1 predicate type URI with the v2 URI that supersedes it. A v1
+/// statement has the same predicate fields but no `manifestDigest`: it is
+/// bound to the root digest only, which covers no file names.
+pub const PREDICATE_V1_TYPES: [(&str, &str); 4] = [
+    (DATASET_PROVENANCE_V1, DATASET_PROVENANCE_V2),
+    (LINEAGE_V1, LINEAGE_V2),
+    (SECURITY_TEST_V1, SECURITY_TEST_V2),
+    (EXCEPTION_V1, EXCEPTION_V2),
 ];
 
 impl Predicate {
-    /// The predicate type URI.
+    /// The predicate type URI written (v2).
     pub fn type_uri(&self) -> &'static str {
         match self {
-            Predicate::DatasetProvenance(_) => DATASET_PROVENANCE_V1,
-            Predicate::Lineage(_) => LINEAGE_V1,
-            Predicate::SecurityTest(_) => SECURITY_TEST_V1,
-            Predicate::Exception(_) => EXCEPTION_V1,
+            Predicate::DatasetProvenance(_) => DATASET_PROVENANCE_V2,
+            Predicate::Lineage(_) => LINEAGE_V2,
+            Predicate::SecurityTest(_) => SECURITY_TEST_V2,
+            Predicate::Exception(_) => EXCEPTION_V2,
         }
+    }
+
+    /// The v1 predicate type URI of the same type.
+    pub fn v1_type_uri(&self) -> &'static str {
+        let uri = self.type_uri();
+        PREDICATE_V1_TYPES
+            .iter()
+            .find(|(_, v2)| *v2 == uri)
+            .map_or(uri, |(v1, _)| v1)
     }
 
     /// The short name (`lineage`, …).
@@ -438,8 +473,10 @@ impl Predicate {
         value.unwrap_or(serde_json::Value::Null)
     }
 
-    /// Reads a predicate of type `type_uri` (a URI or a short name) from
-    /// JSON, and checks it (see [`Predicate::check`]).
+    /// Reads a predicate of type `type_uri` (a URI of either version or a
+    /// short name) from JSON, and checks it (see [`Predicate::check`]). The
+    /// fields are the same in both versions; `manifestDigest` is the
+    /// statement's ([`crate::Statement::from_json`]), not a predicate field.
     pub fn from_json(type_uri: &str, value: serde_json::Value) -> Result<Self, AttestError> {
         let uri = resolve_type(type_uri)?;
         let bad = |source: serde_json::Error| AttestError::Predicate {
@@ -447,11 +484,11 @@ impl Predicate {
             message: source.to_string(),
         };
         let predicate = match uri {
-            DATASET_PROVENANCE_V1 => {
+            DATASET_PROVENANCE_V2 => {
                 Predicate::DatasetProvenance(serde_json::from_value(value).map_err(bad)?)
             }
-            LINEAGE_V1 => Predicate::Lineage(serde_json::from_value(value).map_err(bad)?),
-            SECURITY_TEST_V1 => {
+            LINEAGE_V2 => Predicate::Lineage(serde_json::from_value(value).map_err(bad)?),
+            SECURITY_TEST_V2 => {
                 Predicate::SecurityTest(serde_json::from_value(value).map_err(bad)?)
             }
             _ => Predicate::Exception(serde_json::from_value(value).map_err(bad)?),
@@ -490,6 +527,9 @@ impl Predicate {
                 if let Some(parent) = &p.parent {
                     c.text("parent.version", &parent.version);
                     c.digest("parent.rootDigest", &parent.root_digest);
+                    if let Some(manifest) = &parent.manifest_digest {
+                        c.digest("parent.manifestDigest", manifest);
+                    }
                 }
                 if let Some(base) = &p.base_model {
                     c.text("baseModel.name", &base.name);
@@ -533,12 +573,19 @@ impl Predicate {
     }
 }
 
-/// The predicate type URI for a URI or short name (`lineage`).
+/// The predicate type URI written (v2) for a short name (`lineage`), a v2
+/// URI, or the v1 URI it supersedes (same fields).
 pub fn resolve_type(type_uri: &str) -> Result<&'static str, AttestError> {
     PREDICATE_NAMES
         .iter()
         .find(|(name, uri)| *name == type_uri || *uri == type_uri)
         .map(|(_, uri)| *uri)
+        .or_else(|| {
+            PREDICATE_V1_TYPES
+                .iter()
+                .find(|(v1, _)| *v1 == type_uri)
+                .map(|(_, v2)| *v2)
+        })
         .ok_or_else(|| AttestError::UnknownPredicateType(type_uri.to_owned()))
 }
 

@@ -1,7 +1,7 @@
 //! The attestations file: one Sigstore bundle per line (JSON Lines) beside
 //! the model's signature. Appending never rewrites what is there.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::StoreError;
@@ -12,6 +12,12 @@ pub const ATTESTATIONS_FILE_NAME: &str = "model.att.jsonl";
 pub const MAX_ATTESTATIONS_SIZE: u64 = 64 << 20;
 /// The most attestations in one file.
 pub const MAX_ATTESTATIONS: usize = 10_000;
+/// The longest line (one attestation bundle) read: 4 MiB. Lines are parsed
+/// before their signatures are checked, several at a time, so each is
+/// capped on its own: a longer line is refused as it is read, before it is
+/// held or parsed. (A statement with every predicate list and text at its
+/// cap would not fit; real ones are a few KiB.)
+pub const MAX_ATTESTATION_LINE: usize = 4 << 20;
 
 /// Where a model's attestations go by default: `MODEL/model.att.jsonl` for
 /// a directory, `MODEL.att.jsonl` beside a single-file model.
@@ -45,10 +51,41 @@ fn open_regular(
 }
 
 /// Reads every attestation in `path`; a missing file has none. Blank lines
-/// are skipped. The size is checked before reading; a symbolic link or a
-/// special file is refused.
+/// are skipped. The size is checked before reading, and each line's as it
+/// is read ([`MAX_ATTESTATION_LINE`]); a symbolic link or a special file is
+/// refused. The file is read line by line: what is held is the lines, once.
 pub fn read_attestations(path: &Path) -> Result<Vec<StoredAttestation>, StoreError> {
-    parse_attestations(path, &read_store(path)?)
+    match open_store(path)? {
+        // `take` keeps a file that grows while read within the cap.
+        Some(file) => {
+            parse_attestations(path, BufReader::new(file.take(MAX_ATTESTATIONS_SIZE + 1)))
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `path` opened for reading, `None` if it is missing; a symbolic link, a
+/// special file or a file over the size cap is refused.
+fn open_store(path: &Path) -> Result<Option<std::fs::File>, StoreError> {
+    let io = |source| StoreError::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    };
+    let file = match open_regular(path, std::fs::OpenOptions::new().read(true)) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let size = file.metadata().map_err(io)?.len();
+    if size > MAX_ATTESTATIONS_SIZE {
+        return Err(StoreError::TooLarge {
+            path: path.to_owned(),
+            size,
+            max: MAX_ATTESTATIONS_SIZE,
+        });
+    }
+    Ok(Some(file))
 }
 
 /// The bytes of `path`, empty if it is missing, within the size cap; a
@@ -59,19 +96,9 @@ fn read_store(path: &Path) -> Result<Vec<u8>, StoreError> {
         path: path.to_owned(),
         source,
     };
-    let file = match open_regular(path, std::fs::OpenOptions::new().read(true)) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io("read", e)),
+    let Some(file) = open_store(path)? else {
+        return Ok(Vec::new());
     };
-    let size = file.metadata().map_err(|e| io("read", e))?.len();
-    if size > MAX_ATTESTATIONS_SIZE {
-        return Err(StoreError::TooLarge {
-            path: path.to_owned(),
-            size,
-            max: MAX_ATTESTATIONS_SIZE,
-        });
-    }
     let mut bytes = Vec::new();
     // `take` keeps a file that grows while read within the cap.
     file.take(MAX_ATTESTATIONS_SIZE + 1)
@@ -87,25 +114,66 @@ fn read_store(path: &Path) -> Result<Vec<u8>, StoreError> {
     Ok(bytes)
 }
 
-/// The attestations in the bytes of `path`, numbered by line.
-fn parse_attestations(path: &Path, bytes: &[u8]) -> Result<Vec<StoredAttestation>, StoreError> {
+/// The attestations `reader` holds (the content of `path`), numbered by
+/// line. A line is refused as soon as it passes [`MAX_ATTESTATION_LINE`],
+/// the input once it passes [`MAX_ATTESTATIONS_SIZE`].
+fn parse_attestations(
+    path: &Path,
+    mut reader: impl BufRead,
+) -> Result<Vec<StoredAttestation>, StoreError> {
     let mut out = Vec::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if out.len() == MAX_ATTESTATIONS {
-            return Err(StoreError::TooMany {
+    let mut line = Vec::new();
+    let mut number = 1;
+    let mut total = 0u64;
+    loop {
+        let buf = reader.fill_buf().map_err(|source| StoreError::Io {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        })?;
+        let at_end = buf.is_empty();
+        let newline = buf.iter().position(|&b| b == b'\n');
+        let piece = &buf[..newline.unwrap_or(buf.len())];
+        if line.len() + piece.len() > MAX_ATTESTATION_LINE {
+            return Err(StoreError::LineTooLarge {
                 path: path.to_owned(),
-                max: MAX_ATTESTATIONS,
+                line: number,
+                max: MAX_ATTESTATION_LINE,
             });
         }
-        out.push(StoredAttestation {
-            line: i + 1,
-            bundle: line.to_vec(),
-        });
+        line.extend_from_slice(piece);
+        let used = piece.len() + usize::from(newline.is_some());
+        reader.consume(used);
+        total += used as u64;
+        if total > MAX_ATTESTATIONS_SIZE {
+            return Err(StoreError::TooLarge {
+                path: path.to_owned(),
+                size: total,
+                max: MAX_ATTESTATIONS_SIZE,
+            });
+        }
+        if newline.is_none() && !at_end {
+            continue;
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            if out.len() == MAX_ATTESTATIONS {
+                return Err(StoreError::TooMany {
+                    path: path.to_owned(),
+                    max: MAX_ATTESTATIONS,
+                });
+            }
+            // A copy of exactly the line's length; `line` is reused.
+            out.push(StoredAttestation {
+                line: number,
+                bundle: line.clone(),
+            });
+        }
+        if at_end {
+            return Ok(out);
+        }
+        line.clear();
+        number += 1;
     }
-    Ok(out)
 }
 
 /// Appends one bundle as a new line of `path` (created with mode 0644 if
@@ -120,7 +188,7 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
     // One read serves every check below; the file is then opened once more,
     // for appending.
     let bytes = read_store(path)?;
-    let existing = parse_attestations(path, &bytes)?;
+    let existing = parse_attestations(path, bytes.as_slice())?;
     if let Some(bad) = existing.iter().find(|a| !looks_like_bundle(&a.bundle)) {
         return Err(StoreError::NotAttestations {
             path: path.to_owned(),
@@ -131,6 +199,20 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
         return Err(StoreError::TooMany {
             path: path.to_owned(),
             max: MAX_ATTESTATIONS,
+        });
+    }
+    // A file whose last line lacks its newline gets one first.
+    let needs_newline = bytes.last().is_some_and(|&b| b != b'\n');
+    let lines_before = if bytes.is_empty() {
+        0
+    } else {
+        bytes.split(|&b| b == b'\n').count() - usize::from(!needs_newline)
+    };
+    if bundle.len() > MAX_ATTESTATION_LINE {
+        return Err(StoreError::LineTooLarge {
+            path: path.to_owned(),
+            line: lines_before + 1,
+            max: MAX_ATTESTATION_LINE,
         });
     }
     let io = |action, source| StoreError::Io {
@@ -151,13 +233,6 @@ pub fn append_attestation(path: &Path, bundle: &[u8]) -> Result<usize, StoreErro
             max: MAX_ATTESTATIONS_SIZE,
         });
     }
-    // A file whose last line lacks its newline gets one first.
-    let needs_newline = bytes.last().is_some_and(|&b| b != b'\n');
-    let lines_before = if bytes.is_empty() {
-        0
-    } else {
-        bytes.split(|&b| b == b'\n').count() - usize::from(!needs_newline)
-    };
     let mut record = Vec::with_capacity(bundle.len() + 2);
     if needs_newline {
         record.push(b'\n');
@@ -239,6 +314,44 @@ mod tests {
                 assert!(read_attestations(&fifo).is_err());
             }
         }
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_refused_as_it_is_read() {
+        // A 16 MiB junk line cost 1.6 GB when lines were parsed whole.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(ATTESTATIONS_FILE_NAME);
+        let mut text = b"{\"dsseEnvelope\":1}\n\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_ATTESTATION_LINE + 1));
+        text.extend_from_slice(b"\n{\"dsseEnvelope\":2}\n");
+        std::fs::write(&path, &text).expect("write");
+        let error = read_attestations(&path).expect_err("too long");
+        assert!(
+            matches!(&error, StoreError::LineTooLarge { line: 3, max, .. } if *max == MAX_ATTESTATION_LINE),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains(ATTESTATIONS_FILE_NAME),
+            "{error}"
+        );
+        // Nor is such a bundle ever written.
+        let long = vec![b'x'; MAX_ATTESTATION_LINE + 1];
+        let other = dir.path().join("other.jsonl");
+        assert!(matches!(
+            append_attestation(&other, &long),
+            Err(StoreError::LineTooLarge { line: 1, .. })
+        ));
+        assert!(!other.exists(), "refused before the file is created");
+        // A line of exactly the cap is read, and numbered as before.
+        let mut text = b"\n".to_vec();
+        text.extend(std::iter::repeat_n(b'y', MAX_ATTESTATION_LINE));
+        std::fs::write(&path, &text).expect("write");
+        let read = read_attestations(&path).expect("at the cap");
+        assert_eq!(read.len(), 1);
+        assert_eq!(
+            (read[0].line, read[0].bundle.len()),
+            (2, MAX_ATTESTATION_LINE)
+        );
     }
 
     #[test]

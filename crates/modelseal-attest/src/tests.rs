@@ -10,7 +10,10 @@ use crate::predicate::*;
 use crate::statement::Statement;
 use crate::store::StoredAttestation;
 use crate::time::Timestamp;
-use crate::{AttestationStatus, ModelFacts, check_attestations, evaluate, history};
+use crate::{
+    AttestationStatus, ModelDigests, ModelFacts, check_attestations, evaluate, history,
+    history_complete,
+};
 
 fn base64_of(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -39,6 +42,17 @@ fn digest(byte: u8) -> DigestSet {
     DigestSet::parse(&format!("{byte:02x}").repeat(32)).expect("digest")
 }
 
+/// The test model with root digest `root`: its manifest digest is derived
+/// from the root (`ab…` for root `01…`), so each root names one manifest
+/// unless a test says otherwise.
+fn model(root: &DigestSet) -> ModelDigests {
+    let manifest: String = root.sha256.chars().rev().collect();
+    ModelDigests {
+        root_digest: root.clone(),
+        manifest_digest: DigestSet::parse(&format!("ab{}", &manifest[2..])).expect("digest"),
+    }
+}
+
 fn lineage(
     version: &str,
     parent: Option<(&str, DigestSet)>,
@@ -51,6 +65,7 @@ fn lineage(
         parent: parent.map(|(v, d)| ParentVersion {
             version: v.into(),
             root_digest: d,
+            manifest_digest: None,
         }),
         base_model: None,
         change: "retrained".into(),
@@ -144,6 +159,7 @@ impl World {
         Policy::from_toml(&path, text, self.dir.path())
     }
 
+    /// A v2 statement about the test model with root digest `root`.
     fn sign(
         &self,
         who: &str,
@@ -151,9 +167,33 @@ impl World {
         predicate: Predicate,
         line: usize,
     ) -> StoredAttestation {
+        self.sign_bound(who, &model(root), Some(()), predicate, line)
+    }
+
+    /// A v1 statement (no manifest digest) about root digest `root`.
+    fn sign_v1(
+        &self,
+        who: &str,
+        root: &DigestSet,
+        predicate: Predicate,
+        line: usize,
+    ) -> StoredAttestation {
+        self.sign_bound(who, &model(root), None, predicate, line)
+    }
+
+    /// A statement about `digests`, v2 with `Some`, v1 with `None`.
+    fn sign_bound(
+        &self,
+        who: &str,
+        digests: &ModelDigests,
+        v2: Option<()>,
+        predicate: Predicate,
+        line: usize,
+    ) -> StoredAttestation {
         let statement = Statement {
             subject_name: "model".into(),
-            subject_digest: root.clone(),
+            subject_digest: digests.root_digest.clone(),
+            manifest_digest: v2.map(|()| digests.manifest_digest.clone()),
             predicate,
         };
         let bundle = modelseal_oms::sign_statement(&statement.to_json(), &self.keys[who], None)
@@ -204,11 +244,21 @@ fn outcomes(
     root: &DigestSet,
     unsafe_files: &[&str],
 ) -> BTreeMap<&'static str, (bool, String)> {
+    outcomes_for(world, policy_text, stored, &model(root), unsafe_files)
+}
+
+fn outcomes_for(
+    world: &World,
+    policy_text: &str,
+    stored: &[StoredAttestation],
+    digests: &ModelDigests,
+    unsafe_files: &[&str],
+) -> BTreeMap<&'static str, (bool, String)> {
     let policy = world.policy(policy_text).expect("policy");
     let at = t("2026-07-01T00:00:00Z");
-    let checked = check_attestations(&policy, stored, Some(root), at);
+    let checked = check_attestations(&policy, stored, Some(digests), at);
     let facts = ModelFacts {
-        root_digest: root.clone(),
+        digests: digests.clone(),
         model_signer: 0,
         unsafe_files: unsafe_files.iter().map(|s| (*s).to_owned()).collect(),
         at,
@@ -436,13 +486,23 @@ fn revoked_and_expired_signers_do_not_count() {
         .policy(&format!("{SIGNERS}[rules.tests]\n"))
         .expect("policy");
     let by_tom = [w.sign("tom", &root, test_result(TestResult::Pass), 1)];
-    let late = check_attestations(&policy, &by_tom, Some(&root), t("2027-01-02T00:00:00Z"));
+    let late = check_attestations(
+        &policy,
+        &by_tom,
+        Some(&model(&root)),
+        t("2027-01-02T00:00:00Z"),
+    );
     assert!(
         matches!(&late[0].status, AttestationStatus::SignerNotValid(r) if r.contains("expired at 2026-12-31")),
         "{:?}",
         late[0].status
     );
-    let in_time = check_attestations(&policy, &by_tom, Some(&root), t("2026-07-01T00:00:00Z"));
+    let in_time = check_attestations(
+        &policy,
+        &by_tom,
+        Some(&model(&root)),
+        t("2026-07-01T00:00:00Z"),
+    );
     assert_eq!(in_time[0].status, AttestationStatus::Accepted);
 }
 
@@ -477,7 +537,7 @@ fn tampered_unknown_and_malformed_lines_are_classified() {
     let checked = check_attestations(
         &policy,
         &[good, tampered, stranger, junk, raw],
-        Some(&root),
+        Some(&model(&root)),
         t("2026-07-01T00:00:00Z"),
     );
     let names: Vec<&str> = checked.iter().map(|c| c.status.name()).collect();
@@ -525,7 +585,7 @@ fn a_hint_naming_no_listed_key_leaves_the_signature_to_decide() {
     let checked = check_attestations(
         &policy,
         &[tess, stranger],
-        Some(&root),
+        Some(&model(&root)),
         t("2026-07-01T00:00:00Z"),
     );
     let names: Vec<&str> = checked.iter().map(|c| c.status.name()).collect();
@@ -553,7 +613,7 @@ fn history_follows_parents_and_flags_broken_links() {
         ),
     ];
     let checked = check_attestations(&policy, &stored, None, t("2026-07-01T00:00:00Z"));
-    let chain = history(&checked, &v2, &[Role::Developer], |i| {
+    let chain = history(&checked, &model(&v2), &[Role::Developer], |i| {
         policy.signers[i].name.clone()
     });
     let links: Vec<(&str, bool)> = chain
@@ -561,7 +621,7 @@ fn history_follows_parents_and_flags_broken_links() {
         .map(|v| (v.version.as_str(), v.link.is_broken()))
         .collect();
     assert_eq!(links, [("2.0", false), ("1.0", false)]);
-    let chain = history(&checked, &v3, &[Role::Developer], |i| {
+    let chain = history(&checked, &model(&v3), &[Role::Developer], |i| {
         policy.signers[i].name.clone()
     });
     assert!(matches!(&chain[0].link, crate::Link::VersionMismatch(d) if d.contains("says 2.0")));
@@ -571,16 +631,226 @@ fn history_follows_parents_and_flags_broken_links() {
         w.sign("dev", &v1, lineage("1.1", None, &[]), 2),
     ];
     let checked = check_attestations(&policy, &conflicting, None, t("2026-07-01T00:00:00Z"));
-    let chain = history(&checked, &v1, &[Role::Developer], |i| {
+    let chain = history(&checked, &model(&v1), &[Role::Developer], |i| {
         policy.signers[i].name.clone()
     });
     assert!(matches!(&chain[0].link, crate::Link::Conflicting(d) if d.contains("1.0, 1.1")));
     let orphan = [w.sign("dev", &v3, lineage("3.0", Some(("2.0", digest(4))), &[]), 1)];
     let checked = check_attestations(&policy, &orphan, None, t("2026-07-01T00:00:00Z"));
-    let chain = history(&checked, &v3, &[Role::Developer], |i| {
+    let chain = history(&checked, &model(&v3), &[Role::Developer], |i| {
         policy.signers[i].name.clone()
     });
     assert!(matches!(chain[0].link, crate::Link::ParentNotRecorded(_)));
+}
+
+/// Finding 3 of issue 13: the root digest covers no names, so two models
+/// can share it. A statement counts only for the manifest it is bound to.
+#[test]
+fn statements_count_only_for_the_manifest_they_are_bound_to() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let root = digest(1);
+    let m1 = model(&root);
+    let m2 = ModelDigests {
+        root_digest: root.clone(),
+        manifest_digest: digest(0xee),
+    };
+    let stored = [
+        w.sign_bound("dev", &m1, Some(()), lineage("1.0", None, &[]), 1),
+        w.sign_bound("tess", &m1, Some(()), test_result(TestResult::Pass), 2),
+    ];
+    let policy = format!("{SIGNERS}[rules.lineage]\nroles = [\"developer\"]\n[rules.tests]\n");
+    fn passed(outcomes: &BTreeMap<&'static str, (bool, String)>) -> Vec<&'static str> {
+        outcomes
+            .iter()
+            .filter(|(_, (ok, _))| *ok)
+            .map(|(rule, _)| *rule)
+            .collect()
+    }
+    let for_m1 = outcomes_for(&w, &policy, &stored, &m1, &[]);
+    assert_eq!(
+        passed(&for_m1),
+        ["attestations", "lineage", "model-signature", "tests"]
+    );
+    let for_m2 = outcomes_for(&w, &policy, &stored, &m2, &[]);
+    assert_eq!(passed(&for_m2), ["attestations", "model-signature"]);
+    let (_, reason) = &for_m2["tests"];
+    assert!(
+        reason.contains(&format!("bound to manifest {}", m1.manifest_digest))
+            && reason.contains("other file names"),
+        "{reason}"
+    );
+    // And in the history: m1's lineage is not m2's.
+    let p = w.policy(SIGNERS).expect("policy");
+    let checked = check_attestations(&p, &stored, None, t("2026-07-01T00:00:00Z"));
+    let name = |i: usize| p.signers[i].name.clone();
+    assert_eq!(history(&checked, &m1, &[Role::Developer], name).len(), 1);
+    assert!(history(&checked, &m2, &[Role::Developer], name).is_empty());
+}
+
+/// `parent.manifestDigest`, when recorded, picks the parent among versions
+/// with one root digest, and makes renamed files a change for retraining.
+#[test]
+fn a_parent_manifest_digest_picks_the_parent_and_makes_a_rename_a_change() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let root = digest(1);
+    let (m1, m2) = (
+        model(&root),
+        ModelDigests {
+            root_digest: root.clone(),
+            manifest_digest: digest(0xee),
+        },
+    );
+    let child = |version: &str, parent_manifest: Option<DigestSet>| {
+        let Predicate::Lineage(mut l) = lineage(version, Some(("1.0", root.clone())), &[]) else {
+            unreachable!("a lineage")
+        };
+        if let Some(parent) = &mut l.parent {
+            parent.manifest_digest = parent_manifest;
+        }
+        Predicate::Lineage(l)
+    };
+    // m2 (files renamed, same root) claims to follow m1 as version 1.0.
+    let stored = [
+        w.sign_bound("dev", &m1, Some(()), lineage("1.0", None, &[]), 1),
+        w.sign_bound(
+            "dev",
+            &m2,
+            Some(()),
+            child("1.0", Some(m1.manifest_digest.clone())),
+            2,
+        ),
+    ];
+    let rules = format!("{SIGNERS}[rules.lineage]\nroles = [\"developer\"]\n[rules.retraining]\n");
+    let (ok, reason) = &outcomes_for(&w, &rules, &stored, &m2, &[])["retraining"];
+    assert!(
+        !ok && reason.contains(&format!(
+            "manifest {} → {}",
+            m1.manifest_digest, m2.manifest_digest
+        )),
+        "{reason}"
+    );
+    // Without the parent's manifest digest only the root digest is compared.
+    let unknown = [
+        stored[0].clone(),
+        w.sign_bound("dev", &m2, Some(()), child("1.0", None), 2),
+    ];
+    let (ok, reason) = &outcomes_for(&w, &rules, &unknown, &m2, &[])["retraining"];
+    assert!(*ok && reason.contains("unchanged"), "{reason}");
+
+    // The history follows the parent bound to the recorded manifest only.
+    let policy = w.policy(SIGNERS).expect("policy");
+    let name = |i: usize| policy.signers[i].name.clone();
+    let other_parent = w.sign_bound("dev", &m2, Some(()), lineage("0.9", None, &[]), 1);
+    let three = ModelDigests {
+        root_digest: digest(3),
+        manifest_digest: digest(0x33),
+    };
+    let grandchild = w.sign_bound(
+        "dev",
+        &three,
+        Some(()),
+        child("2.0", Some(m1.manifest_digest.clone())),
+        3,
+    );
+    let checked = check_attestations(
+        &policy,
+        &[stored[0].clone(), other_parent, grandchild],
+        None,
+        t("2026-07-01T00:00:00Z"),
+    );
+    let chain = history(&checked, &three, &[Role::Developer], name);
+    let versions: Vec<(&str, bool)> = chain
+        .iter()
+        .map(|v| (v.version.as_str(), v.link.is_broken()))
+        .collect();
+    assert_eq!(versions, [("2.0", false), ("1.0", false)]);
+    assert!(history_complete(&chain));
+
+    // A version that only renames files keeps the root digest: not a cycle.
+    let renamed = [
+        stored[0].clone(),
+        w.sign_bound(
+            "dev",
+            &m2,
+            Some(()),
+            child("1.1", Some(m1.manifest_digest.clone())),
+            2,
+        ),
+    ];
+    let checked = check_attestations(&policy, &renamed, None, t("2026-07-01T00:00:00Z"));
+    let chain = history(&checked, &m2, &[Role::Developer], name);
+    let links: Vec<&crate::Link> = chain.iter().map(|v| &v.link).collect();
+    assert_eq!(
+        links,
+        [&crate::Link::Verified, &crate::Link::FirstVersion],
+        "{chain:?}"
+    );
+}
+
+/// A v1 statement bound to this root digest is `root-only`: listed, never
+/// counted, never failing the policy by itself; the reason names the
+/// upgrade. `log` lists v1 versions, but a head bound only to its root
+/// digest leaves the history incomplete.
+#[test]
+fn v1_statements_bound_to_this_root_are_root_only() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let (v1, v2) = (digest(1), digest(2));
+    let stored = [
+        w.sign_v1("dev", &v2, lineage("2.0", None, &[]), 1),
+        w.sign_v1("tess", &v2, test_result(TestResult::Pass), 2),
+        w.sign_v1("tess", &v1, test_result(TestResult::Pass), 3),
+    ];
+    let policy = w.policy(SIGNERS).expect("policy");
+    let checked = check_attestations(
+        &policy,
+        &stored,
+        Some(&model(&v2)),
+        t("2026-07-01T00:00:00Z"),
+    );
+    let statuses: Vec<&str> = checked.iter().map(|a| a.status.name()).collect();
+    assert_eq!(statuses, ["root-only", "root-only", "other-model"]);
+    assert!(checked.iter().all(|a| !a.status.fails()));
+    let text = format!("{SIGNERS}[rules.lineage]\nroles = [\"developer\"]\n[rules.tests]\n");
+    let outcomes = outcomes(&w, &text, &stored, &v2, &[]);
+    let (ok, reason) = &outcomes["tests"];
+    assert!(
+        !ok && reason.contains("line 2 not counted: a v1 statement")
+            && reason.contains("re-attest")
+            && reason.contains(SECURITY_TEST_V2),
+        "{reason}"
+    );
+    assert!(!outcomes["lineage"].0, "{:?}", outcomes["lineage"]);
+    let (ok, reason) = &outcomes["attestations"];
+    assert!(
+        *ok && reason.contains("lines 1, 2 (re-attest them)"),
+        "{reason}"
+    );
+
+    // The history lists it, without a manifest digest, and is incomplete
+    // until the head is re-attested; a v1 parent is fine.
+    let checked = check_attestations(&policy, &stored, None, t("2026-07-01T00:00:00Z"));
+    let name = |i: usize| policy.signers[i].name.clone();
+    let chain = history(&checked, &model(&v2), &[Role::Developer], name);
+    assert_eq!(chain.len(), 1);
+    assert_eq!(chain[0].manifest_digest, None);
+    assert!(!history_complete(&chain));
+    let mut upgraded = stored.to_vec();
+    upgraded.push(w.sign("dev", &v2, lineage("2.0", None, &[]), 4));
+    let checked = check_attestations(&policy, &upgraded, None, t("2026-07-01T00:00:00Z"));
+    let chain = history(&checked, &model(&v2), &[Role::Developer], name);
+    assert_eq!(chain[0].line, 4, "the v2 statement is preferred");
+    assert!(history_complete(&chain));
+    let child = w.sign(
+        "dev",
+        &digest(3),
+        lineage("3.0", Some(("2.0", v2.clone())), &[]),
+        5,
+    );
+    let with_v1_parent = [stored[0].clone(), child];
+    let checked = check_attestations(&policy, &with_v1_parent, None, t("2026-07-01T00:00:00Z"));
+    let chain = history(&checked, &model(&digest(3)), &[Role::Developer], name);
+    assert_eq!(chain.len(), 2);
+    assert!(history_complete(&chain), "{chain:?}");
 }
 
 #[test]
@@ -729,15 +999,21 @@ fn statements_must_name_one_model_by_sha256() {
     let statement = Statement {
         subject_name: "m".into(),
         subject_digest: digest(1),
-        predicate: lineage("1.0", None, &[]),
+        manifest_digest: Some(digest(2)),
+        predicate: lineage("1.0", Some(("0.9", digest(3))), &[]),
     };
     let good: serde_json::Value = serde_json::from_slice(&statement.to_json()).expect("json");
+    assert_eq!(good["predicateType"], LINEAGE_V2);
+    assert_eq!(
+        good["predicate"]["manifestDigest"]["sha256"],
+        "02".repeat(32)
+    );
     assert_eq!(
         Statement::from_json(&statement.to_json()).expect("parse"),
         statement
     );
     type Edit = fn(&mut serde_json::Value);
-    let edits: [(&str, Edit); 5] = [
+    let edits: [(&str, Edit); 10] = [
         ("_type", |v| {
             v["_type"] = "https://in-toto.io/Statement/v0.1".into()
         }),
@@ -752,6 +1028,29 @@ fn statements_must_name_one_model_by_sha256() {
             v["subject"][0]["digest"]["sha256"] = "AB".repeat(32).into()
         }),
         ("predicate type", |v| v["predicateType"] = "lineage".into()),
+        // Finding 3 of issue 13: a v2 statement names its manifest, exactly.
+        ("no manifest digest", |v| {
+            v["predicate"]
+                .as_object_mut()
+                .map(|p| p.remove("manifestDigest"));
+        }),
+        ("uppercase manifest digest", |v| {
+            v["predicate"]["manifestDigest"]["sha256"] = "AB".repeat(32).into()
+        }),
+        ("manifest digest of another algorithm", |v| {
+            v["predicate"]["manifestDigest"] = serde_json::json!({"sha512": "00"})
+        }),
+        ("v1 with a manifest digest", |v| {
+            v["predicateType"] = LINEAGE_V1.into()
+        }),
+        ("v1 with a parent manifest digest", |v| {
+            v["predicateType"] = LINEAGE_V1.into();
+            v["predicate"]
+                .as_object_mut()
+                .map(|p| p.remove("manifestDigest"));
+            v["predicate"]["parent"]["manifestDigest"] =
+                serde_json::json!({"sha256": "04".repeat(32)});
+        }),
     ];
     for (what, edit) in edits {
         let mut v = good.clone();
@@ -761,20 +1060,71 @@ fn statements_must_name_one_model_by_sha256() {
     }
 }
 
+/// v1 statements (bound to the root digest only) are still read, and
+/// written back as v1: the same fields, no `manifestDigest`.
+#[test]
+fn v1_statements_are_read_as_bound_to_the_root_digest_only() {
+    for (predicate, v1) in [
+        (lineage("1.0", Some(("0.9", digest(3))), &[]), LINEAGE_V1),
+        (test_result(TestResult::Pass), SECURITY_TEST_V1),
+        (
+            dataset(Role::DataCustodian, "d", digest(4)),
+            DATASET_PROVENANCE_V1,
+        ),
+        (exception("a.pkl", "2027-01-01T00:00:00Z"), EXCEPTION_V1),
+    ] {
+        let statement = Statement {
+            subject_name: "m".into(),
+            subject_digest: digest(1),
+            manifest_digest: None,
+            predicate,
+        };
+        let json: serde_json::Value = serde_json::from_slice(&statement.to_json()).expect("json");
+        assert_eq!(json["predicateType"], v1);
+        assert!(json["predicate"].get("manifestDigest").is_none());
+        let read = Statement::from_json(&statement.to_json()).expect("v1 parses");
+        assert_eq!(read, statement);
+        assert_eq!(read.predicate_type(), v1);
+        // `attest file --type <v1 URI>` writes the v2 type.
+        assert_eq!(
+            resolve_type(v1).expect("resolves"),
+            statement.predicate.type_uri()
+        );
+    }
+}
+
 /// The examples published beside the JSON Schemas are predicates this code
-/// reads (and writes back unchanged).
+/// reads (and writes back unchanged): v2 in a statement, with its
+/// `manifestDigest`; v1 without.
 #[test]
 fn published_examples_parse() {
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/attestations/examples");
     let mut seen = 0;
-    for (name, uri) in PREDICATE_NAMES {
-        let path = dir.join(format!("{name}.v1.json"));
-        let text = std::fs::read_to_string(&path).expect("example");
-        let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        let predicate = Predicate::from_json(uri, value.clone())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(predicate.to_json(), value, "{name}");
+    for ((name, v2), (v1, _)) in PREDICATE_NAMES.into_iter().zip(PREDICATE_V1_TYPES) {
+        let read = |version: &str| -> serde_json::Value {
+            let path = dir.join(format!("{name}.{version}.json"));
+            let text = std::fs::read_to_string(&path).expect("example");
+            serde_json::from_str(&text).expect("JSON")
+        };
+        let value = read("v1");
+        let predicate =
+            Predicate::from_json(v1, value.clone()).unwrap_or_else(|e| panic!("{name} v1: {e}"));
+        assert_eq!(predicate.to_json(), value, "{name} v1");
+
+        let value = read("v2");
+        let payload = serde_json::json!({
+            "_type": crate::STATEMENT_V1,
+            "subject": [{"name": "m", "digest": {"sha256": "01".repeat(32)}}],
+            "predicateType": v2,
+            "predicate": value,
+        });
+        let statement = Statement::from_json(&serde_json::to_vec(&payload).expect("json"))
+            .unwrap_or_else(|e| panic!("{name} v2: {e}"));
+        assert!(statement.manifest_digest.is_some(), "{name} v2");
+        let written: serde_json::Value =
+            serde_json::from_slice(&statement.to_json()).expect("json");
+        assert_eq!(written["predicate"], value, "{name} v2");
         seen += 1;
     }
     assert_eq!(seen, 4);

@@ -2,7 +2,10 @@
 //! <https://github.com/ggerganov/ggml/blob/master/docs/gguf.md>.
 //!
 //! Every count and length is checked against the bytes left in the file
-//! before anything is allocated or skipped, so a count of 2^63 is an error.
+//! before anything is allocated or skipped, so a count of 2^63 is an error,
+//! and what the parsed header holds is counted against
+//! [`MAX_HEADER_MEMORY`]: a file of millions of tiny keys is refused as soon
+//! as its counts say so.
 
 use std::collections::HashSet;
 use std::io::{self, BufReader, Read};
@@ -11,6 +14,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{FormatError, io_error};
+use crate::{ENTRY_COST, MAX_HEADER_MEMORY};
 
 /// Strings up to this length are reported in full; longer ones by length.
 const SHOWN_STRING: u64 = 256;
@@ -98,6 +102,14 @@ pub enum GgufError {
         key: String,
         /// The limit.
         max: u32,
+    },
+    /// The parsed header would hold more than [`MAX_HEADER_MEMORY`].
+    #[error("`{file}`: header needs more than {max} bytes of memory for its metadata and tensors")]
+    HeaderTooComplex {
+        /// The file.
+        file: String,
+        /// The limit.
+        max: u64,
     },
     /// A key appears twice.
     #[error("`{file}`: metadata key `{key}` appears more than once")]
@@ -199,6 +211,7 @@ impl GgufError {
             Self::NotUtf8 { .. } => "not_utf8",
             Self::UnknownValueType { .. } => "unknown_value_type",
             Self::NestingTooDeep { .. } => "nesting_too_deep",
+            Self::HeaderTooComplex { .. } => "header_too_complex",
             Self::DuplicateKey { .. } => "duplicate_key",
             Self::DuplicateTensor { .. } => "duplicate_tensor",
             Self::TooManyDims { .. } => "too_many_dims",
@@ -617,17 +630,48 @@ impl GgufHeader {
         // tensor entry a name length, a dimension count, a type and an offset.
         src.check_count("metadata", metadata_kv_count, len_size + 4 + 1)?;
         src.check_count("tensor", tensor_count, len_size + 4 + 4 + 8)?;
+        // Every entry costs at least ENTRY_COST: refuse what cannot fit
+        // before parsing any of it.
+        let mut held = metadata_kv_count
+            .saturating_add(tensor_count)
+            .saturating_mul(ENTRY_COST as u64);
+        let too_complex = || -> FormatError {
+            GgufError::HeaderTooComplex {
+                file: file(),
+                max: MAX_HEADER_MEMORY,
+            }
+            .into()
+        };
+        if held > MAX_HEADER_MEMORY {
+            return Err(too_complex());
+        }
+        // Names are held twice: in the header and in the duplicate check.
+        let mut hold = |bytes: usize| {
+            held = held.saturating_add(bytes as u64);
+            if held > MAX_HEADER_MEMORY {
+                Err(too_complex())
+            } else {
+                Ok(())
+            }
+        };
 
         let mut metadata = Vec::new();
         let mut keys = HashSet::new();
         let mut alignment = 32u64;
         for i in 0..metadata_kv_count {
             let key = src.name(&format!("metadata key {i}"))?;
+            hold(2 * key.len())?;
             if !keys.insert(key.clone()) {
                 return Err(GgufError::DuplicateKey { file: file(), key }.into());
             }
             let t = src.u32(&format!("the type of key `{key}`"))?;
             let value = src.value(&key, t, 0)?;
+            if let GgufValue::String {
+                value: Some(text), ..
+            } = &value
+            {
+                hold(text.len())?;
+            }
             if key == "general.alignment" {
                 alignment = match value {
                     GgufValue::Uint {
@@ -644,6 +688,7 @@ impl GgufHeader {
         let mut names = HashSet::new();
         for i in 0..tensor_count {
             let name = src.name(&format!("tensor name {i}"))?;
+            hold(2 * name.len())?;
             if !names.insert(name.clone()) {
                 return Err(GgufError::DuplicateTensor {
                     file: file(),
@@ -661,6 +706,7 @@ impl GgufHeader {
                 }
                 .into());
             }
+            hold(8 * n_dims as usize)?;
             let mut dims = Vec::new();
             for _ in 0..n_dims {
                 dims.push(src.count(&format!("tensor `{name}`"))?);

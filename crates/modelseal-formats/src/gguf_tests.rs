@@ -155,6 +155,22 @@ fn hostile_files() {
             ),
             "not_utf8",
         ),
+        // A million tiny keys (what cost 912 MB): refused from the counts,
+        // before one is read.
+        (gguf(0, 1_000_000, &[], 13_000_000), "header_too_complex"),
+        // Fewer keys with long names: refused once they pass the cap.
+        (
+            gguf(
+                0,
+                300,
+                &(0..300)
+                    .map(|i| kv_u32(&format!("{i:060000}"), 1))
+                    .collect::<Vec<_>>()
+                    .concat(),
+                0,
+            ),
+            "header_too_complex",
+        ),
     ];
     for (bytes, code) in cases {
         match GgufHeader::from_bytes("m.gguf", &bytes) {

@@ -48,6 +48,7 @@ mod error;
 mod gguf;
 mod identify;
 mod json;
+mod keras;
 mod npy;
 mod pickle;
 mod read_once;
@@ -55,6 +56,20 @@ mod report;
 mod safetensors;
 
 pub use error::FormatError;
+
+/// The most memory the parsed header of one safetensors or GGUF file may
+/// hold: 32 MiB, counting each tensor or metadata entry as [`ENTRY_COST`]
+/// bytes plus its strings (a GGUF name twice, for the duplicate check) and
+/// 8 bytes per dimension. That is about 100,000 tensors with 64-byte names,
+/// far more than any model file holds. A header that needs more is refused
+/// as soon as it does (`header_too_complex`), so checking a file costs at
+/// most this much whatever it holds: the format gate checks one file per
+/// thread.
+pub const MAX_HEADER_MEMORY: u64 = 32 << 20;
+/// What one tensor or metadata entry costs beyond its strings, as
+/// [`MAX_HEADER_MEMORY`] counts: its struct, its allocations and its share
+/// of the tables that hold it (measured, rounded up).
+pub const ENTRY_COST: usize = 256;
 pub use gguf::{GgufError, GgufHeader, GgufKv, GgufTensor, GgufValue};
 pub use identify::{FileFormat, SNIFF_LEN, identify, identify_as, identify_bytes};
 pub use npy::{NpyError, NpyHeader};
@@ -67,6 +82,7 @@ pub use report::{
     inspect_file, inspect_file_as,
 };
 pub use safetensors::{
-    MAX_HEADER_LEN, SafeTensorsBuffer, SafetensorsError, SafetensorsHeader, TensorDigest,
-    TensorInfo, TensorView, VerifyOptions, dtype_bits, tensor_digests,
+    MAX_DIMS, MAX_HEADER_LEN, MAX_HEADER_STRING, SafeTensorsBuffer, SafetensorsError,
+    SafetensorsHeader, TensorDigest, TensorInfo, TensorView, VerifyOptions, dtype_bits,
+    tensor_digests,
 };

@@ -10,7 +10,8 @@ use serde::{Serialize, Serializer};
 use crate::error::{FormatError, io_error};
 use crate::gguf::GgufHeader;
 use crate::identify::{FileFormat, classify_zip, identify_as};
-use crate::json::Json;
+use crate::json::{MAX_JSON_STRING, StreamCheck, check_stream};
+use crate::keras::{ConfigProblem, KerasConfig, walk_config};
 use crate::npy::{MAX_NPY_HEADER, NpyHeader};
 use crate::pickle::{
     AllowGlobals, GlobalRisk, PickleLimits, PickleRisk, PickleScan, scan_pickle_allowing,
@@ -285,16 +286,21 @@ pub fn inspect_file_as(
                     Details::None,
                 )
             } else {
-                let mut bytes = Vec::new();
-                modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
-                    .and_then(|mut f| f.read_to_end(&mut bytes))
+                // Streamed: what is held is a buffer and one string, not
+                // the file (let alone a tree of it).
+                let checked = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+                    .and_then(|f| check_stream(f, MAX_JSON_STRING))
                     .map_err(|e| io_error(path, e))?;
-                match Json::parse(&bytes) {
-                    Ok(_) => (Verdict::Safe, Details::None),
-                    Err(e) => (
+                match checked {
+                    StreamCheck::Valid => (Verdict::Safe, Details::None),
+                    StreamCheck::Invalid(e) => (
                         invalid("invalid_json", format!("`{name}`: not valid JSON: {e}")),
                         Details::None,
                     ),
+                    StreamCheck::StringTooLong => unchecked(format!(
+                        "`{name}`: JSON holding a string longer than {MAX_JSON_STRING} bytes \
+                         is not checked further"
+                    )),
                 }
             }
         }
@@ -495,37 +501,67 @@ fn inspect_zip(
         }
         FileFormat::Keras => {
             let index = names.iter().position(|n| n == "config.json");
-            let (mut lambda_layers, mut custom_modules) = (Vec::new(), Vec::new());
+            let mut config = KerasConfig::default();
             if let Some(i) = index {
-                match read_member(&mut archive, i, options.max_json_size, None) {
-                    Ok((_, _, data)) => match Json::parse(&data) {
-                        Ok(json) => {
-                            keras_walk(&json, "$", &mut lambda_layers, &mut custom_modules, 0)
-                        }
-                        Err(e) => errors.push(Problem::new(
-                            "invalid_json",
-                            format!("`{name}`: config.json is not valid JSON: {e}"),
-                        )),
-                    },
-                    Err(e) => errors.push(Problem::new("bad_member", format!("`{name}`: {e}"))),
+                // Walked as it is inflated, never held whole.
+                let (found, problem) = match archive.by_index(i) {
+                    Ok(member) => {
+                        let declared = member.size();
+                        walk_config(member, declared, options.max_json_size)
+                    }
+                    Err(e) => (
+                        KerasConfig::default(),
+                        Some(ConfigProblem::Member(e.to_string())),
+                    ),
+                };
+                config = found;
+                match problem {
+                    None => {}
+                    Some(ConfigProblem::Member(e)) => {
+                        errors.push(Problem::new("bad_member", format!("`{name}`: {e}")));
+                    }
+                    Some(ConfigProblem::Json(e)) => errors.push(Problem::new(
+                        "invalid_json",
+                        format!("`{name}`: config.json is not valid JSON: {e}"),
+                    )),
+                    Some(ConfigProblem::StringTooLong) => reasons.push(format!(
+                        "`{name}`: config.json holds a string longer than {MAX_JSON_STRING} \
+                         bytes; the rest of it is not inspected"
+                    )),
+                    Some(ConfigProblem::Io(e)) => errors.push(Problem::new(
+                        "bad_member",
+                        format!("`{name}`: config.json cannot be inflated: {e}"),
+                    )),
                 }
             } else {
                 reasons.push(format!(
                     "`{name}`: no config.json; the archive is not a Keras v3 model"
                 ));
             }
-            for l in &lambda_layers {
+            for l in &config.lambda_layers {
                 reasons.push(format!(
                     "`{name}`: Lambda layer at {l} holds Python bytecode"
                 ));
             }
-            for m in &custom_modules {
+            if config.more_lambda_layers > 0 {
+                reasons.push(format!(
+                    "`{name}`: {} more Lambda layers, not listed",
+                    config.more_lambda_layers
+                ));
+            }
+            for m in &config.custom_modules {
                 reasons.push(format!("`{name}`: custom object loaded from module `{m}`"));
+            }
+            if config.more_custom_modules > 0 {
+                reasons.push(format!(
+                    "`{name}`: custom objects from {} more modules, not listed",
+                    config.more_custom_modules
+                ));
             }
             Details::Keras {
                 config_json: index.is_some(),
-                lambda_layers,
-                custom_modules,
+                lambda_layers: config.lambda_layers,
+                custom_modules: config.custom_modules,
             }
         }
         _ => {
@@ -545,41 +581,4 @@ fn inspect_zip(
         Verdict::Safe
     };
     Ok((verdict, details))
-}
-
-fn keras_walk(
-    json: &Json,
-    at: &str,
-    lambdas: &mut Vec<String>,
-    modules: &mut Vec<String>,
-    depth: u32,
-) {
-    if depth > 256 {
-        return;
-    }
-    match json {
-        Json::Object(fields) => {
-            for (k, v) in fields {
-                match (k.as_str(), v) {
-                    ("class_name", Json::String(c)) if c == "Lambda" => lambdas.push(at.to_owned()),
-                    ("module", Json::String(m))
-                        if !(m == "keras"
-                            || m.starts_with("keras.")
-                            || m == "builtins"
-                            || modules.contains(m)) =>
-                    {
-                        modules.push(m.clone());
-                    }
-                    _ => {}
-                }
-                keras_walk(v, &format!("{at}.{k}"), lambdas, modules, depth + 1);
-            }
-        }
-        Json::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                keras_walk(v, &format!("{at}[{i}]"), lambdas, modules, depth + 1);
-            }
-        }
-        _ => {}
-    }
 }

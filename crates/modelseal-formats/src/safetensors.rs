@@ -7,19 +7,42 @@
 //! dtype table.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use modelseal_hash::{Digest, HashAlgorithm, Hasher};
 use serde::Serialize;
-use serde::de::{Deserialize, IntoDeserializer, value::Error as DtypeError};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor, value::Error as DtypeError,
+};
 
 use crate::error::{FormatError, io_error};
-use crate::json::Json;
+use crate::json::{Checked, Guard, GuardStop};
 use crate::read_once;
+use crate::{ENTRY_COST, MAX_HEADER_MEMORY};
 
 /// The largest header accepted, in bytes (the reference loader's limit).
 pub const MAX_HEADER_LEN: u64 = 100_000_000;
+/// The longest string in a header: 16 MiB (`header_string_too_long`).
+/// The header is parsed as it is read, never held whole: what is held is
+/// the parsed header (within [`MAX_HEADER_MEMORY`]) and, while it is
+/// parsed, one string.
+pub const MAX_HEADER_STRING: usize = 16 << 20;
+/// The most dimensions of a tensor (NumPy allows 64, PyTorch fewer).
+pub const MAX_DIMS: usize = 64;
+/// The longest dtype quoted back in an error.
+const MAX_QUOTED: usize = 64;
+
+/// `text` as quoted in an error: at most [`MAX_QUOTED`] characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
 
 /// The bytes read per call when hashing tensors and files.
 const CHUNK: usize = 1 << 20;
@@ -71,6 +94,22 @@ pub enum SafetensorsError {
         file: String,
         /// Offset of the first invalid byte inside the header.
         offset: usize,
+    },
+    /// A string in the header is longer than [`MAX_HEADER_STRING`].
+    #[error("`{file}`: header holds a string longer than {max} bytes")]
+    HeaderStringTooLong {
+        /// The file.
+        file: String,
+        /// The limit.
+        max: usize,
+    },
+    /// The parsed header would hold more than [`MAX_HEADER_MEMORY`].
+    #[error("`{file}`: header needs more than {max} bytes of memory for its tensors and metadata")]
+    HeaderTooComplex {
+        /// The file.
+        file: String,
+        /// The limit.
+        max: u64,
     },
     /// The header is not valid JSON.
     #[error("`{file}`: header is not valid JSON: {reason}")]
@@ -163,6 +202,18 @@ pub enum SafetensorsError {
         file: String,
         /// The tensor.
         tensor: String,
+    },
+    /// The shape has more than [`MAX_DIMS`] dimensions.
+    #[error("`{file}`: tensor `{tensor}` has {dims} dimensions, more than {max}")]
+    TooManyDims {
+        /// The file.
+        file: String,
+        /// The tensor.
+        tensor: String,
+        /// Its dimension count.
+        dims: usize,
+        /// The limit.
+        max: usize,
     },
     /// The element count or bit size of the shape overflows 64 bits.
     #[error("`{file}`: tensor `{tensor}` shape {shape:?} overflows 64 bits")]
@@ -311,6 +362,8 @@ impl SafetensorsError {
             Self::HeaderBeyondFile { .. } => "header_beyond_file",
             Self::HeaderNotObjectStart { .. } => "header_not_object_start",
             Self::HeaderNotUtf8 { .. } => "header_not_utf8",
+            Self::HeaderStringTooLong { .. } => "header_string_too_long",
+            Self::HeaderTooComplex { .. } => "header_too_complex",
             Self::HeaderNotJson { .. } => "header_not_json",
             Self::HeaderNotObject { .. } => "header_not_object",
             Self::DuplicateKey { .. } => "duplicate_key",
@@ -321,6 +374,7 @@ impl SafetensorsError {
             Self::DtypeNotString { .. } => "dtype_not_string",
             Self::UnknownDtype { .. } => "unknown_dtype",
             Self::InvalidShape { .. } => "invalid_shape",
+            Self::TooManyDims { .. } => "too_many_dims",
             Self::ShapeOverflow { .. } => "shape_overflow",
             Self::PartialByte { .. } => "partial_byte",
             Self::InvalidOffsets { .. } => "invalid_offsets",
@@ -440,7 +494,8 @@ impl SafetensorsHeader {
     }
 
     /// Reads and validates a header from `reader`, positioned at the start
-    /// of a file of `file_len` bytes.
+    /// of a file of `file_len` bytes. The header is parsed as it is read,
+    /// never held whole (see [`MAX_HEADER_MEMORY`]).
     pub(crate) fn read_from(
         path: &Path,
         reader: &mut impl Read,
@@ -460,29 +515,42 @@ impl SafetensorsHeader {
             .read_exact(&mut first8)
             .map_err(|e| io_error(path, e))?;
         let len = Self::check_header_len(file, first8, file_len)?;
-        // Capped above at MAX_HEADER_LEN and at the file size.
-        let mut header = Vec::new();
-        reader
-            .take(len)
-            .read_to_end(&mut header)
-            .map_err(|e| io_error(path, e))?;
-        if (header.len() as u64) < len {
-            return Err(io_error(
-                path,
-                io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file shrank while reading the safetensors header",
-                ),
-            ));
+        match Self::parse_stream(file, reader.take(len), len, file_len) {
+            Err(Stop::Rule(e)) => Err(e.into()),
+            Err(Stop::Io(e)) => Err(io_error(path, e)),
+            Ok(header) => Ok(header),
         }
-        Ok(Self::parse(file, &header, file_len)?)
     }
 
     /// Validates the JSON header bytes (without the 8-byte length) of a file
     /// of `file_len` bytes.
     pub fn parse(file: &str, header: &[u8], file_len: u64) -> Result<Self, SafetensorsError> {
+        Self::parse_stream(file, header, header.len() as u64, file_len).map_err(|stop| match stop {
+            Stop::Rule(e) => e,
+            // Reading a slice cannot fail.
+            Stop::Io(e) => SafetensorsError::HeaderNotJson {
+                file: file.to_owned(),
+                reason: e.to_string(),
+            },
+        })
+    }
+
+    /// Validates a `header_len`-byte header read from `reader` as it is
+    /// parsed: what is held is the tensors and metadata kept (within
+    /// [`MAX_HEADER_MEMORY`]), a 64 KiB buffer and at most one string of
+    /// [`MAX_HEADER_STRING`] bytes.
+    ///
+    /// Errors come in the order a whole-header check would give them: a
+    /// header not starting with `{`, then bytes that are not UTF-8
+    /// anywhere in it, then the limits, then invalid JSON anywhere, then
+    /// the first rule broken in document order.
+    fn parse_stream(
+        file: &str,
+        reader: impl Read,
+        header_len: u64,
+        file_len: u64,
+    ) -> Result<Self, Stop> {
         let err_file = || file.to_owned();
-        let header_len = header.len() as u64;
         let data_start = header_len
             .checked_add(8)
             .filter(|&s| s <= file_len)
@@ -492,96 +560,99 @@ impl SafetensorsHeader {
                 available: file_len.saturating_sub(8),
             })?;
         let data_len = file_len - data_start;
-        if header.first() != Some(&b'{') {
+        let mut reader =
+            io::BufReader::with_capacity(64 << 10, Guard::new(reader, MAX_HEADER_STRING, true));
+        // The first buffer (the guard may already stop it: not UTF-8).
+        let peeked = reader.fill_buf().map(|_| ());
+        let first = reader.get_ref().first_byte();
+        if let Err(e) = peeked {
+            if reader.get_ref().stop().is_none() {
+                return Err(Stop::Io(e));
+            }
+        }
+        let parsed = if first == Some(b'{') && reader.get_ref().stop().is_none() {
+            let mut state = HeaderState {
+                file,
+                data_start,
+                held: 0,
+                hasher: RandomState::new(),
+                names: HashSet::new(),
+                metadata_seen: false,
+                tensors: Vec::new(),
+                metadata: None,
+                first_error: None,
+                over_budget: false,
+            };
+            let mut de = serde_json::Deserializer::from_reader(&mut reader);
+            let result = de
+                .deserialize_map(HeaderVisitor(&mut state))
+                .and_then(|()| de.end());
+            Some((result, state))
+        } else {
+            None
+        };
+        // The rest of the header is read (and checked as UTF-8) whatever
+        // happened: its length and encoding are checked in full.
+        let drained = io::copy(&mut reader, &mut io::sink());
+        let guard = reader.get_ref();
+        if let Some(GuardStop::NotUtf8 { offset }) = guard.stop() {
+            if first == Some(b'{') {
+                return Err(SafetensorsError::HeaderNotUtf8 {
+                    file: err_file(),
+                    offset: usize::try_from(offset).unwrap_or(usize::MAX),
+                }
+                .into());
+            }
+        }
+        if let Err(e) = drained {
+            if guard.stop().is_none() {
+                return Err(Stop::Io(e));
+            }
+        }
+        if guard.stop().is_none() && guard.offset() < header_len {
+            return Err(Stop::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shrank while reading the safetensors header",
+            )));
+        }
+        let Some((result, state)) = parsed else {
             return Err(SafetensorsError::HeaderNotObjectStart {
                 file: err_file(),
-                first: header.first().copied(),
-            });
-        }
-        if let Err(e) = std::str::from_utf8(header) {
-            return Err(SafetensorsError::HeaderNotUtf8 {
-                file: err_file(),
-                offset: e.valid_up_to(),
-            });
-        }
-        let json = Json::parse(header).map_err(|e| SafetensorsError::HeaderNotJson {
-            file: err_file(),
-            reason: e.to_string(),
-        })?;
-        let Json::Object(entries) = json else {
-            return Err(SafetensorsError::HeaderNotObject {
-                file: err_file(),
-                found: json.type_name(),
-            });
+                first,
+            }
+            .into());
         };
-
-        let mut seen = HashSet::new();
-        let mut metadata = None;
-        let mut tensors = Vec::new();
-        for (key, value) in entries {
-            if !seen.insert(key.clone()) {
-                return Err(SafetensorsError::DuplicateKey {
-                    file: err_file(),
-                    key,
-                });
-            }
-            if key == "__metadata__" {
-                metadata = Some(parse_metadata(file, value)?);
-            } else {
-                tensors.push(parse_tensor(file, key, value, data_start)?);
-            }
-        }
-
-        // File order: by begin, then by end so empty tensors come first.
-        tensors.sort_by_key(|t| t.data_offsets);
-        let mut position = 0u64;
-        let mut previous: Option<&TensorInfo> = None;
-        for t in &tensors {
-            let [begin, end] = t.data_offsets;
-            match previous {
-                None if begin != 0 => {
-                    return Err(SafetensorsError::NotAtStart {
-                        file: err_file(),
-                        tensor: t.name.clone(),
-                        begin,
-                    });
-                }
-                Some(p) if begin > position => {
-                    return Err(SafetensorsError::Gap {
-                        file: err_file(),
-                        previous: p.name.clone(),
-                        tensor: t.name.clone(),
-                        gap: begin - position,
-                    });
-                }
-                Some(p) if begin < position => {
-                    return Err(SafetensorsError::Overlap {
-                        file: err_file(),
-                        previous: p.name.clone(),
-                        tensor: t.name.clone(),
-                        overlap: position - begin,
-                    });
-                }
-                _ => {}
-            }
-            if end > data_len {
-                return Err(SafetensorsError::BeyondFile {
-                    file: err_file(),
-                    tensor: t.name.clone(),
-                    end,
-                    data_len,
-                });
-            }
-            position = end;
-            previous = Some(t);
-        }
-        if position != data_len {
-            return Err(SafetensorsError::TrailingData {
+        if guard.stop() == Some(GuardStop::StringTooLong) {
+            return Err(SafetensorsError::HeaderStringTooLong {
                 file: err_file(),
-                end: position,
-                trailing: data_len - position,
-            });
+                max: MAX_HEADER_STRING,
+            }
+            .into());
         }
+        if state.over_budget {
+            return Err(SafetensorsError::HeaderTooComplex {
+                file: err_file(),
+                max: MAX_HEADER_MEMORY,
+            }
+            .into());
+        }
+        if let Err(e) = result {
+            return Err(SafetensorsError::HeaderNotJson {
+                file: err_file(),
+                reason: e.to_string(),
+            }
+            .into());
+        }
+        if let Some(e) = state.first_error {
+            return Err(e.into());
+        }
+        let HeaderState {
+            mut tensors,
+            metadata,
+            ..
+        } = state;
+
+        check_layout(file, &mut tensors, data_len)?;
         Ok(Self {
             header_len,
             data_start,
@@ -596,31 +667,66 @@ impl SafetensorsHeader {
     }
 }
 
-fn parse_metadata(file: &str, value: Json) -> Result<BTreeMap<String, String>, SafetensorsError> {
-    let Json::Object(entries) = value else {
-        return Err(SafetensorsError::MetadataNotObject {
-            file: file.into(),
-            found: value.type_name(),
-        });
-    };
-    let mut map = BTreeMap::new();
-    for (key, value) in entries {
-        let Json::String(s) = value else {
-            return Err(SafetensorsError::MetadataNotString {
-                file: file.into(),
-                key,
-                found: value.type_name(),
-            });
-        };
-        if map.contains_key(&key) {
-            return Err(SafetensorsError::MetadataDuplicateKey {
-                file: file.into(),
-                key,
+/// Sorts `tensors` into file order and checks they fill the `data_len`-byte
+/// data section exactly, without gaps or overlaps.
+fn check_layout(
+    file: &str,
+    tensors: &mut [TensorInfo],
+    data_len: u64,
+) -> Result<(), SafetensorsError> {
+    let err_file = || file.to_owned();
+    // File order: by begin, then by end so empty tensors come first.
+    // Stable: tensors at the same offsets keep their document order.
+    tensors.sort_by_key(|t| t.data_offsets);
+    let mut position = 0u64;
+    let mut previous: Option<&TensorInfo> = None;
+    for t in tensors.iter() {
+        let [begin, end] = t.data_offsets;
+        match previous {
+            None if begin != 0 => {
+                return Err(SafetensorsError::NotAtStart {
+                    file: err_file(),
+                    tensor: t.name.clone(),
+                    begin,
+                });
+            }
+            Some(p) if begin > position => {
+                return Err(SafetensorsError::Gap {
+                    file: err_file(),
+                    previous: p.name.clone(),
+                    tensor: t.name.clone(),
+                    gap: begin - position,
+                });
+            }
+            Some(p) if begin < position => {
+                return Err(SafetensorsError::Overlap {
+                    file: err_file(),
+                    previous: p.name.clone(),
+                    tensor: t.name.clone(),
+                    overlap: position - begin,
+                });
+            }
+            _ => {}
+        }
+        if end > data_len {
+            return Err(SafetensorsError::BeyondFile {
+                file: err_file(),
+                tensor: t.name.clone(),
+                end,
+                data_len,
             });
         }
-        map.insert(key, s);
+        position = end;
+        previous = Some(t);
     }
-    Ok(map)
+    if position != data_len {
+        return Err(SafetensorsError::TrailingData {
+            file: err_file(),
+            end: position,
+            trailing: data_len - position,
+        });
+    }
+    Ok(())
 }
 
 /// The element size in bits of a dtype name, from the `safetensors` crate's
@@ -632,41 +738,523 @@ pub fn dtype_bits(dtype: &str) -> Option<u64> {
         .map(|d| d.bitsize() as u64)
 }
 
-fn parse_tensor(
-    file: &str,
-    name: String,
-    value: Json,
+/// Why [`SafetensorsHeader::parse_stream`] stopped.
+#[derive(Debug)]
+enum Stop {
+    Rule(SafetensorsError),
+    Io(io::Error),
+}
+
+impl From<SafetensorsError> for Stop {
+    fn from(e: SafetensorsError) -> Self {
+        Self::Rule(e)
+    }
+}
+
+/// What a header parse keeps, and what it has found wrong.
+struct HeaderState<'a> {
+    file: &'a str,
     data_start: u64,
-) -> Result<TensorInfo, SafetensorsError> {
-    let Json::Object(fields) = value else {
-        return Err(SafetensorsError::TensorNotObject {
-            file: file.into(),
-            tensor: name,
-            found: value.type_name(),
-        });
+    /// Bytes held so far, as [`MAX_HEADER_MEMORY`] counts them.
+    held: u64,
+    /// Hashes of the top-level keys seen (duplicates are an error): a name
+    /// is held once, in its tensor, and a repeated hash is confirmed by
+    /// comparing names. The keys are random, so collisions are rare.
+    hasher: RandomState,
+    names: HashSet<u64>,
+    metadata_seen: bool,
+    tensors: Vec<TensorInfo>,
+    metadata: Option<BTreeMap<String, String>>,
+    /// The first rule broken, in document order; the rest of the header
+    /// is then checked as JSON and not kept.
+    first_error: Option<SafetensorsError>,
+    /// [`MAX_HEADER_MEMORY`] was reached: the parse stopped there.
+    over_budget: bool,
+}
+
+impl HeaderState<'_> {
+    /// Whether `key` was seen before; records it.
+    fn repeated(&mut self, key: &str) -> bool {
+        if self.names.insert(self.hasher.hash_one(key)) {
+            return false;
+        }
+        if key == "__metadata__" {
+            self.metadata_seen
+        } else {
+            self.tensors.iter().any(|t| t.name == key)
+        }
+    }
+
+    /// Counts `bytes` more held; false once over the budget.
+    fn hold(&mut self, bytes: usize) -> bool {
+        self.held = self.held.saturating_add(bytes as u64);
+        self.over_budget = self.held > MAX_HEADER_MEMORY;
+        !self.over_budget
+    }
+
+    fn fail(&mut self, e: SafetensorsError) {
+        self.first_error.get_or_insert(e);
+    }
+}
+
+fn over_budget<E: de::Error>() -> E {
+    E::custom("the header needs more memory than allowed")
+}
+
+/// A short name of a JSON value's type, for error messages.
+const NULL: &str = "null";
+const BOOL: &str = "a boolean";
+const NUMBER: &str = "a number";
+const STRING: &str = "a string";
+const ARRAY: &str = "an array";
+const OBJECT: &str = "an object";
+
+/// A JSON value as a string, or the name of its type (its content checked
+/// and dropped).
+enum Text {
+    Str(String),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text::Other(NULL))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Text, E> {
+                Ok(Text::Other(BOOL))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Text, E> {
+                Ok(Text::Other(NUMBER))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Text, E> {
+                Ok(Text::Other(NUMBER))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Text, E> {
+                Ok(Text::Other(NUMBER))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text::Str(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text::Str(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text, A::Error> {
+                drain_seq(seq).map(|()| Text::Other(ARRAY))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text, A::Error> {
+                drain_map(map).map(|()| Text::Other(OBJECT))
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+/// Checks and drops the rest of an array.
+fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<Checked>()?.is_some() {}
+    Ok(())
+}
+
+/// Checks and drops the rest of an object.
+fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<Checked, Checked>()?.is_some() {}
+    Ok(())
+}
+
+/// A JSON array of non-negative integers, the first `max` of them kept
+/// (`values` is `None` if the value is anything else).
+struct Integers {
+    values: Option<Vec<u64>>,
+    /// Elements in the array, kept or not.
+    len: usize,
+}
+
+/// An array element: a `u64`, or anything else (checked and dropped).
+struct Integer(Option<u64>);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IntegerVisitor;
+        impl<'de> Visitor<'de> for IntegerVisitor {
+            type Value = Option<u64>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u64>, E> {
+                Ok(Some(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<u64>, A::Error> {
+                drain_seq(seq).map(|()| None)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<u64>, A::Error> {
+                drain_map(map).map(|()| None)
+            }
+        }
+        deserializer.deserialize_any(IntegerVisitor).map(Self)
+    }
+}
+
+/// [`Integers`], keeping at most `max` values (the array's length is
+/// counted whatever it is).
+struct IntegersSeed {
+    max: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for IntegersSeed {
+    type Value = Integers;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Integers, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IntegersSeed {
+    type Value = Integers;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Integers, A::Error> {
+        let mut values = Some(Vec::new());
+        let mut len = 0;
+        while let Some(Integer(n)) = seq.next_element()? {
+            len += 1;
+            match (&mut values, n) {
+                (Some(kept), Some(n)) if kept.len() < self.max => kept.push(n),
+                (Some(_), Some(_)) => {}
+                _ => values = None,
+            }
+        }
+        Ok(Integers { values, len })
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Integers, E> {
+        Ok(Integers::NONE)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Integers, E> {
+        Ok(Integers::NONE)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Integers, E> {
+        Ok(Integers::NONE)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Integers, E> {
+        Ok(Integers::NONE)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Integers, E> {
+        Ok(Integers::NONE)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Integers, E> {
+        Ok(Integers::NONE)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Integers, A::Error> {
+        drain_map(map).map(|()| Integers::NONE)
+    }
+}
+
+impl Integers {
+    const NONE: Self = Self {
+        values: None,
+        len: 0,
     };
-    let (mut dtype, mut shape, mut offsets) = (None, None, None);
-    for (field, v) in fields {
-        let slot = match field.as_str() {
-            "dtype" => &mut dtype,
-            "shape" => &mut shape,
-            "data_offsets" => &mut offsets,
-            _ => {
-                return Err(SafetensorsError::UnknownField {
-                    file: file.into(),
-                    tensor: name,
+}
+
+/// The header object: tensors by name, and `__metadata__`.
+struct HeaderVisitor<'s, 'a>(&'s mut HeaderState<'a>);
+
+impl<'de> Visitor<'de> for HeaderVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.0;
+        while let Some(key) = map.next_key::<String>()? {
+            if state.first_error.is_some() {
+                map.next_value::<Checked>()?;
+                continue;
+            }
+            if !state.hold(key.len() + ENTRY_COST) {
+                return Err(over_budget());
+            }
+            if state.repeated(&key) {
+                state.fail(SafetensorsError::DuplicateKey {
+                    file: state.file.to_owned(),
+                    key,
+                });
+                map.next_value::<Checked>()?;
+                continue;
+            }
+            if key == "__metadata__" {
+                state.metadata_seen = true;
+                map.next_value_seed(MetadataSeed(state))?;
+            } else {
+                map.next_value_seed(TensorSeed { state, name: key })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `__metadata__` value: an object of strings.
+struct MetadataSeed<'s, 'a>(&'s mut HeaderState<'a>);
+
+impl<'de> DeserializeSeed<'de> for MetadataSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        object_or_type(deserializer, self)
+    }
+}
+
+/// A visitor of objects that records the rule a value of another type
+/// breaks.
+trait NotAnObject {
+    fn not_an_object(self, found: &'static str);
+}
+
+/// Visits an object with `visitor`, or tells it which other type the value
+/// is (the value checked and dropped).
+fn object_or_type<'de, D, V>(deserializer: D, visitor: V) -> Result<(), D::Error>
+where
+    D: Deserializer<'de>,
+    V: Visitor<'de, Value = ()> + NotAnObject,
+{
+    struct Either<V>(V);
+    impl<'de, V: Visitor<'de, Value = ()> + NotAnObject> Visitor<'de> for Either<V> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            self.0.visit_map(map)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.0.not_an_object(NULL);
+            Ok(())
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            self.0.not_an_object(BOOL);
+            Ok(())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            self.0.not_an_object(NUMBER);
+            Ok(())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            self.0.not_an_object(NUMBER);
+            Ok(())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            self.0.not_an_object(NUMBER);
+            Ok(())
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            self.0.not_an_object(STRING);
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            drain_seq(seq)?;
+            self.0.not_an_object(ARRAY);
+            Ok(())
+        }
+    }
+    deserializer.deserialize_any(Either(visitor))
+}
+
+impl NotAnObject for MetadataSeed<'_, '_> {
+    fn not_an_object(self, found: &'static str) {
+        let file = self.0.file.to_owned();
+        self.0
+            .fail(SafetensorsError::MetadataNotObject { file, found });
+    }
+}
+
+impl<'de> Visitor<'de> for MetadataSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.0;
+        let mut kept = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if state.first_error.is_some() {
+                map.next_value::<Checked>()?;
+                continue;
+            }
+            let value = match map.next_value::<Text>()? {
+                Text::Str(value) => value,
+                Text::Other(found) => {
+                    state.fail(SafetensorsError::MetadataNotString {
+                        file: state.file.to_owned(),
+                        key,
+                        found,
+                    });
+                    continue;
+                }
+            };
+            if kept.contains_key(&key) {
+                state.fail(SafetensorsError::MetadataDuplicateKey {
+                    file: state.file.to_owned(),
+                    key,
+                });
+                continue;
+            }
+            if !state.hold(key.len() + value.len() + ENTRY_COST) {
+                return Err(over_budget());
+            }
+            kept.insert(key, value);
+        }
+        if state.first_error.is_none() {
+            state.metadata = Some(kept);
+        }
+        Ok(())
+    }
+}
+
+/// One tensor entry: an object of `dtype`, `shape` and `data_offsets`.
+struct TensorSeed<'s, 'a> {
+    state: &'s mut HeaderState<'a>,
+    name: String,
+}
+
+impl<'de> DeserializeSeed<'de> for TensorSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        object_or_type(deserializer, self)
+    }
+}
+
+impl NotAnObject for TensorSeed<'_, '_> {
+    fn not_an_object(self, found: &'static str) {
+        let file = self.state.file.to_owned();
+        self.state.fail(SafetensorsError::TensorNotObject {
+            file,
+            tensor: self.name,
+            found,
+        });
+    }
+}
+
+impl<'de> Visitor<'de> for TensorSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Self { state, name } = self;
+        let mut fields = TensorFields::default();
+        let mut broken = None;
+        while let Some(field) = map.next_key::<String>()? {
+            if broken.is_some() {
+                map.next_value::<Checked>()?;
+                continue;
+            }
+            let duplicate = match field.as_str() {
+                "dtype" => fields.dtype.replace(map.next_value()?).is_some(),
+                "shape" => {
+                    let shape = map.next_value_seed(IntegersSeed { max: MAX_DIMS })?;
+                    fields.shape.replace(shape).is_some()
+                }
+                "data_offsets" => {
+                    let offsets = map.next_value_seed(IntegersSeed { max: 2 })?;
+                    fields.offsets.replace(offsets).is_some()
+                }
+                _ => {
+                    map.next_value::<Checked>()?;
+                    broken = Some(SafetensorsError::UnknownField {
+                        file: state.file.to_owned(),
+                        tensor: name.clone(),
+                        field,
+                    });
+                    continue;
+                }
+            };
+            if duplicate {
+                broken = Some(SafetensorsError::DuplicateField {
+                    file: state.file.to_owned(),
+                    tensor: name.clone(),
                     field,
                 });
             }
-        };
-        if slot.replace(v).is_some() {
-            return Err(SafetensorsError::DuplicateField {
-                file: file.into(),
-                tensor: name,
-                field,
-            });
         }
+        if let Some(e) = broken {
+            state.fail(e);
+            return Ok(());
+        }
+        if state.first_error.is_some() {
+            return Ok(());
+        }
+        match check_tensor(state.file, name, fields, state.data_start) {
+            Ok(tensor) => {
+                let held = tensor.dtype.len() + 8 * tensor.shape.len();
+                if !state.hold(held) {
+                    return Err(over_budget());
+                }
+                state.tensors.push(tensor);
+            }
+            Err(e) => state.fail(e),
+        }
+        Ok(())
     }
+}
+
+/// The fields of a tensor entry, as read.
+#[derive(Default)]
+struct TensorFields {
+    dtype: Option<Text>,
+    shape: Option<Integers>,
+    offsets: Option<Integers>,
+}
+
+/// Applies every rule of one tensor entry to its fields.
+fn check_tensor(
+    file: &str,
+    name: String,
+    fields: TensorFields,
+    data_start: u64,
+) -> Result<TensorInfo, SafetensorsError> {
+    let TensorFields {
+        dtype,
+        shape,
+        offsets,
+    } = fields;
     let missing = |field| SafetensorsError::MissingField {
         file: file.into(),
         tensor: name.clone(),
@@ -676,32 +1264,39 @@ fn parse_tensor(
     let shape = shape.ok_or_else(|| missing("shape"))?;
     let offsets = offsets.ok_or_else(|| missing("data_offsets"))?;
 
-    let Json::String(dtype) = dtype else {
-        return Err(SafetensorsError::DtypeNotString {
-            file: file.into(),
-            tensor: name,
-            found: dtype.type_name(),
-        });
+    let dtype = match dtype {
+        Text::Str(dtype) => dtype,
+        Text::Other(found) => {
+            return Err(SafetensorsError::DtypeNotString {
+                file: file.into(),
+                tensor: name,
+                found,
+            });
+        }
     };
     let Some(bits) = dtype_bits(&dtype) else {
         return Err(SafetensorsError::UnknownDtype {
             file: file.into(),
             tensor: name,
-            dtype,
+            dtype: quoted(&dtype),
         });
     };
-    let shape: Option<Vec<u64>> = match &shape {
-        Json::Array(dims) => dims.iter().map(Json::as_u64).collect(),
-        _ => None,
-    };
-    let Some(shape) = shape else {
+    if shape.values.is_some() && shape.len > MAX_DIMS {
+        return Err(SafetensorsError::TooManyDims {
+            file: file.into(),
+            tensor: name,
+            dims: shape.len,
+            max: MAX_DIMS,
+        });
+    }
+    let Some(shape) = shape.values else {
         return Err(SafetensorsError::InvalidShape {
             file: file.into(),
             tensor: name,
         });
     };
-    let offsets = match &offsets {
-        Json::Array(pair) if pair.len() == 2 => pair[0].as_u64().zip(pair[1].as_u64()),
+    let offsets = match offsets.values.as_deref() {
+        Some(&[begin, end]) if offsets.len == 2 => Some((begin, end)),
         _ => None,
     };
     let Some((begin, end)) = offsets.filter(|(b, e)| b <= e) else {

@@ -185,11 +185,109 @@ fn each_rule_has_its_error() {
             file(r#"{"__metadata__":{"a":"x","a":"y"}}"#, 0),
             "metadata_duplicate_key",
         ),
+        (
+            file(
+                &format!(
+                    "{{\"a\":{{{}}}}}",
+                    t("U8", &format!("[{}]", ["1"; 65].join(",")), 0, 1)
+                ),
+                1,
+            ),
+            "too_many_dims",
+        ),
+        (
+            file(
+                &format!(
+                    r#"{{"__metadata__":{{"a":"{}"}}}}"#,
+                    "x".repeat(MAX_HEADER_STRING + 1)
+                ),
+                0,
+            ),
+            "header_string_too_long",
+        ),
+        // The limits come before the rules: a header is refused as soon as
+        // it needs more memory than allowed, whatever follows.
+        (
+            file(&many_empty_tensors(200_000, ""), 0),
+            "header_too_complex",
+        ),
+        // Invalid JSON anywhere comes before a rule broken earlier, as when
+        // the header was parsed whole before it was checked; and UTF-8 before
+        // both.
+        (file(r#"{"a":1,"b":}"#, 0), "header_not_json"),
+        (
+            file("{\"a\":1,\"b\":\"\u{e9}\"}", 0)
+                .into_iter()
+                .map(|b| if b == 0xc3 { 0xff } else { b })
+                .collect(),
+            "header_not_utf8",
+        ),
     ];
     for (bytes, code) in cases {
         let err = SafetensorsHeader::from_bytes("m.safetensors", &bytes).expect_err(code);
         assert_eq!(err.code(), code, "{err}");
         assert!(err.to_string().starts_with("`m.safetensors`"), "{err}");
+    }
+}
+
+/// A header of `n` empty tensors (valid: all at data offset 0), then `tail`.
+fn many_empty_tensors(n: usize, tail: &str) -> String {
+    let entries: Vec<String> = (0..n)
+        .map(|i| format!(r#""t{i}":{{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}"#))
+        .collect();
+    format!("{{{}{tail}}}", entries.join(","))
+}
+
+#[test]
+fn headers_within_the_memory_cap_are_accepted() {
+    // 100,000 tensors: more than any model file holds, within the cap.
+    let header = many_empty_tensors(100_000, r#","__metadata__":{"format":"pt"}"#);
+    let h = SafetensorsHeader::from_bytes("m.safetensors", &file(&header, 0)).expect("valid");
+    assert_eq!(h.tensors.len(), 100_000);
+    // Document order kept among tensors at the same offsets.
+    assert_eq!(h.tensors[0].name, "t0");
+    assert_eq!(h.tensors[99_999].name, "t99999");
+    assert_eq!(
+        h.metadata
+            .expect("metadata")
+            .get("format")
+            .map(String::as_str),
+        Some("pt")
+    );
+}
+
+#[test]
+fn a_header_read_from_a_file_is_streamed_and_checked_alike() {
+    // Through `read` (a file, streamed) and `from_bytes` (a slice): the
+    // same verdicts, and a file that is shorter than its header says.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(Vec<u8>, Option<&str>); 4] = [
+        (
+            file(
+                r#"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#,
+                2,
+            ),
+            None,
+        ),
+        (
+            file(&many_empty_tensors(200_000, ""), 0),
+            Some("header_too_complex"),
+        ),
+        (file(r#"{"a":1,"b":}"#, 0), Some("header_not_json")),
+        (file("[]", 0), Some("header_not_object_start")),
+    ];
+    for (i, (bytes, code)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.safetensors"));
+        std::fs::write(&path, bytes).expect("write");
+        let read = SafetensorsHeader::read(&path);
+        let slice = SafetensorsHeader::from_bytes("x", bytes);
+        match (code, read, slice) {
+            (None, Ok(a), Ok(b)) => assert_eq!(a.tensors, b.tensors),
+            (Some(code), Err(FormatError::Safetensors(a)), Err(b)) => {
+                assert_eq!((a.code(), b.code()), (*code, *code));
+            }
+            (_, a, b) => panic!("case {i}: {a:?} / {b:?}"),
+        }
     }
 }
 

@@ -158,12 +158,7 @@ impl DigestCache {
             return Err(format!("`{}` is too large", self.file.display()));
         }
         // A FIFO planted in a shared cache folder must not hang the reader.
-        let mut bytes = Vec::new();
-        crate::open_regular(&self.file, crate::Links::Refuse)
-            .and_then(|f| {
-                use std::io::Read as _;
-                f.take(MAX_CACHE_FILE).read_to_end(&mut bytes)
-            })
+        let bytes = crate::read_regular(&self.file, crate::Links::Refuse, MAX_CACHE_FILE)
             .map_err(|e| format!("cannot read `{}`: {e}", self.file.display()))?;
         let loaded: CacheFile = serde_json::from_slice(&bytes)
             .map_err(|e| format!("`{}` is corrupt: {e}", self.file.display()))?;

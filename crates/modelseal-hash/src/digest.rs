@@ -238,12 +238,13 @@ pub mod digest_json {
     use super::DigestJson;
     use serde::Serialize;
 
-    /// A SHA-256 hex string as a [`DigestJson`].
+    /// A SHA-256 digest as a [`DigestJson`]: bare hex, or `sha256:HEX`.
     ///
     /// # Errors
     /// The serializer's.
     pub fn sha256_hex<S: serde::Serializer>(hex: &str, s: S) -> Result<S::Ok, S::Error> {
-        DigestJson::sha256_hex(hex).serialize(s)
+        // Some callers hold the in-toto form `sha256:HEX`: the same digest.
+        DigestJson::from_labelled(hex).serialize(s)
     }
 
     /// An optional SHA-256 hex string as an optional [`DigestJson`].
@@ -254,7 +255,7 @@ pub mod digest_json {
         hex: &Option<String>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        hex.as_deref().map(DigestJson::sha256_hex).serialize(s)
+        hex.as_deref().map(DigestJson::from_labelled).serialize(s)
     }
 
     /// An optional `ALGORITHM:HEX` string as an optional [`DigestJson`].

@@ -103,6 +103,63 @@ impl Manifest {
         Digest::from_bytes(&hasher.finalize()).expect("SHA-256 output is 32 bytes")
     }
 
+    /// The manifest digest of this manifest ([`Manifest::manifest_digest_of`]).
+    pub fn manifest_digest(&self) -> Digest {
+        Self::manifest_digest_of(
+            self.serialization.method,
+            self.resources
+                .iter()
+                .map(|r| (r.name.as_str(), r.algorithm, &r.digest)),
+        )
+    }
+
+    /// The manifest digest: SHA-256 over the canonical JSON (RFC 8785) of
+    /// the method and every resource's name, algorithm and digest, sorted
+    /// by name (Unicode code point order):
+    ///
+    /// ```text
+    /// {"method":"files","resources":[{"algorithm":"sha256","digest":"<hex>","name":"config.json"},…]}
+    /// ```
+    ///
+    /// Unlike the root digest, which covers the digests in order but no
+    /// names, it changes when a file is renamed or two files swap contents:
+    /// `{a: A, b: B}` and `{a: B, c: A}` differ. Attestations bind to it.
+    pub fn manifest_digest_of<'a>(
+        method: Method,
+        resources: impl IntoIterator<Item = (&'a str, HashAlgorithm, &'a Digest)>,
+    ) -> Digest {
+        // Fields in code point order, strings only: serde_json's compact
+        // output is then the RFC 8785 form (it escapes `"`, `\` and control
+        // characters exactly as RFC 8785 does, and nothing else).
+        #[derive(serde::Serialize)]
+        struct Canonical<'a> {
+            method: &'static str,
+            resources: Vec<CanonicalResource<'a>>,
+        }
+        #[derive(serde::Serialize)]
+        struct CanonicalResource<'a> {
+            algorithm: &'static str,
+            digest: String,
+            name: &'a str,
+        }
+        let mut resources: Vec<CanonicalResource<'a>> = resources
+            .into_iter()
+            .map(|(name, algorithm, digest)| CanonicalResource {
+                algorithm: algorithm.name(),
+                digest: digest.to_hex(),
+                name,
+            })
+            .collect();
+        resources.sort_by(|a, b| a.name.cmp(b.name));
+        let canonical = Canonical {
+            method: method.name(),
+            resources,
+        };
+        // A struct of strings always serialises.
+        let json = serde_json::to_vec(&canonical).unwrap_or_default();
+        Digest::from_bytes(&sha2::Sha256::digest(&json)).expect("SHA-256 output is 32 bytes")
+    }
+
     /// Total bytes covered by the resources.
     pub fn total_size(&self) -> u64 {
         self.resources.iter().map(|r| r.size).sum()

@@ -251,6 +251,50 @@ fn known_answers_from_independent_tools() {
     }
 }
 
+/// The manifest digest covers names: the two models of issue 13 (finding 3)
+/// share a root digest but not a manifest digest. Known answers from
+/// Python's `json.dumps(…, separators=(",", ":"), ensure_ascii=False,
+/// sort_keys=True)` over the resources sorted by name.
+#[test]
+fn manifest_digests_cover_names_where_root_digests_do_not() {
+    let a = HashAlgorithm::Sha256.digest(b"A");
+    let b = HashAlgorithm::Sha256.digest(b"B");
+    let sha = HashAlgorithm::Sha256;
+    let m1 = [
+        ("model.safetensors", sha, &a),
+        ("unused.safetensors", sha, &b),
+    ];
+    let m2 = [("a.safetensors", sha, &a), ("model.safetensors", sha, &b)];
+    assert_eq!(
+        Manifest::root_digest_of(m1.iter().map(|r| r.2)),
+        Manifest::root_digest_of(m2.iter().map(|r| r.2))
+    );
+    let cases: [(&[(&str, HashAlgorithm, &Digest)], &str); 3] = [
+        (
+            &m1,
+            "8ed4e385fe2a2f0561602a55d8e9854302cb9945ed789a1e073ea7eb2d85c1af",
+        ),
+        (
+            &m2,
+            "0a99f4b7a1c43271632a4af6679089e7aa59fff2c873820f6f3c18db0007cddc",
+        ),
+        // Escaped as RFC 8785 escapes: `\n`, `\"`; non-ASCII as is.
+        (
+            &[("sub/\u{e9}\n\"x", sha, &a)],
+            "670d1be29bcaae7338f3cb7fe4bb3605484672e052cb342e70c64d4e21f63659",
+        ),
+    ];
+    for (resources, expected) in cases {
+        let digest = Manifest::manifest_digest_of(Method::Files, resources.iter().copied());
+        assert_eq!(digest.to_hex(), expected, "{resources:?}");
+    }
+    // Order-independent (sorted by name); the method counts.
+    let reversed = Manifest::manifest_digest_of(Method::Files, m1.iter().rev().copied());
+    assert_eq!(reversed.to_hex(), cases[0].1);
+    let shards = Manifest::manifest_digest_of(Method::Shards { shard_size: 8 }, m1);
+    assert_ne!(shards.to_hex(), cases[0].1);
+}
+
 #[test]
 fn shard_names_parse_from_the_last_two_colons() {
     let cases: [(&str, Option<(&str, u64, u64)>); 9] = [

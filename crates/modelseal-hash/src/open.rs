@@ -66,6 +66,27 @@ pub fn open_regular_with(path: &Path, options: &mut OpenOptions, links: Links) -
     Ok(file)
 }
 
+/// Reads a whole untrusted file opened with [`open_regular`], at most
+/// `limit` bytes: a larger file (or one that grows past the limit while
+/// read) is an `InvalidData` error saying so, never an unbounded
+/// allocation.
+///
+/// # Errors
+/// As [`open_regular`], and the size limit.
+pub fn read_regular(path: &Path, links: Links, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = open_regular(path, links)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {limit}-byte limit for this kind of file"),
+        ));
+    }
+    Ok(bytes)
+}
+
 fn describe(kind: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if kind.is_fifo() {

@@ -5,10 +5,23 @@
 //! tools write: `keyid` absent, `""` or `null`; `publicKey.hint` or
 //! `publicKey.rawBytes`; `tlogEntries` absent or `[]`; unknown top-level
 //! fields. Writing is deterministic: fixed field order, no maps.
+//!
+//! The bundle arrives before anything about it is trusted, so reading costs
+//! memory in proportion to its size and never more: it is parsed into typed
+//! structures (unknown fields are skipped without being kept, base64 text
+//! is borrowed from the input), `tlogEntries` are kept as their JSON text,
+//! and every list has a cap ([`MAX_TLOG_ENTRIES`], [`MAX_CERTIFICATES`],
+//! [`MAX_SIGNATURES`]) past which its entries are counted, not kept.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serde::{Deserialize, Serialize};
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use crate::error::BundleError;
 
@@ -21,6 +34,15 @@ pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// The largest bundle read: 64 MiB (a bundle of a million-file model is far
 /// smaller).
 pub const MAX_BUNDLE_SIZE: usize = 64 << 20;
+/// The most `verificationMaterial.tlogEntries` read (a Sigstore bundle has
+/// one; modelseal verifies none).
+pub const MAX_TLOG_ENTRIES: usize = 64;
+/// The most certificates in `verificationMaterial.x509CertificateChain`.
+pub const MAX_CERTIFICATES: usize = 32;
+/// The most DSSE signatures read (OMS has exactly one).
+pub const MAX_SIGNATURES: usize = 16;
+/// The longest media or payload type quoted back in an error.
+const MAX_QUOTED: usize = 200;
 
 /// Standard base64 that accepts input with or without padding.
 const B64_READ: GeneralPurpose = GeneralPurpose::new(
@@ -39,10 +61,44 @@ const B64_WRITE: GeneralPurpose = base64::engine::general_purpose::STANDARD;
 pub struct Bundle {
     /// How the signer is identified.
     pub material: VerificationMaterial,
-    /// `verificationMaterial.tlogEntries`, kept as JSON (`None` if absent).
-    pub tlog_entries: Option<Vec<serde_json::Value>>,
+    /// `verificationMaterial.tlogEntries`, kept as their JSON text (`None`
+    /// if absent).
+    pub tlog_entries: Option<Vec<TlogEntry>>,
     /// The signed envelope.
     pub envelope: DsseEnvelope,
+}
+
+/// One `tlogEntries` element, kept as the JSON text it was read as: never
+/// interpreted (modelseal checks no transparency log), written back
+/// verbatim.
+#[derive(Debug, Clone)]
+pub struct TlogEntry(Box<RawValue>);
+
+impl TlogEntry {
+    /// The entry's JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for TlogEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Eq for TlogEntry {}
+
+impl Serialize for TlogEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TlogEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(deserializer).map(Self)
+    }
 }
 
 /// The signer's identification in `verificationMaterial`.
@@ -108,21 +164,29 @@ impl DsseEnvelope {
 
 // --- Reading -------------------------------------------------------------
 
+// Unknown fields are skipped by serde (`IgnoredAny`: parsed, never kept);
+// the base64 fields (`Cow`) borrow from the input where they hold no
+// escapes, so the payload is not copied before it is decoded.
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireBundle {
+struct WireBundle<'a> {
     media_type: Option<String>,
-    verification_material: Option<WireMaterial>,
-    dsse_envelope: Option<WireEnvelope>,
+    #[serde(borrow)]
+    verification_material: Option<WireMaterial<'a>>,
+    #[serde(borrow)]
+    dsse_envelope: Option<WireEnvelope<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireMaterial {
+struct WireMaterial<'a> {
     public_key: Option<WirePublicKey>,
-    x509_certificate_chain: Option<WireChain>,
-    certificate: Option<WireCert>,
-    tlog_entries: Option<Vec<serde_json::Value>>,
+    #[serde(borrow)]
+    x509_certificate_chain: Option<WireChain<'a>>,
+    #[serde(borrow)]
+    certificate: Option<WireCert<'a>>,
+    tlog_entries: Option<Capped<TlogEntry, MAX_TLOG_ENTRIES>>,
 }
 
 #[derive(Deserialize)]
@@ -133,29 +197,106 @@ struct WirePublicKey {
 }
 
 #[derive(Deserialize)]
-struct WireChain {
-    #[serde(default)]
-    certificates: Vec<WireCert>,
+struct WireChain<'a> {
+    #[serde(default, borrow)]
+    certificates: Capped<WireCert<'a>, MAX_CERTIFICATES>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireCert {
-    raw_bytes: String,
+struct WireCert<'a> {
+    #[serde(borrow)]
+    raw_bytes: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireEnvelope {
-    payload: String,
-    payload_type: String,
-    signatures: Vec<WireSignature>,
+struct WireEnvelope<'a> {
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+    #[serde(borrow)]
+    payload_type: Cow<'a, str>,
+    #[serde(borrow)]
+    signatures: Capped<WireSignature<'a>, MAX_SIGNATURES>,
 }
 
 #[derive(Deserialize)]
-struct WireSignature {
-    sig: String,
+struct WireSignature<'a> {
+    #[serde(borrow)]
+    sig: Cow<'a, str>,
     keyid: Option<String>,
+}
+
+/// A JSON array of which the first `MAX` elements are kept; the rest are
+/// parsed (the JSON must be valid) but only counted, so a forged list of
+/// millions of entries costs time in proportion to its length and no
+/// memory.
+struct Capped<T, const MAX: usize> {
+    items: Vec<T>,
+    /// Elements in the array, kept or not.
+    count: usize,
+}
+
+impl<T, const MAX: usize> Default for Capped<T, MAX> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            count: 0,
+        }
+    }
+}
+
+impl<T, const MAX: usize> Capped<T, MAX> {
+    /// The kept elements, or [`BundleError::TooManyEntries`] naming `field`.
+    fn into_items(self, field: &'static str) -> Result<Vec<T>, BundleError> {
+        if self.count > MAX {
+            return Err(BundleError::TooManyEntries {
+                field,
+                count: self.count,
+                max: MAX,
+            });
+        }
+        Ok(self.items)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for Capped<T, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CappedVisitor<T, const MAX: usize>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for CappedVisitor<T, MAX> {
+            type Value = Capped<T, MAX>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Capped::default();
+                while out.count < MAX {
+                    match seq.next_element()? {
+                        Some(item) => out.items.push(item),
+                        None => return Ok(out),
+                    }
+                    out.count += 1;
+                }
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    out.count += 1;
+                }
+                Ok(out)
+            }
+        }
+
+        deserializer.deserialize_seq(CappedVisitor(PhantomData))
+    }
+}
+
+/// `text` as quoted in an error: at most [`MAX_QUOTED`] characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 fn decode_b64(field: &'static str, text: &str) -> Result<Vec<u8>, BundleError> {
@@ -189,11 +330,15 @@ impl Bundle {
         })?;
         let media_type = wire.media_type.unwrap_or_default();
         if media_type != BUNDLE_MEDIA_TYPE && media_type != BUNDLE_MEDIA_TYPE_ALT {
-            return Err(BundleError::MediaType(media_type));
+            return Err(BundleError::MediaType(quoted(&media_type)));
         }
         let vm = wire
             .verification_material
             .ok_or(BundleError::MissingVerificationMaterial)?;
+        let tlog_entries = vm
+            .tlog_entries
+            .map(|entries| entries.into_items("verificationMaterial.tlogEntries"))
+            .transpose()?;
         let kinds = usize::from(vm.public_key.is_some())
             + usize::from(vm.x509_certificate_chain.is_some())
             + usize::from(vm.certificate.is_some());
@@ -211,11 +356,13 @@ impl Bundle {
             }
             VerificationMaterial::PublicKey { hint, raw_bytes }
         } else if let Some(chain) = vm.x509_certificate_chain {
-            if chain.certificates.is_empty() {
+            let certificates = chain
+                .certificates
+                .into_items("verificationMaterial.x509CertificateChain.certificates")?;
+            if certificates.is_empty() {
                 return Err(BundleError::EmptyCertificateChain);
             }
-            let certs = chain
-                .certificates
+            let certs = certificates
                 .iter()
                 .map(|c| {
                     decode_b64(
@@ -226,7 +373,7 @@ impl Bundle {
                 .collect::<Result<Vec<_>, _>>()?;
             VerificationMaterial::CertificateChain(certs)
         } else if let Some(cert) = vm.certificate {
-            if vm.tlog_entries.is_none() {
+            if tlog_entries.is_none() {
                 return Err(BundleError::MissingTlogEntries);
             }
             VerificationMaterial::SigstoreCertificate(decode_b64(
@@ -238,11 +385,11 @@ impl Bundle {
         };
         let env = wire.dsse_envelope.ok_or(BundleError::MissingEnvelope)?;
         if env.payload_type != PAYLOAD_TYPE {
-            return Err(BundleError::PayloadType(env.payload_type));
+            return Err(BundleError::PayloadType(quoted(&env.payload_type)));
         }
+        let signatures = env.signatures.into_items("dsseEnvelope.signatures")?;
         let payload = decode_b64("dsseEnvelope.payload", &env.payload)?;
-        let signatures = env
-            .signatures
+        let signatures = signatures
             .into_iter()
             .map(|s| {
                 Ok(DsseSignature {
@@ -253,10 +400,10 @@ impl Bundle {
             .collect::<Result<Vec<_>, BundleError>>()?;
         Ok(Self {
             material,
-            tlog_entries: vm.tlog_entries,
+            tlog_entries,
             envelope: DsseEnvelope {
                 payload,
-                payload_type: env.payload_type,
+                payload_type: env.payload_type.into_owned(),
                 signatures,
             },
         })
@@ -339,7 +486,7 @@ struct OutMaterial<'a> {
     x509_certificate_chain: Option<OutChain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate: Option<OutCert>,
-    tlog_entries: &'a [serde_json::Value],
+    tlog_entries: &'a [TlogEntry],
 }
 
 #[derive(Serialize)]
@@ -479,12 +626,114 @@ mod tests {
             (SAMPLE.replace("AAEC", "A"), |e| {
                 matches!(e, BundleError::Base64 { .. })
             }),
+            (
+                SAMPLE.replace(
+                    r#""tlogEntries":[]"#,
+                    &entries("tlogEntries", r#"{"":0}"#, 65),
+                ),
+                |e| {
+                    matches!(
+                        e,
+                        BundleError::TooManyEntries {
+                            field: "verificationMaterial.tlogEntries",
+                            count: 65,
+                            max: MAX_TLOG_ENTRIES,
+                        }
+                    )
+                },
+            ),
+            (
+                SAMPLE.replace(
+                    r#""publicKey":{"hint":"ab"}"#,
+                    &format!(
+                        r#""x509CertificateChain":{{{}}}"#,
+                        entries("certificates", r#"{"rawBytes":"AA=="}"#, 33)
+                    ),
+                ),
+                |e| matches!(e, BundleError::TooManyEntries { count: 33, .. }),
+            ),
+            (
+                SAMPLE.replace(
+                    r#""signatures":[{"sig":"AAEC","keyid":""}]"#,
+                    &entries("signatures", r#"{"sig":"AAEC"}"#, 17),
+                ),
+                |e| {
+                    matches!(
+                        e,
+                        BundleError::TooManyEntries {
+                            field: "dsseEnvelope.signatures",
+                            count: 17,
+                            ..
+                        }
+                    )
+                },
+            ),
+            // Entries past the cap are still parsed: invalid JSON there is
+            // a JSON error, not a count.
+            (
+                SAMPLE.replace(
+                    r#""tlogEntries":[]"#,
+                    &format!(
+                        "{},x]",
+                        entries("tlogEntries", "0", 70).trim_end_matches(']')
+                    ),
+                ),
+                |e| matches!(e, BundleError::Json { .. }),
+            ),
         ];
         for (text, check) in cases {
             match Bundle::from_json(text.as_bytes()) {
                 Err(e) => assert!(check(&e), "{text}: unexpected {e:?}"),
                 Ok(b) => panic!("{text}: accepted as {b:?}"),
             }
+        }
+    }
+
+    /// `"NAME":[ITEM,ITEM,...]` with `n` items.
+    fn entries(name: &str, item: &str, n: usize) -> String {
+        format!(r#""{name}":[{}]"#, vec![item; n].join(","))
+    }
+
+    #[test]
+    fn tlog_entries_round_trip_as_their_text() {
+        let text = SAMPLE.replace(
+            r#""tlogEntries":[]"#,
+            r#""tlogEntries":[{"logIndex":"7","kindVersion":{"kind":"dsse"}},[1,2]]"#,
+        );
+        let b = Bundle::from_json(text.as_bytes()).expect("parses");
+        let entries = b.tlog_entries.as_deref().expect("present");
+        assert_eq!(
+            entries.iter().map(TlogEntry::json).collect::<Vec<_>>(),
+            [r#"{"logIndex":"7","kindVersion":{"kind":"dsse"}}"#, "[1,2]"]
+        );
+        assert_eq!(String::from_utf8(b.to_json()).expect("utf-8"), text);
+    }
+
+    #[test]
+    fn a_forged_list_of_a_million_entries_is_counted_not_kept() {
+        // What cost gigabytes when `tlogEntries` were `serde_json::Value`s.
+        let text = SAMPLE.replace(
+            r#""tlogEntries":[]"#,
+            &entries("tlogEntries", r#"{"":0}"#, 1_000_000),
+        );
+        match Bundle::from_json(text.as_bytes()) {
+            Err(BundleError::TooManyEntries { count, .. }) => assert_eq!(count, 1_000_000),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_media_and_payload_types_are_quoted_short() {
+        let long = "x".repeat(1 << 20);
+        let cases = [
+            SAMPLE.replace("application/vnd.dev.sigstore.bundle.v0.3+json", &long),
+            SAMPLE.replace("application/vnd.in-toto+json", &long),
+        ];
+        for text in cases {
+            let message = Bundle::from_json(text.as_bytes())
+                .expect_err("refused")
+                .to_string();
+            assert!(message.len() < 400, "{} bytes", message.len());
         }
     }
 

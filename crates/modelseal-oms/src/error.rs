@@ -144,6 +144,17 @@ pub enum BundleError {
     /// A Sigstore (Fulcio certificate) bundle without transparency log entries.
     #[error("the Sigstore bundle has a `certificate` but no `tlogEntries`")]
     MissingTlogEntries,
+    /// A list longer than its cap (`tlogEntries`, the certificate chain,
+    /// the DSSE signatures): refused before its entries are kept.
+    #[error("the bundle's `{field}` has {count} entries, more than the {max} accepted")]
+    TooManyEntries {
+        /// The JSON field.
+        field: &'static str,
+        /// The entries found.
+        count: usize,
+        /// The cap.
+        max: usize,
+    },
     /// No `dsseEnvelope`.
     #[error("the bundle has no `dsseEnvelope` (OMS signs a DSSE envelope)")]
     MissingEnvelope,
@@ -177,9 +188,20 @@ pub enum SignatureError {
         /// The key tried.
         key_id: String,
     },
-    /// The signature bytes are not a signature of the key's algorithm.
+    /// The signature bytes are not a signature of the key's algorithm
+    /// (for ECDSA: not a DER `ECDSA-Sig-Value`; BER forms, such as a
+    /// long-form length or a zero-padded integer, are refused here too).
     #[error("the signature ({length} bytes) is not a well-formed {algorithm} signature")]
     Malformed {
+        /// The key's algorithm.
+        algorithm: KeyAlgorithm,
+        /// The signature length.
+        length: usize,
+    },
+    /// An ECDSA signature that decodes but is not in DER form: the same
+    /// `(r, s)` encoded otherwise.
+    #[error("the {algorithm} signature ({length} bytes) is not DER-encoded (a BER form of it)")]
+    NotDer {
         /// The key's algorithm.
         algorithm: KeyAlgorithm,
         /// The signature length.

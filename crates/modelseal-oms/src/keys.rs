@@ -607,6 +607,14 @@ impl PublicKey {
 
     /// Checks `signature` over `message` (formats as [`SigningKey::sign`]
     /// writes them).
+    ///
+    /// ECDSA signatures must be DER, byte for byte: a BER form of the same
+    /// `(r, s)` (a long-form or indefinite length, an integer padded with
+    /// zeros, trailing bytes) is [`SignatureError::NotDer`]. High-S
+    /// signatures (`s > n/2`) are accepted: OpenSSL and the reference tools
+    /// do not normalise `s`, so about half their signatures are high-S.
+    /// Either way the signature is malleable (`(r, n - s)` verifies too),
+    /// which changes the bundle's bytes but never what it proves.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         use ecdsa::signature::Verifier;
         let bad = || SignatureError::Invalid {
@@ -624,14 +632,17 @@ impl PublicKey {
             }
             Public::P256(k) => {
                 let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| malformed())?;
+                strict_der(signature, sig.to_der().as_bytes(), self.algorithm())?;
                 k.verify(message, &sig).map_err(|_| bad())
             }
             Public::P384(k) => {
                 let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| malformed())?;
+                strict_der(signature, sig.to_der().as_bytes(), self.algorithm())?;
                 k.verify(message, &sig).map_err(|_| bad())
             }
             Public::P521(k) => {
                 let sig = p521::ecdsa::Signature::from_der(signature).map_err(|_| malformed())?;
+                strict_der(signature, sig.to_der().as_bytes(), self.algorithm())?;
                 k.verify(message, &sig).map_err(|_| bad())
             }
         }
@@ -647,7 +658,22 @@ impl PublicKey {
         let Ok(sig) = p521::ecdsa::Signature::from_der(signature) else {
             return false;
         };
-        key.verify_prehash(prehash, &sig).is_ok()
+        strict_der(signature, sig.to_der().as_bytes(), KeyAlgorithm::P521).is_ok()
+            && key.verify_prehash(prehash, &sig).is_ok()
+    }
+}
+
+/// An ECDSA signature is accepted only as the DER encoding of its `(r, s)`:
+/// the bytes given must be the bytes a DER encoder writes. The `der` crate
+/// already refuses BER forms; this keeps the rule ours, whichever parser.
+fn strict_der(given: &[u8], der: &[u8], algorithm: KeyAlgorithm) -> Result<(), SignatureError> {
+    if given == der {
+        Ok(())
+    } else {
+        Err(SignatureError::NotDer {
+            algorithm,
+            length: given.len(),
+        })
     }
 }
 

@@ -27,6 +27,19 @@ pub struct SignedManifest {
     pub resources: Vec<SignedResource>,
 }
 
+impl SignedManifest {
+    /// The manifest digest ([`Manifest::manifest_digest_of`]): unlike
+    /// [`SignedManifest::root_digest`], it covers the resources' names.
+    pub fn manifest_digest(&self) -> Digest {
+        Manifest::manifest_digest_of(
+            self.serialization.method,
+            self.resources
+                .iter()
+                .map(|r| (r.name.as_str(), r.algorithm, &r.digest)),
+        )
+    }
+}
+
 /// One signed resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedResource {

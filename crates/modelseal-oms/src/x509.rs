@@ -13,15 +13,20 @@
 //!
 //! In every shape the signing certificate must be valid at the check time,
 //! list id-kp-codeSigning in its extended key usage, allow
-//! `digitalSignature` if it has a key usage, and carry the key that made the
-//! signature.
+//! `digitalSignature` if it has a key usage, carry no critical extension
+//! webpki does not know, and carry the key that made the signature; a
+//! `CA:TRUE` one, pinned or not, must have a key usage without
+//! `keyCertSign`. In a chain, every certificate that issues another must be
+//! allowed to (`keyCertSign` if it has a key usage, RFC 5280 6.1.4(n)),
+//! which webpki does not check ([`verify_chain`] explains).
 
+use std::cell::RefCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pkcs8::der::{Decode, Encode};
 use rustls_pki_types::{
     AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm,
-    UnixTime, alg_id,
+    TrustAnchor, UnixTime, alg_id,
 };
 use sha2::Digest as _;
 use x509_cert::Certificate;
@@ -226,10 +231,15 @@ pub fn certificate_info(der: &[u8]) -> Result<(CertificateInfo, Vec<u8>), pkcs8:
 ///   certificate, so there is no path to build; webpki has no way to say so
 ///   (a trust anchor is not an end entity to it). What a path check would add
 ///   for a lone certificate is checked here field by field: validity at
-///   `time`, key usage, code signing; the envelope signature must still
-///   verify with its key. Its self-signature would prove nothing that the
-///   byte comparison does not. Any other certificates in the chain are
-///   unused.
+///   `time`, key usage, code signing, and no unknown critical extension
+///   (webpki parses trust anchors ignoring those, so the certificate is
+///   parsed again as webpki parses an end entity; OpenSSL and Go refuse such
+///   a certificate too). A pinned `CA:TRUE` certificate is held to the key
+///   usage rule of the `CA:TRUE` shape below: a pinned certificate is also a
+///   root, and a root's key that may sign certificates should not sign
+///   models. The envelope signature must still verify with its key. Its
+///   self-signature would prove nothing that the byte comparison does not.
+///   Any other certificates in the chain are unused.
 /// - **A `CA:TRUE` leaf** whose key usage allows `digitalSignature` and not
 ///   `keyCertSign`. RFC 5280 6.1 lets a CA certificate be the target of a
 ///   path "as long as the subject public key is to be used for a purpose
@@ -249,6 +259,24 @@ pub fn certificate_info(der: &[u8]) -> Result<(CertificateInfo, Vec<u8>), pkcs8:
 ///   counts the leaf as an intermediate for path length constraints, so an
 ///   issuer with `pathLenConstraint: 0` is refused where RFC 5280 would
 ///   accept: stricter, never looser.
+///
+/// # Issuers must be allowed to issue
+///
+/// webpki ignores key usage on issuers ("for cert validation, we ignore the
+/// KeyUsage extension") and keeps only a trust anchor's name, key and name
+/// constraints. Alone, that lets a `CA:TRUE` signing certificate whose key
+/// usage is `digitalSignature` only (the second shape) issue certificates
+/// with any subject that chain to the same roots, and a pinned certificate
+/// (`CA:TRUE` or not) issue certificates that chain to itself. So every
+/// path webpki validates goes through `IssuerChecks`, in both webpki
+/// shapes: each certificate in it that issues another (the leaf itself, in
+/// the second shape, issues only the stand-in) must allow `keyCertSign` if
+/// it has a key usage (RFC 5280 6.1.4(n)), and so must the root, whose
+/// basic constraints, if any, must also say `CA:TRUE`. OpenSSL, the
+/// reference tool's verifier, refuses all of these ("invalid CA
+/// certificate", "key usage does not include certificate signing"). A
+/// refused path makes webpki try the others; if none passes, the refusal is
+/// the error, naming the certificate.
 pub fn verify_chain(
     chain: &[Vec<u8>],
     roots: &[Vec<u8>],
@@ -297,14 +325,38 @@ pub fn verify_chain(
         .iter()
         .map(|c| CertificateDer::from(c.as_slice()))
         .collect();
-
-    if roots.iter().any(|root| root == leaf) {
-        check_validity(&leaf_cert, time)?;
-    } else if is_ca(&leaf_cert).map_err(malformed)? {
+    // As webpki parses any certificate of a path: an unknown critical
+    // extension is refused here, whatever the shape (a pinned certificate
+    // is otherwise parsed only as a trust anchor, which ignores them).
+    let leaf_der = CertificateDer::from(leaf.as_slice());
+    let end_entity = webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| {
+        TrustError::MalformedCertificate {
+            whose: "chain",
+            index: 0,
+            source: Box::new(e),
+        }
+    })?;
+    let is_ca_leaf = is_ca(&leaf_cert).map_err(malformed)?;
+    let check_ca_leaf_usage = || {
         check_ca_leaf_key_usage(&leaf_cert).map_err(|e| match e {
             CaLeafUsage::Malformed(e) => malformed(e),
             CaLeafUsage::Refused(e) => e,
-        })?;
+        })
+    };
+    let issuers = IssuerChecks {
+        chain,
+        roots,
+        anchors: &anchors,
+        refusal: RefCell::new(None),
+    };
+
+    if roots.iter().any(|root| root == leaf) {
+        check_validity(&leaf_cert, time)?;
+        if is_ca_leaf {
+            check_ca_leaf_usage()?;
+        }
+    } else if is_ca_leaf {
+        check_ca_leaf_usage()?;
         // Checked before the path too: when the issuer shares the leaf's
         // name (as in the ecosystem's test PKIs), webpki also tries it as the
         // stand-in's issuer, and that failure would outrank the leaf's own.
@@ -318,17 +370,16 @@ pub fn verify_chain(
             &intermediate_ders,
             &anchors,
             unix,
+            &issuers,
         )
-        .map_err(|e| map_webpki(e, time))?;
+        .map_err(|e| issuers.error(e, time))?;
     } else {
-        let leaf_der = CertificateDer::from(leaf.as_slice());
-        let end_entity = webpki::EndEntityCert::try_from(&leaf_der).map_err(|e| {
-            TrustError::MalformedCertificate {
-                whose: "chain",
-                index: 0,
-                source: Box::new(e),
-            }
-        })?;
+        let allowed_to_issue = |path: &webpki::VerifiedPath<'_>| {
+            issuers.check(
+                path.intermediate_certificates().map(|c| c.der()),
+                path.anchor(),
+            )
+        };
         end_entity
             .verify_for_usage(
                 SUPPORTED_ALGORITHMS,
@@ -340,9 +391,9 @@ pub fn verify_chain(
                 // have one, which is checked below.
                 webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
                 None,
-                None,
+                Some(&allowed_to_issue),
             )
-            .map_err(|e| map_webpki(e, time))?;
+            .map_err(|e| issuers.error(e, time))?;
     }
 
     if !leaf_allows_code_signing(&leaf_cert).map_err(malformed)? {
@@ -362,8 +413,9 @@ fn verify_ca_leaf_path(
     leaf_cert: &Certificate,
     algorithm: KeyAlgorithm,
     intermediates: &[CertificateDer<'_>],
-    anchors: &[rustls_pki_types::TrustAnchor<'_>],
+    anchors: &[TrustAnchor<'_>],
     time: UnixTime,
+    issuers: &IssuerChecks<'_>,
 ) -> Result<(), webpki::Error> {
     use x509_cert::certificate::{TbsCertificate, Version};
     use x509_cert::der::asn1::BitString;
@@ -426,11 +478,21 @@ fn verify_ca_leaf_path(
     candidates.extend(intermediates.iter().cloned());
     let stand_in_der = CertificateDer::from(stand_in.as_slice());
     let end_entity = webpki::EndEntityCert::try_from(&stand_in_der)?;
-    let through_the_leaf =
-        |path: &webpki::VerifiedPath<'_>| match path.intermediate_certificates().next() {
-            Some(issuer) if issuer.der().as_ref() == leaf => Ok(()),
+    let through_the_leaf = |path: &webpki::VerifiedPath<'_>| {
+        let mut intermediates = path.intermediate_certificates();
+        match intermediates.next() {
+            // The leaf issues only the in-memory stand-in (its key usage
+            // must exclude `keyCertSign`); the certificates above it and the
+            // root issue real ones, and are checked.
+            Some(issuer) if issuer.der().as_ref() == leaf => {
+                issuers.check(intermediates.map(|c| c.der()), path.anchor())
+            }
+            // `None` is a root with the leaf's name and key that issued the
+            // stand-in itself: the leaf's own signature, validity and
+            // extensions would go unchecked.
             _ => Err(webpki::Error::UnknownIssuer),
-        };
+        }
+    };
     end_entity.verify_for_usage(
         &algorithms,
         anchors,
@@ -441,6 +503,131 @@ fn verify_ca_leaf_path(
         Some(&through_the_leaf),
     )?;
     Ok(())
+}
+
+/// "certificate N of the chain issues …", by N: [`TrustError::CaConstraints`]
+/// takes a static message. Index 0, the signing certificate, never issues a
+/// certificate of its path. webpki caps a path at six intermediates, but
+/// unused certificates may come before the ones a path takes, so an index
+/// past the table gets the message without a number.
+macro_rules! cannot_sign_certificates {
+    ($($index:literal)*) => {
+        [$(concat!(
+            "certificate ", $index, " of the chain issues a certificate in the path, \
+             but its key usage does not allow certificate signing (keyCertSign)"
+        )),*]
+    };
+}
+const CHAIN_CANNOT_SIGN_CERTIFICATES: [&str; 9] = cannot_sign_certificates!(0 1 2 3 4 5 6 7 8);
+const CHAIN_CANNOT_SIGN_CERTIFICATES_UNNUMBERED: &str = "a certificate of the chain issues a \
+    certificate in the path, but its key usage does not allow certificate signing (keyCertSign)";
+const ROOT_CANNOT_SIGN_CERTIFICATES: &str = "the root the chain leads to issues a certificate \
+    in the path, but its key usage does not allow certificate signing (keyCertSign)";
+const ROOT_NOT_A_CA: &str = "the root the chain leads to issues a certificate in the path, \
+    but its basic constraints say CA:FALSE";
+
+/// The checks webpki leaves out of the certificates that issue others in a
+/// path (reasoning on [`verify_chain`]), run from webpki's `verify_path`
+/// callback on every candidate path it validates.
+struct IssuerChecks<'a> {
+    /// The bundle's chain, leaf first: to name a refused certificate.
+    chain: &'a [Vec<u8>],
+    /// The given roots, DER, in the order of `anchors`.
+    roots: &'a [Vec<u8>],
+    anchors: &'a [TrustAnchor<'a>],
+    /// Why the first refused path was refused.
+    refusal: RefCell<Option<TrustError>>,
+}
+
+impl IssuerChecks<'_> {
+    /// Checks a validated path's issuers: `intermediates`, each of which
+    /// issues the certificate below it, and `anchor`. A refusal is kept for
+    /// [`Self::error`] and makes webpki try its other candidate paths.
+    fn check<'p>(
+        &self,
+        mut intermediates: impl Iterator<Item = CertificateDer<'p>>,
+        anchor: &TrustAnchor<'_>,
+    ) -> Result<(), webpki::Error> {
+        let checked = intermediates
+            .try_for_each(|der| self.check_intermediate(&der))
+            .and_then(|()| self.check_anchor(anchor));
+        checked.map_err(|refusal| {
+            self.refusal.borrow_mut().get_or_insert(refusal);
+            // Which error does not matter: [`Self::error`] reports the
+            // refusal instead.
+            webpki::Error::UnknownIssuer
+        })
+    }
+
+    fn check_intermediate(&self, der: &[u8]) -> Result<(), TrustError> {
+        // Every certificate webpki puts in a path is one it was given, from
+        // the chain (the leaf, in the stand-in shape, is never checked
+        // here); one that is not would be refused, never passed unchecked.
+        let Some(index) = self.chain.iter().position(|c| c.as_slice() == der) else {
+            return Err(TrustError::CaConstraints(
+                "the path holds a certificate that is not in the chain",
+            ));
+        };
+        let malformed = |e: pkcs8::der::Error| TrustError::MalformedCertificate {
+            whose: "chain",
+            index,
+            source: Box::new(e),
+        };
+        let cert = Certificate::from_der(der).map_err(malformed)?;
+        if may_sign_certificates(&cert).map_err(malformed)? {
+            Ok(())
+        } else {
+            Err(TrustError::CaConstraints(
+                CHAIN_CANNOT_SIGN_CERTIFICATES
+                    .get(index)
+                    .copied()
+                    .unwrap_or(CHAIN_CANNOT_SIGN_CERTIFICATES_UNNUMBERED),
+            ))
+        }
+    }
+
+    /// The root a path leads to: every given root that is this anchor (two
+    /// roots may share name, key and name constraints) must allow issuing.
+    fn check_anchor(&self, anchor: &TrustAnchor<'_>) -> Result<(), TrustError> {
+        for (index, root) in self.roots.iter().enumerate() {
+            if self.anchors.get(index) != Some(anchor) {
+                continue;
+            }
+            let malformed = |e: pkcs8::der::Error| TrustError::MalformedCertificate {
+                whose: "roots",
+                index,
+                source: Box::new(e),
+            };
+            let cert = Certificate::from_der(root).map_err(malformed)?;
+            if !may_sign_certificates(&cert).map_err(malformed)? {
+                return Err(TrustError::CaConstraints(ROOT_CANNOT_SIGN_CERTIFICATES));
+            }
+            let constraints = cert
+                .tbs_certificate
+                .get::<x509_cert::ext::pkix::BasicConstraints>()
+                .map_err(malformed)?;
+            // No basic constraints: a version 1 root, which may issue.
+            if constraints.is_some_and(|(_, c)| !c.ca) {
+                return Err(TrustError::CaConstraints(ROOT_NOT_A_CA));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for a failed webpki validation: the refusal of a path that
+    /// webpki validated (the closest any path came) if there was one.
+    fn error(&self, e: webpki::Error, time: SystemTime) -> TrustError {
+        self.refusal.take().unwrap_or_else(|| map_webpki(e, time))
+    }
+}
+
+/// Whether the certificate's key usage, if it has that extension, includes
+/// `keyCertSign` (RFC 5280 4.2.1.3); no extension means any usage.
+fn may_sign_certificates(cert: &Certificate) -> Result<bool, pkcs8::der::Error> {
+    let usage = cert
+        .tbs_certificate
+        .get::<x509_cert::ext::pkix::KeyUsage>()?;
+    Ok(usage.is_none_or(|(_, usage)| usage.key_cert_sign()))
 }
 
 /// Whether the certificate's basic constraints say `CA:TRUE`.
@@ -543,13 +730,86 @@ fn map_webpki(e: webpki::Error, time: SystemTime) -> TrustError {
 #[cfg(test)]
 mod tests {
     use pkcs8::der::Encode;
+    use rustls_pki_types::{AlgorithmIdentifier, SignatureVerificationAlgorithm, alg_id};
 
-    use super::{ALG_UNSIGNED, EKU_CODE_SIGNING, OID_CODE_SIGNING, OID_UNSIGNED};
+    use super::{
+        ALG_UNSIGNED, CHAIN_CANNOT_SIGN_CERTIFICATES, EKU_CODE_SIGNING, OID_CODE_SIGNING,
+        OID_UNSIGNED, SUPPORTED_ALGORITHMS, StandInLink,
+    };
 
     #[test]
     fn algorithm_bytes_are_the_oids_encodings() {
         // webpki compares raw bytes; the certificates are built from the OIDs.
         assert_eq!(OID_UNSIGNED.to_der().expect("der"), ALG_UNSIGNED);
         assert_eq!(OID_CODE_SIGNING.as_bytes(), EKU_CODE_SIGNING);
+    }
+
+    #[test]
+    fn the_stand_in_link_accepts_only_its_own_message_under_the_leafs_key() {
+        let leaf_key: &[u8] = &[0x04; 65];
+        let tbs: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x01];
+        let link = StandInLink {
+            key_algorithm: alg_id::ECDSA_P256,
+            issuer_key: leaf_key,
+            tbs,
+        };
+        let mut other_key = leaf_key.to_vec();
+        other_key[64] ^= 1;
+        let mut other_tbs = tbs.to_vec();
+        other_tbs[4] = 2;
+        // (case, issuer key, message, accepted); the signature is never read.
+        let cases: &[(&str, &[u8], &[u8], bool)] = &[
+            ("its own message under the leaf's key", leaf_key, tbs, true),
+            ("another message", leaf_key, &other_tbs, false),
+            ("a prefix of its message", leaf_key, &tbs[..4], false),
+            (
+                "its message with bytes after it",
+                leaf_key,
+                &[tbs, &[0]].concat(),
+                false,
+            ),
+            ("an empty message", leaf_key, &[], false),
+            ("another key", &other_key, tbs, false),
+            ("a prefix of the leaf's key", &leaf_key[..64], tbs, false),
+            ("an empty key", &[], tbs, false),
+            ("another key and message", &other_key, &other_tbs, false),
+        ];
+        for (case, key, message, accepted) in cases {
+            for signature in [&[][..], &[0x30, 0x00], &[0xff; 64]] {
+                assert_eq!(
+                    link.verify_signature(key, message, signature).is_ok(),
+                    *accepted,
+                    "{case}, signature {signature:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_stand_in_link_answers_for_id_alg_unsigned_only() {
+        let link = StandInLink {
+            key_algorithm: alg_id::ED25519,
+            issuer_key: &[],
+            tbs: &[],
+        };
+        let unsigned = AlgorithmIdentifier::from_slice(ALG_UNSIGNED);
+        assert_eq!(link.signature_alg_id(), unsigned);
+        assert_eq!(link.public_key_alg_id(), alg_id::ED25519);
+        // No real algorithm claims it, so every other link of a stand-in
+        // path is checked by a real signature.
+        for algorithm in SUPPORTED_ALGORITHMS {
+            assert_ne!(algorithm.signature_alg_id(), unsigned, "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn cannot_sign_messages_name_their_certificate() {
+        for (index, message) in CHAIN_CANNOT_SIGN_CERTIFICATES.iter().enumerate() {
+            assert!(
+                message.starts_with(&format!("certificate {index} of the chain issues ")),
+                "{message}"
+            );
+            assert!(message.ends_with("(keyCertSign)"), "{message}");
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! Attestations about a model: making them (bound to the model's root
-//! digest), listing them, following its versions.
+//! digest and manifest digest), listing them, following its versions.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use modelseal_attest::{
-    CheckedAttestation, DigestSet, Policy, Predicate, Statement, StoredAttestation, Timestamp,
-    default_attestations_path,
+    CheckedAttestation, DigestSet, ModelDigests, Policy, Predicate, Statement, StoredAttestation,
+    Timestamp, default_attestations_path,
 };
 use modelseal_hash::{HashOptions, WalkOptions};
 use modelseal_oms::SigningKey;
@@ -52,25 +52,29 @@ impl AttestOptions {
     }
 }
 
-/// The model an attestation is about: its name and root digest.
+/// The model an attestation is about: its name, root digest and manifest
+/// digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelBinding {
     /// The model's name (the subject name).
     pub name: String,
-    /// Its root digest.
+    /// Its root digest (the statement's subject).
     pub root_digest: DigestSet,
+    /// Its manifest digest, which covers the files' names (the statement's
+    /// `manifestDigest`).
+    pub manifest_digest: DigestSet,
     /// The signature it was taken from; `None` when the model is not
     /// signed yet and was hashed with the default settings.
     pub signature: Option<PathBuf>,
 }
 
-/// Finds the root digest an attestation binds to.
+/// Finds the root digest and manifest digest an attestation binds to.
 ///
 /// A signed model is checked against its signature's manifest (without
 /// trust: the attester vouches for the bytes, not for the signer) and must
 /// match it: attesting a model that changed since signing is refused. An
 /// unsigned model is hashed with the defaults `modelseal sign` uses, so the
-/// digest is the one a default signature will carry.
+/// digests are those a default signature will carry.
 pub fn bind_model(model: &Path, options: &AttestOptions) -> Result<ModelBinding, Error> {
     std::fs::symlink_metadata(model).map_err(|e| Error::io("read", model, e))?;
     let signature = options.signature_path(model);
@@ -80,10 +84,15 @@ pub fn bind_model(model: &Path, options: &AttestOptions) -> Result<ModelBinding,
             ..WalkOptions::default()
         };
         let walked = modelseal_hash::walk(model, &walk_options)?;
-        let manifest = modelseal_hash::hash_model(&walked, &HashOptions::default())?;
+        let mut manifest = modelseal_hash::hash_model(&walked, &HashOptions::default())?;
+        // A single file is signed as `.`: the manifest digest covers names.
+        if walked.kind() == modelseal_hash::ModelKind::File {
+            manifest = crate::sign::single_file_names(manifest, Default::default()).0;
+        }
         return Ok(ModelBinding {
             name: walked.name(),
             root_digest: DigestSet::sha256(&manifest.root_digest),
+            manifest_digest: DigestSet::sha256(&manifest.manifest_digest()),
             signature: None,
         });
     }
@@ -128,6 +137,7 @@ pub fn bind_model(model: &Path, options: &AttestOptions) -> Result<ModelBinding,
     Ok(ModelBinding {
         name: manifest.subject_name.clone(),
         root_digest: DigestSet::sha256(&manifest.root_digest),
+        manifest_digest: DigestSet::sha256(&manifest.manifest_digest()),
         signature: Some(signature),
     })
 }
@@ -147,8 +157,10 @@ pub struct AttestOutcome {
     pub key_id: String,
 }
 
-/// Signs `predicate` about the model (bound by [`bind_model`]) and appends
-/// the bundle to its attestations file. Nothing already there is touched.
+/// Signs `predicate` about the model (bound by [`bind_model`]: a v2
+/// statement, its subject the root digest, its `manifestDigest` the
+/// manifest digest) and appends the bundle to its attestations file.
+/// Nothing already there is touched.
 pub fn attest_model(
     model: &Path,
     predicate: Predicate,
@@ -165,6 +177,7 @@ pub fn attest_model(
     let statement = Statement {
         subject_name: binding.name.clone(),
         subject_digest: binding.root_digest.clone(),
+        manifest_digest: Some(binding.manifest_digest.clone()),
         predicate,
     };
     let certificates =
@@ -236,6 +249,11 @@ pub struct AttestationList {
     #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex_opt")]
     #[schemars(with = "Option<modelseal_hash::DigestJson>")]
     pub root_digest: Option<String>,
+    /// The manifest digest of that manifest, which attestations must be
+    /// bound to besides the root digest (an object in JSON).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex_opt")]
+    #[schemars(with = "Option<modelseal_hash::DigestJson>")]
+    pub manifest_digest: Option<String>,
     /// The policy the signatures were checked with; without one, nothing
     /// was verified.
     pub policy: Option<String>,
@@ -245,9 +263,9 @@ pub struct AttestationList {
 
 /// Lists a model's attestations. With a policy each is verified and
 /// classified ([`modelseal_attest::AttestationStatus`]) against the root
-/// digest of the model's signature (verified with the policy), or of its
-/// files when it is not signed; without one, statements are only parsed and
-/// every entry is `unverified`.
+/// and manifest digests of the model's signature (verified with the
+/// policy), or of its files when it is not signed; without one, statements
+/// are only parsed and every entry is `unverified`.
 pub fn list_attestations(
     model: &Path,
     policy: Option<&Policy>,
@@ -263,29 +281,30 @@ pub fn list_attestations(
         Some(policy) => {
             // Statements are about a root digest: the verified signature's,
             // or for an unsigned model that of its files as they are.
-            let root = if signed {
+            let digests = if signed {
                 let (verified, _) = read_policy_bundle(&signature, policy, at)?;
-                DigestSet::sha256(&verified.manifest.root_digest)
+                ModelDigests::of(&verified.manifest)
             } else {
-                bind_model(model, options)?.root_digest
+                let binding = bind_model(model, options)?;
+                ModelDigests {
+                    root_digest: binding.root_digest,
+                    manifest_digest: binding.manifest_digest,
+                }
             };
-            let root = Some(root);
-            let checked = modelseal_attest::check_attestations(policy, &stored, root.as_ref(), at);
+            let checked = modelseal_attest::check_attestations(policy, &stored, Some(&digests), at);
             let entries = checked
                 .iter()
                 .map(|a| AttestationEntry::new(policy, a))
                 .collect();
-            (root, entries)
+            (Some(digests), entries)
         }
         None => {
-            let root = if signed {
-                Some(DigestSet::sha256(
-                    &read_unverified_manifest(&signature)?.root_digest,
-                ))
+            let digests = if signed {
+                Some(ModelDigests::of(&read_unverified_manifest(&signature)?))
             } else {
                 None
             };
-            (root, stored.iter().map(unverified_entry).collect())
+            (digests, stored.iter().map(unverified_entry).collect())
         }
     };
     Ok(AttestationList {
@@ -293,7 +312,8 @@ pub fn list_attestations(
         version: REPORT_VERSION,
         model: model.display().to_string(),
         attestations_file: attestations.display().to_string(),
-        root_digest: root.map(|r| r.to_string()),
+        root_digest: root.as_ref().map(|r| r.root_digest.to_string()),
+        manifest_digest: root.map(|r| r.manifest_digest.sha256),
         policy: policy.map(|p| p.path.display().to_string()),
         attestations: entries,
     })
@@ -324,6 +344,7 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
             role: Some(s.predicate.role().name()),
             attested_at: Some(s.predicate.attested_at().to_string()),
             subject_digest: Some(s.subject_digest.to_string()),
+            manifest_digest: s.manifest_digest.as_ref().map(ToString::to_string),
             status: "unverified",
             reason: Some("no policy given: the signature and signer were not checked".to_owned()),
             summary: Some(summary(&s.predicate)),
@@ -335,6 +356,7 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
             role: None,
             attested_at: None,
             subject_digest: None,
+            manifest_digest: None,
             status: "malformed",
             reason: Some(message),
             summary: None,
@@ -356,11 +378,19 @@ pub struct HistoryReport {
     #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
     #[schemars(with = "modelseal_hash::DigestJson")]
     pub root_digest: String,
+    /// The verified signature's manifest digest, which the newest version's
+    /// lineage statement must be bound to (an object in JSON).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
+    pub manifest_digest: String,
     /// The policy the statements were checked with.
     pub policy: String,
     /// Versions, newest first.
     pub versions: Vec<modelseal_attest::Version>,
-    /// True when the chain reaches a first version and every link holds.
+    /// True when the chain reaches a first version, every link holds, and
+    /// the newest version's lineage statement is bound to this manifest
+    /// (v2), not to the root digest only
+    /// ([`modelseal_attest::history_complete`]).
     pub complete: bool,
 }
 
@@ -401,20 +431,18 @@ pub fn model_history(
             reason,
         });
     }
-    let root = DigestSet::sha256(&verified.manifest.root_digest);
+    let head = ModelDigests::of(&verified.manifest);
     let attestations = options.attestations_path(model);
     let stored = modelseal_attest::read_attestations(&attestations)?;
     let checked = modelseal_attest::check_attestations(policy, &stored, None, at);
-    let versions = lineage_history(policy, &checked, &root);
-    let complete = versions
-        .last()
-        .is_some_and(|v| v.link == modelseal_attest::Link::FirstVersion)
-        && versions.iter().all(|v| !v.link.is_broken());
+    let versions = lineage_history(policy, &checked, &head);
+    let complete = modelseal_attest::history_complete(&versions);
     Ok(HistoryReport {
         kind: "log",
         version: REPORT_VERSION,
         model: model.display().to_string(),
-        root_digest: root.to_string(),
+        root_digest: head.root_digest.to_string(),
+        manifest_digest: head.manifest_digest.sha256.clone(),
         policy: policy.path.display().to_string(),
         versions,
         complete,
@@ -424,13 +452,13 @@ pub fn model_history(
 pub(crate) fn lineage_history(
     policy: &Policy,
     checked: &[CheckedAttestation],
-    root: &DigestSet,
+    head: &ModelDigests,
 ) -> Vec<modelseal_attest::Version> {
     let roles = policy.rules.lineage.as_ref().map_or_else(
         || vec![modelseal_attest::Role::Developer],
         |r| r.roles.clone(),
     );
-    modelseal_attest::history(checked, root, &roles, |i| policy.signers[i].name.clone())
+    modelseal_attest::history(checked, head, &roles, |i| policy.signers[i].name.clone())
 }
 
 /// A record found in the model's attestations file by [`find_version_digest`]
@@ -439,6 +467,10 @@ pub(crate) fn lineage_history(
 pub struct FoundRecord {
     /// The digest it gives.
     pub digest: DigestSet,
+    /// The manifest digest a lineage statement found by
+    /// [`find_version_digest`] is bound to (`None` for a v1 statement, and
+    /// for datasets).
+    pub manifest_digest: Option<DigestSet>,
     /// Its line.
     pub line: usize,
     /// Whether it verifies with the key given as `own` (else it was signed
@@ -469,20 +501,24 @@ fn statements_for_lookup(
 }
 
 /// The newest record, preferring those signed with `own`.
-fn newest(found: Vec<(usize, DigestSet, bool)>) -> Option<FoundRecord> {
+fn newest(found: Vec<(usize, DigestSet, Option<DigestSet>, bool)>) -> Option<FoundRecord> {
     found
         .into_iter()
-        .max_by_key(|(line, _, mine)| (*mine, *line))
-        .map(|(line, digest, signed_by_you)| FoundRecord {
-            digest,
-            line,
-            signed_by_you,
-        })
+        .max_by_key(|(line, _, _, mine)| (*mine, *line))
+        .map(
+            |(line, digest, manifest_digest, signed_by_you)| FoundRecord {
+                digest,
+                manifest_digest,
+                line,
+                signed_by_you,
+            },
+        )
 }
 
-/// The root digest of the lineage statement for `version` in the model's
-/// attestations file: the newest signed with `own`, else the newest by
-/// anyone (flagged [`FoundRecord::signed_by_you`] false).
+/// The root digest (and manifest digest, for a v2 statement) of the
+/// lineage statement for `version` in the model's attestations file: the
+/// newest signed with `own`, else the newest by anyone (flagged
+/// [`FoundRecord::signed_by_you`] false).
 pub fn find_version_digest(
     model: &Path,
     options: &AttestOptions,
@@ -495,7 +531,7 @@ pub fn find_version_digest(
             .filter(
                 |(_, s, _)| matches!(&s.predicate, Predicate::Lineage(l) if l.version == version),
             )
-            .map(|(line, s, mine)| (line, s.subject_digest, mine))
+            .map(|(line, s, mine)| (line, s.subject_digest, s.manifest_digest, mine))
             .collect(),
     ))
 }
@@ -516,7 +552,7 @@ pub fn find_dataset_digest(
                     .datasets
                     .into_iter()
                     .find(|d| d.name == name)
-                    .map(|d| (line, d.digest, mine)),
+                    .map(|d| (line, d.digest, None, mine)),
                 _ => None,
             })
             .collect(),

@@ -113,6 +113,7 @@ impl Error {
             // disk problem.
             Error::Attestations(
                 modelseal_attest::StoreError::TooLarge { .. }
+                | modelseal_attest::StoreError::LineTooLarge { .. }
                 | modelseal_attest::StoreError::TooMany { .. },
             ) => true,
             // Verify-on-load: the file is not the one that was signed, or
@@ -186,7 +187,7 @@ fn describe(findings: &[crate::Finding]) -> String {
             crate::Finding::UnsafeFormat { name, format, .. } => {
                 format!("`{name}` is {format}, which can run code when loaded")
             }
-            other => format!("{other:?}"),
+            other => other.describe(),
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -155,11 +155,17 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
     let policy_passed = files_verified && rules.iter().all(|r| r.outcome.passed || !r.enforced);
 
     // The history follows every trusted statement, whichever version it is
-    // bound to: those verify classed `accepted` or `other-model`.
-    let root = modelseal_attest::DigestSet {
-        sha256: report.root_digest.clone(),
+    // bound to: those verify classed `accepted`, `other-model` or
+    // `root-only`.
+    let head = modelseal_attest::ModelDigests {
+        root_digest: modelseal_attest::DigestSet {
+            sha256: report.root_digest.clone(),
+        },
+        manifest_digest: modelseal_attest::DigestSet {
+            sha256: outcome.manifest_digest.clone(),
+        },
     };
-    let history = crate::attest::lineage_history(&full, &checked, &root);
+    let history = crate::attest::lineage_history(&full, &checked, &head);
 
     let rule_of = |name: &str| outcome.rules.iter().find(|r| r.rule == name);
     let lines = |name: &str| -> Vec<String> {
@@ -263,17 +269,21 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
         },
         missing: failing(&["unsafe-formats"]),
     });
-    let breaks: Vec<String> = history
+    let mut breaks: Vec<String> = history
         .iter()
         .filter_map(|v| match &v.link {
-            l if l.is_broken() => Some(format!("version {}: {l:?}", v.version)),
+            l if l.is_broken() => Some(format!("version {}: {l}", v.version)),
             _ => None,
         })
         .collect();
-    let complete = history
-        .last()
-        .is_some_and(|v| v.link == modelseal_attest::Link::FirstVersion)
-        && breaks.is_empty();
+    if let Some(v) = history.first().filter(|v| v.manifest_digest.is_none()) {
+        breaks.push(format!(
+            "version {}: its lineage statement (line {}) is v1, bound to the root digest only: \
+             re-attest it",
+            v.version, v.line
+        ));
+    }
+    let complete = modelseal_attest::history_complete(&history);
     provisions.push(Provision {
         id: "5.2.4-1",
         title: "audit trail of the model's lifecycle",

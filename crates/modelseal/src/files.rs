@@ -1,7 +1,7 @@
 //! Reading inputs and writing outputs without ever destroying the user's data.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -13,23 +13,8 @@ use crate::error::Error;
 pub(crate) fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
     // Never blocks on a FIFO, never reads a device: a hostile `model.sig`
     // must not hang verification.
-    let file = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
-        .map_err(|e| Error::io("read", path, e))?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
-    if bytes.len() > limit {
-        return Err(Error::io(
-            "read",
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("larger than the {limit}-byte limit for this kind of file"),
-            ),
-        ));
-    }
-    Ok(bytes)
+    modelseal_hash::read_regular(path, modelseal_hash::Links::Follow, limit as u64)
+        .map_err(|e| Error::io("read", path, e))
 }
 
 /// Keys, certificates and passwords are small; this bounds what is read.

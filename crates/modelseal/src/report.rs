@@ -107,6 +107,12 @@ pub struct PolicyReport {
     pub evaluated_at: String,
     /// The policy signer who signed the model.
     pub model_signer: String,
+    /// The signed manifest's manifest digest, hex (an object in JSON): the
+    /// `manifestDigest` an attestation must carry to count, besides the
+    /// root digest as its subject.
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
+    pub manifest_digest: String,
     /// True when every rule passed.
     pub passed: bool,
     /// Each rule's outcome.
@@ -133,8 +139,14 @@ pub struct AttestationEntry {
     #[serde(serialize_with = "modelseal_hash::digest_json::labelled_opt")]
     #[schemars(with = "Option<modelseal_hash::DigestJson>")]
     pub subject_digest: Option<String>,
-    /// `accepted`, `other-model`, `untrusted-signer`, `signer-not-valid`,
-    /// `role-not-held`, `bad-signature` or `malformed`.
+    /// The manifest digest it is bound to, `sha256:HEX` (an object in
+    /// JSON); `None` for a v1 statement (bound to the root digest only) or
+    /// one that could not be read.
+    #[serde(serialize_with = "modelseal_hash::digest_json::labelled_opt")]
+    #[schemars(with = "Option<modelseal_hash::DigestJson>")]
+    pub manifest_digest: Option<String>,
+    /// `accepted`, `other-model`, `root-only`, `untrusted-signer`,
+    /// `signer-not-valid`, `role-not-held`, `bad-signature` or `malformed`.
     pub status: &'static str,
     /// Why, when not accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,6 +168,9 @@ impl AttestationEntry {
             role: statement.map(|s| s.predicate.role().name()),
             attested_at: statement.map(|s| s.predicate.attested_at().to_string()),
             subject_digest: statement.map(|s| s.subject_digest.to_string()),
+            manifest_digest: statement
+                .and_then(|s| s.manifest_digest.as_ref())
+                .map(ToString::to_string),
             status: a.status.name(),
             reason: a.status.reason().map(str::to_owned),
             summary: statement.map(|s| crate::attest::summary(&s.predicate)),

@@ -207,7 +207,7 @@ pub fn sign_model(
 
 /// Renames a single-file manifest's resources (and their extensions) to
 /// `.`, the name the reference tools give a single file.
-fn single_file_names(
+pub(crate) fn single_file_names(
     mut manifest: Manifest,
     extensions: ResourceExtensions,
 ) -> (Manifest, ResourceExtensions) {

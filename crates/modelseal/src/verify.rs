@@ -21,7 +21,7 @@ use crate::report::{
 use crate::sign::default_signature_path;
 use modelseal_attest::policy::Unidentified;
 use modelseal_attest::{
-    CheckedAttestation, DigestSet, ModelFacts, Policy, Timestamp, default_attestations_path,
+    CheckedAttestation, ModelDigests, ModelFacts, Policy, Timestamp, default_attestations_path,
 };
 use modelseal_formats::AllowGlobals;
 use std::sync::Arc;
@@ -245,7 +245,9 @@ pub(crate) fn verify_model_checked(
                 })
                 .collect();
             let facts = ModelFacts {
-                root_digest: DigestSet::sha256(&signed.root_digest),
+                // Attestations must name this manifest, not only its root
+                // digest: the root covers no file names.
+                digests: ModelDigests::of(signed),
                 model_signer,
                 unsafe_files,
                 at,
@@ -384,9 +386,12 @@ pub(crate) fn check_model(
         expected.files.retain(|name, _| only.contains(name));
         on_disk.retain(|name, _| only.contains(*name));
         findings.retain(|finding| match finding {
-            Finding::PathProblem { path, .. } => {
-                only.iter().any(|name| Path::new(path).ends_with(name))
-            }
+            // Exact names, as for files: `a.bin` is not `sub/a.bin`.
+            Finding::PathProblem { path, .. } => Path::new(path)
+                .strip_prefix(model)
+                .ok()
+                .and_then(Path::to_str)
+                .is_some_and(|name| only.contains(name)),
             _ => true,
         });
     }
@@ -638,13 +643,14 @@ pub(crate) fn evaluate_policy(
 ) -> Result<(PolicyReport, Vec<CheckedAttestation>), Error> {
     let stored = modelseal_attest::read_attestations(attestations)?;
     let checked =
-        modelseal_attest::check_attestations(policy, &stored, Some(&facts.root_digest), facts.at);
+        modelseal_attest::check_attestations(policy, &stored, Some(&facts.digests), facts.at);
     let rules = modelseal_attest::evaluate(policy, facts, &checked);
     let report = PolicyReport {
         policy: policy.path.display().to_string(),
         attestations_file: attestations.display().to_string(),
         evaluated_at: facts.at.to_string(),
         model_signer: policy.signers[facts.model_signer].name.clone(),
+        manifest_digest: facts.digests.manifest_digest.sha256.clone(),
         passed: rules.iter().all(|r| r.passed),
         rules,
         attestations: checked

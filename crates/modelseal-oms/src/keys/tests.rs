@@ -330,3 +330,120 @@ fn key_id_is_the_same_for_every_encoding_of_a_key() {
     let private = SigningKey::from_pem(data!("keys/sec1-p256.pem"), None).expect("SEC1");
     assert_eq!(private.public_key().key_id(), compressed.key_id());
 }
+
+/// Finding 9 of issue 13: ECDSA signatures are accepted high-S (OpenSSL
+/// and the reference tools do not normalise `s`), but only in DER. Each
+/// BER re-encoding of a valid signature is refused.
+#[test]
+fn ecdsa_signatures_verify_high_s_and_only_in_der() {
+    macro_rules! flipped {
+        ($curve:ident, $der:expr) => {{
+            let sig = $curve::ecdsa::Signature::from_der($der).expect("der");
+            let (r, s) = sig.split_scalars();
+            let flipped = $curve::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes())
+                .expect("n - s");
+            // Exactly one of s and n - s is high.
+            assert_ne!(sig.normalize_s().is_some(), flipped.normalize_s().is_some());
+            flipped.to_der().as_bytes().to_vec()
+        }};
+    }
+    for alg in [KeyAlgorithm::P256, KeyAlgorithm::P384, KeyAlgorithm::P521] {
+        let key = SigningKey::generate(alg);
+        let public = key.public_key();
+        let sig = key.sign(b"m");
+        let other_s = match alg {
+            KeyAlgorithm::P256 => flipped!(p256, &sig),
+            KeyAlgorithm::P384 => flipped!(p384, &sig),
+            _ => flipped!(p521, &sig),
+        };
+        public.verify(b"m", &sig).expect("as signed");
+        public.verify(b"m", &other_s).expect("with n - s");
+        assert!(matches!(
+            public.verify(b"other", &other_s),
+            Err(SignatureError::Invalid { .. })
+        ));
+        for (what, ber) in ber_forms(&sig) {
+            assert!(
+                matches!(
+                    public.verify(b"m", &ber),
+                    Err(SignatureError::Malformed { .. } | SignatureError::NotDer { .. })
+                ),
+                "{alg:?}: {what} accepted"
+            );
+        }
+    }
+    assert!(strict_der(&[1, 2], &[1, 2], KeyAlgorithm::P256).is_ok());
+    assert!(matches!(
+        strict_der(&[1, 2, 0], &[1, 2], KeyAlgorithm::P256),
+        Err(SignatureError::NotDer { length: 3, .. })
+    ));
+}
+
+/// A length that fits a byte (every length of these signatures does).
+fn byte(len: usize) -> u8 {
+    u8::try_from(len).expect("a one-byte length")
+}
+
+/// Encodes a DER length (short, or long with one byte).
+fn der_length(len: usize) -> Vec<u8> {
+    if len < 0x80 {
+        vec![byte(len)]
+    } else {
+        vec![0x81, byte(len)]
+    }
+}
+
+/// BER forms of a DER `ECDSA-Sig-Value`: the same `(r, s)`, encoded with
+/// a non-minimal length (outer or inner), an indefinite length, a
+/// zero-padded integer, or a trailing byte.
+fn ber_forms(der: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let header = if der[1] == 0x81 { 3 } else { 2 };
+    let body = &der[header..];
+    let r_len = usize::from(body[1]);
+    let (r, rest) = body[2..].split_at(r_len);
+    let s = &rest[2..];
+    let int = |value: &[u8], long: bool| -> Vec<u8> {
+        let mut out = vec![0x02];
+        if long {
+            out.extend([0x81, byte(value.len())]);
+        } else {
+            out.extend(der_length(value.len()));
+        }
+        out.extend_from_slice(value);
+        out
+    };
+    let seq = |content: Vec<u8>, long: bool| -> Vec<u8> {
+        let mut out = vec![0x30];
+        if long && content.len() < 0x80 {
+            out.extend([0x81, byte(content.len())]);
+        } else if long {
+            out.extend([0x82, 0, byte(content.len())]);
+        } else {
+            out.extend(der_length(content.len()));
+        }
+        out.extend(content);
+        out
+    };
+    let plain = [int(r, false), int(s, false)].concat();
+    let mut padded_r = vec![0];
+    padded_r.extend_from_slice(r);
+    let mut indefinite = vec![0x30, 0x80];
+    indefinite.extend_from_slice(&plain);
+    indefinite.extend([0, 0]);
+    let mut trailing = der.to_vec();
+    trailing.push(0);
+    assert_eq!(seq(plain.clone(), false), der, "re-encodes as given");
+    vec![
+        ("a long-form sequence length", seq(plain.clone(), true)),
+        (
+            "a long-form integer length",
+            seq([int(r, true), int(s, false)].concat(), false),
+        ),
+        ("an indefinite length", indefinite),
+        (
+            "a zero-padded r",
+            seq([int(&padded_r, false), int(s, false)].concat(), false),
+        ),
+        ("a trailing byte", trailing),
+    ]
+}

@@ -9,8 +9,8 @@ use modelseal_oms::{
     verify_bundle,
 };
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SerialNumber, date_time_ymd,
 };
 
 use crate::{data, manifest};
@@ -443,8 +443,11 @@ fn pinned_signing_certificates_verify() {
     let signer = SigningKey::generate(KeyAlgorithm::P256);
     let mut end_entity = pinned_params();
     end_entity.is_ca = IsCa::ExplicitNoCa;
+    // Not a CA, so no key usage is needed (a CA:TRUE one needs one).
+    let mut end_entity_without_key_usage = end_entity.clone();
+    end_entity_without_key_usage.key_usages = vec![];
     let other = Pki::new();
-    for params in [pinned_params(), end_entity] {
+    for params in [pinned_params(), end_entity, end_entity_without_key_usage] {
         let certificate = self_signed(&params, &signer);
         let bundle = sign_manifest(
             &manifest(),
@@ -498,6 +501,19 @@ fn ca_and_pinned_signing_certificates_keep_every_rejection() {
     let (good_pinned, good_pinned_cert) = pinned_leaf(|_| {});
     // Same name, same extensions, another key: not the pinned certificate.
     let look_alike = self_signed(&pinned_params(), &SigningKey::generate(KeyAlgorithm::P256));
+    // Same name, same key, same extensions, another serial: only the byte
+    // comparison tells it from the pinned certificate. Not pinned, it must
+    // chain, and its only issuer is the pinned certificate, whose key usage
+    // does not allow certificate signing (`CA:TRUE` or not).
+    let same_key_other_serial = |edit: fn(&mut CertificateParams)| {
+        let mut params = pinned_params();
+        edit(&mut params);
+        params.serial_number = Some(SerialNumber::from(1));
+        let pinned_cert = self_signed(&params, &signer);
+        params.serial_number = Some(SerialNumber::from(2));
+        let other = self_signed(&params, &signer);
+        (sign(vec![other]), pinned_cert)
+    };
     let other_pki = Pki::new();
 
     type Check = fn(&TrustError) -> bool;
@@ -507,6 +523,7 @@ fn ca_and_pinned_signing_certificates_keep_every_rejection() {
     let no_digital_signature: Check = |e| matches!(e, TrustError::NoDigitalSignatureUsage);
     let not_code_signing: Check = |e| matches!(e, TrustError::NotCodeSigning);
     let ca_constraints: Check = |e| matches!(e, TrustError::CaConstraints(_));
+    let root_cannot_issue: Check = |e| matches!(e, TrustError::CaConstraints(m) if m.starts_with("the root the chain leads to issues"));
 
     let cases: Vec<(&str, Vec<u8>, Trust, Check)> = vec![
         (
@@ -586,6 +603,24 @@ fn ca_and_pinned_signing_certificates_keep_every_rejection() {
             pinned(&look_alike, at(2026)),
             untrusted,
         ),
+        {
+            let (bundle, cert) = same_key_other_serial(|_| {});
+            (
+                "pinned look-alike with the same key and name, another serial",
+                bundle,
+                pinned(&cert, at(2026)),
+                root_cannot_issue,
+            )
+        },
+        {
+            let (bundle, cert) = same_key_other_serial(|p| p.is_ca = IsCa::ExplicitNoCa);
+            (
+                "pinned CA:FALSE look-alike with the same key and name, another serial",
+                bundle,
+                pinned(&cert, at(2026)),
+                root_cannot_issue,
+            )
+        },
         (
             "self-signed, other roots",
             good_pinned,
@@ -619,6 +654,30 @@ fn ca_and_pinned_signing_certificates_keep_every_rejection() {
                 bundle,
                 pinned(&cert, at(2026)),
                 no_digital_signature,
+            )
+        },
+        // A pinned CA:TRUE certificate is held to the rule of a chained one.
+        {
+            let (bundle, cert) = pinned_leaf(|p| {
+                p.key_usages = vec![
+                    KeyUsagePurpose::DigitalSignature,
+                    KeyUsagePurpose::KeyCertSign,
+                ]
+            });
+            (
+                "pinned CA whose key may sign certificates",
+                bundle,
+                pinned(&cert, at(2026)),
+                ca_constraints,
+            )
+        },
+        {
+            let (bundle, cert) = pinned_leaf(|p| p.key_usages = vec![]);
+            (
+                "pinned CA without key usage",
+                bundle,
+                pinned(&cert, at(2026)),
+                ca_constraints,
             )
         },
     ];
@@ -761,4 +820,243 @@ fn a_ca_leaf_counts_against_its_issuers_path_length() {
     );
     // An end-entity leaf under the same intermediate verifies.
     verify_bundle(&sign(leaf(leaf_params())), &pki.roots(at(2026))).expect("end entity");
+}
+
+/// `params` for `subject`'s key, signed by `issuer`'s key with
+/// `issuer_params` as the issuer.
+fn issue(
+    params: &CertificateParams,
+    subject: &SigningKey,
+    issuer_params: &CertificateParams,
+    issuer: &SigningKey,
+) -> Vec<u8> {
+    let issuer_key = rcgen_key(issuer);
+    params
+        .signed_by(
+            &rcgen_key(subject),
+            &Issuer::new(issuer_params.clone(), &issuer_key),
+        )
+        .expect("issue")
+        .der()
+        .to_vec()
+}
+
+fn params_named(mut params: CertificateParams, cn: &str) -> CertificateParams {
+    params.distinguished_name = name(cn);
+    params
+}
+
+#[track_caller]
+fn assert_refused_as(err: &VerifyError, message: &str) {
+    assert!(
+        matches!(err, VerifyError::Trust(TrustError::CaConstraints(m)) if m.starts_with(message)),
+        "{err:?}"
+    );
+}
+
+// Regression (security review): webpki ignores key usage on issuers, so a
+// `CA:TRUE` signing certificate L whose key usage is `digitalSignature` only
+// (the shape accepted since issue 12) could issue: with L's key, a
+// certificate E for any subject (another policy signer's, say), and the
+// chain [E, L, I] verified under the root. RFC 5280 6.1.4(n); OpenSSL
+// refuses it ("key usage does not include certificate signing").
+#[test]
+fn a_signing_certificate_cannot_issue_certificates() {
+    let pki = Pki::new();
+    let rogue = SigningKey::generate(KeyAlgorithm::P256);
+    let sign = |key: &SigningKey, chain: &[Vec<u8>]| {
+        sign_manifest(&manifest(), "model", key, Some(chain)).expect("signs")
+    };
+    // L named like its issuer (as in the ecosystem's test PKIs) or not.
+    for l_name in ["test intermediate", "signing CA"] {
+        let l_key = SigningKey::generate(KeyAlgorithm::P256);
+        let l_params = params_named(ca_leaf_params(), l_name);
+        let l = pki.leaf(&l_params, &l_key);
+        // L itself is a good signing certificate.
+        verify_bundle(
+            &sign(&l_key, &[l.clone(), pki.intermediate.clone()]),
+            &pki.roots(at(2026)),
+        )
+        .expect("L signs");
+        // What L's key issues: an end entity (webpki's own path) and a
+        // CA:TRUE signing certificate (the stand-in path).
+        for (what, params) in [
+            ("end entity", params_named(leaf_params(), "another signer")),
+            ("CA:TRUE", params_named(ca_leaf_params(), "another signer")),
+        ] {
+            let issued = issue(&params, &rogue, &l_params, &l_key);
+            let bundle = sign(&rogue, &[issued, l.clone(), pki.intermediate.clone()]);
+            let err = verify_bundle(&bundle, &pki.roots(at(2026))).expect_err(what);
+            assert_refused_as(&err, "certificate 1 of the chain issues");
+            assert!(
+                err.to_string().contains("keyCertSign"),
+                "{what} under {l_name}: {err}"
+            );
+        }
+    }
+
+    // The refused issuer is named wherever it is: here L issues a CA with
+    // keyCertSign, which issues the signer; L is certificate 2.
+    let l_key = SigningKey::generate(KeyAlgorithm::P256);
+    let l_params = params_named(ca_leaf_params(), "signing CA");
+    let l = pki.leaf(&l_params, &l_key);
+    let sub_key = SigningKey::generate(KeyAlgorithm::P256);
+    let sub_params = ca_params("sub CA");
+    let sub = issue(&sub_params, &sub_key, &l_params, &l_key);
+    let signer_cert = issue(&leaf_params(), &rogue, &sub_params, &sub_key);
+    let bundle = sign(&rogue, &[signer_cert, sub, l, pki.intermediate.clone()]);
+    let err = verify_bundle(&bundle, &pki.roots(at(2026))).expect_err("deeper");
+    assert_refused_as(&err, "certificate 2 of the chain issues");
+
+    // An issuer without a key usage extension may issue (RFC 5280 4.2.1.3).
+    let open_key = SigningKey::generate(KeyAlgorithm::P256);
+    let mut open_params = ca_params("open CA");
+    open_params.key_usages = vec![];
+    let open = open_params
+        .signed_by(
+            &rcgen_key(&open_key),
+            &Issuer::new(ca_params("test intermediate"), &pki.intermediate_key),
+        )
+        .expect("open CA")
+        .der()
+        .to_vec();
+    let signer_cert = issue(&leaf_params(), &rogue, &open_params, &open_key);
+    let bundle = sign(&rogue, &[signer_cert, open, pki.intermediate.clone()]);
+    verify_bundle(&bundle, &pki.roots(at(2026))).expect("an issuer without key usage");
+}
+
+// The same hole through the roots: webpki keeps only a trust anchor's name,
+// key and name constraints, so a pinned signing certificate (a root too)
+// could issue certificates for any subject that chained to it, whatever its
+// key usage or basic constraints said.
+#[test]
+fn a_pinned_signing_certificate_cannot_issue_certificates() {
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let rogue = SigningKey::generate(KeyAlgorithm::P256);
+    let mut end_entity = pinned_params();
+    end_entity.is_ca = IsCa::ExplicitNoCa;
+    let mut end_entity_without_key_usage = end_entity.clone();
+    end_entity_without_key_usage.key_usages = vec![];
+    for (what, root_params, refusal) in [
+        (
+            "CA:TRUE",
+            pinned_params(),
+            "the root the chain leads to issues",
+        ),
+        ("CA:FALSE", end_entity, "the root the chain leads to issues"),
+        (
+            "CA:FALSE without key usage",
+            end_entity_without_key_usage,
+            "the root the chain leads to issues a certificate in the path, but its basic constraints say CA:FALSE",
+        ),
+    ] {
+        let root = self_signed(&root_params, &signer);
+        let trust = pinned(&root, at(2026));
+        let sign = |key: &SigningKey, chain: Vec<Vec<u8>>| {
+            sign_manifest(&manifest(), "model", key, Some(&chain)).expect("signs")
+        };
+        verify_bundle(&sign(&signer, vec![root.clone()]), &trust).expect(what);
+        for params in [
+            params_named(leaf_params(), "another signer"),
+            params_named(ca_leaf_params(), "another signer"),
+        ] {
+            let issued = issue(&params, &rogue, &root_params, &signer);
+            let err = verify_bundle(&sign(&rogue, vec![issued]), &trust).expect_err(what);
+            assert_refused_as(&err, refusal);
+        }
+    }
+}
+
+// The stand-in path's callback refuses a path with no intermediate: a root
+// with the signing certificate's name and key would otherwise "issue" the
+// stand-in itself, and the signing certificate's own signature would never
+// be checked.
+#[test]
+fn a_root_with_the_ca_leafs_name_and_key_does_not_stand_in_for_its_issuer() {
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let root_params = ca_params("test intermediate");
+    let root = self_signed(&root_params, &signer);
+    let trust = pinned(&root, at(2026));
+    // The leaf's subject and key are the root's; a key that is not the
+    // root's signed it.
+    let forged = issue(
+        &ca_leaf_params(),
+        &signer,
+        &root_params,
+        &SigningKey::generate(KeyAlgorithm::P256),
+    );
+    let bundle = sign_manifest(&manifest(), "model", &signer, Some(&[forged])).expect("signs");
+    let err = verify_bundle(&bundle, &trust).expect_err("forged");
+    assert!(
+        matches!(err, VerifyError::Trust(TrustError::UntrustedChain)),
+        "{err:?}"
+    );
+    // The same leaf really issued by the root verifies.
+    let real = issue(&ca_leaf_params(), &signer, &root_params, &signer);
+    let bundle = sign_manifest(&manifest(), "model", &signer, Some(&[real])).expect("signs");
+    verify_bundle(&bundle, &trust).expect("really issued");
+}
+
+// Trust anchors are parsed ignoring unknown critical extensions, so a pinned
+// certificate carrying one was accepted; OpenSSL and Go refuse it, as webpki
+// refuses one in any path.
+#[test]
+fn an_unknown_critical_extension_is_refused_in_every_shape() {
+    let pki = Pki::new();
+    let signer = SigningKey::generate(KeyAlgorithm::P256);
+    let with_extension = |mut params: CertificateParams, critical: bool| {
+        // 1.3.6.1.4.1.55555.1 (a private arc), value NULL.
+        let mut extension =
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 1], vec![0x05, 0x00]);
+        extension.set_criticality(critical);
+        params.custom_extensions = vec![extension];
+        params
+    };
+    let sign = |chain: Vec<Vec<u8>>| {
+        sign_manifest(&manifest(), "model", &signer, Some(&chain)).expect("signs")
+    };
+    for critical in [true, false] {
+        let pinned_cert = self_signed(&with_extension(pinned_params(), critical), &signer);
+        let cases = [
+            (
+                "pinned",
+                sign(vec![pinned_cert.clone()]),
+                pinned(&pinned_cert, at(2026)),
+            ),
+            (
+                "end entity",
+                sign(vec![
+                    pki.leaf(&with_extension(leaf_params(), critical), &signer),
+                    pki.intermediate.clone(),
+                ]),
+                pki.roots(at(2026)),
+            ),
+            (
+                "CA:TRUE",
+                sign(vec![
+                    pki.leaf(&with_extension(ca_leaf_params(), critical), &signer),
+                    pki.intermediate.clone(),
+                ]),
+                pki.roots(at(2026)),
+            ),
+        ];
+        for (what, bundle, trust) in cases {
+            let result = verify_bundle(&bundle, &trust);
+            if !critical {
+                result.expect(what);
+                continue;
+            }
+            match result {
+                Err(VerifyError::Trust(TrustError::MalformedCertificate {
+                    whose: "chain",
+                    index: 0,
+                    source,
+                })) => assert!(
+                    source.to_string().contains("UnsupportedCriticalExtension"),
+                    "{what}: {source}"
+                ),
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+    }
 }
