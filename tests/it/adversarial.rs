@@ -642,3 +642,31 @@ fn an_attestation_line_over_the_cap_is_refused_naming_the_file_and_line() {
         "line 2 is more than the 4194304-byte limit of one attestation",
     ]);
 }
+
+// Finding 1, for the readers that check no signature (`status`, the hook):
+// the payload of a forged bundle was parsed into a JSON tree (a 16 MiB
+// bundle cost 1.2 GB in `status`). Its values are counted first, in
+// constant memory, and too many are refused.
+#[test]
+fn an_unverified_payload_of_millions_of_values_is_refused_before_parsing() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, _, _) = crate::support::signed_tiny_model(dir.path(), "p256");
+    let sig = model.join("model.sig");
+    let mut bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sig).expect("read")).expect("bundle");
+    let mut payload = String::from("{\"_type\":\"https://in-toto.io/Statement/v1\",\"x\":[");
+    payload.push_str(&"{\"\":0},".repeat(1_500_000));
+    payload.push_str("0]}");
+    bundle["dsseEnvelope"]["payload"] = base64::engine::general_purpose::STANDARD
+        .encode(payload)
+        .into();
+    std::fs::write(&sig, serde_json::to_vec(&bundle).expect("json")).expect("write");
+    for args in [&["status"][..], &["hook", "verify", "--model"][..]] {
+        let out = run(modelseal().args(args).arg(&model));
+        assert_ne!(out.code, 0, "{args:?}");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(text.contains("JSON values"), "{args:?}: {text}");
+        assert!(text.contains("model.sig"), "{args:?}: {text}");
+    }
+}

@@ -285,6 +285,8 @@ fn lifecycle_v1_then_retrained_v2() {
         "{}",
         outcome.evaluated_at
     );
+    // Non-empty: `all` holds on nothing.
+    assert!(!outcome.attestations.is_empty());
     assert!(
         outcome
             .attestations
@@ -484,6 +486,7 @@ fn lifecycle_v1_then_retrained_v2() {
         .iter()
         .filter(|a| a.signer.as_deref() == Some("tess"))
         .collect();
+    assert!(!tess_lines.is_empty(), "the tester's lines are listed");
     assert!(tess_lines.iter().all(|a| a.status == "signer-not-valid"));
 
     // A policy that revokes the developer: no history is shown for a model
@@ -508,13 +511,9 @@ fn lifecycle_v1_then_retrained_v2() {
         .args(["--format", "json"]));
     out.expect_code(0);
     let list: serde_json::Value = serde_json::from_str(&out.stdout).expect("list JSON");
-    assert!(
-        list["attestations"]
-            .as_array()
-            .expect("list")
-            .iter()
-            .all(|a| a["status"] == "unverified")
-    );
+    let listed = list["attestations"].as_array().expect("list");
+    assert!(!listed.is_empty(), "{list}");
+    assert!(listed.iter().all(|a| a["status"] == "unverified"));
 }
 
 #[test]
@@ -801,13 +800,16 @@ fn each_refusal_names_its_reason() {
     out.expect_code(0);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("report JSON");
     assert_eq!(report["policy_passed"], true);
-    let unenforced_failures = report["rules"]
+    let failures: Vec<&serde_json::Value> = report["rules"]
         .as_array()
         .expect("rules")
         .iter()
         .filter(|r| r["passed"] == false)
-        .all(|r| r["enforced"] == false);
-    assert!(unenforced_failures, "{report}");
+        .collect();
+    // Some rules fail here (the policy configures few), none of them
+    // enforced: `all` over an empty set would prove nothing.
+    assert!(!failures.is_empty(), "{report}");
+    assert!(failures.iter().all(|r| r["enforced"] == false), "{report}");
 }
 
 #[test]

@@ -7,6 +7,10 @@ use serde::Deserialize;
 use crate::error::AttestError;
 use crate::predicate::{DigestSet, PREDICATE_V1_TYPES, Predicate};
 
+/// The most JSON values an attestation statement may hold (its tree is
+/// built before any policy vouches for it): far beyond any real predicate.
+const MAX_STATEMENT_VALUES: u64 = 1 << 18;
+
 /// The in-toto statement type.
 pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 
@@ -89,6 +93,10 @@ impl Statement {
             digest: std::collections::BTreeMap<String, String>,
         }
         let bad = |m: String| AttestError::Statement(m);
+        // Listed before (or without) a policy check: count the values in
+        // constant memory before the predicate becomes a tree.
+        modelseal_oms::count_json_values(payload, MAX_STATEMENT_VALUES)
+            .map_err(|max| bad(format!("the statement holds more than {max} JSON values")))?;
         let wire: Wire = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
         if wire.type_ != STATEMENT_V1 {
             return Err(bad(format!(

@@ -391,9 +391,12 @@ fn hash_unit(
     let path = file.content_path();
     // The walk saw a regular file; it may have been swapped for a FIFO or
     // a link since. The content path is already resolved: refuse links.
-    let handle =
-        crate::open_regular(path, crate::Links::Refuse).map_err(|e| io_error(&file.path, e))?;
-    let before = handle.metadata().map_err(|e| io_error(&file.path, e))?;
+    let (handle, before) = crate::open_regular_stat(
+        path,
+        std::fs::OpenOptions::new().read(true),
+        crate::Links::Refuse,
+    )
+    .map_err(|e| io_error(&file.path, e))?;
     let size = before.len();
     if size != file.size {
         return Err(Error::FileChanged {
@@ -409,22 +412,31 @@ fn hash_unit(
         }
     };
     let len = unit.end - unit.start;
-    let mapped =
-        len >= MMAP_THRESHOLD && hash_mapped(&handle, unit, &mut hasher, &progress).is_ok();
+    // A file the system cannot map at all is read instead; a failure once
+    // hashing through the map has begun is an error (a fallback would count
+    // the progress twice and hide what went wrong).
+    let mapped = len >= MMAP_THRESHOLD
+        && hash_mapped(&handle, unit, &mut hasher, &progress)
+            .map_err(|e| io_error(&file.path, e))?;
     if !mapped {
         // Small units, and any file the system cannot map, are read.
         hasher = Hasher::new(algorithm);
         hash_read(&handle, file, unit, &mut hasher, buffer, &progress)?;
+    } else {
+        // Read in one go or a few reads, a small unit checks growth itself
+        // (the probe byte in `hash_read`); a mapped one takes long enough to
+        // check size and identity after.
+        check_unchanged(file, &handle, &before)?;
     }
-    check_unchanged(file, &handle, &before)?;
     Ok(hasher.finalize())
 }
 
-/// After hashing: the file must still be the size the walk saw (a file
-/// appended to while it was hashed was accepted, since only the signed
-/// range was read), and the path must still name the file that was read
-/// (same device and inode), so that what a loader opens next is what was
-/// hashed.
+/// After hashing a mapped unit: the file must still be the size the walk
+/// saw (a file appended to while it was hashed was accepted, since only
+/// the signed range was read), and the path must still name the file that
+/// was read (same device and inode), so that what a loader opens next is
+/// what was hashed. A path swapped after this is the time-of-use gap no
+/// check closes (docs/threat-model.md).
 fn check_unchanged(
     file: &ModelFile,
     handle: &File,
@@ -448,16 +460,21 @@ fn check_unchanged(
     Ok(())
 }
 
+/// Hashes `unit` through mapped windows: `Ok(false)` when its first window
+/// cannot be mapped (nothing hashed yet: the caller reads instead).
 fn hash_mapped(
     handle: &File,
     unit: &Unit,
     hasher: &mut Hasher,
     progress: &impl Fn(u64),
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let window_len = |offset: u64| (unit.end - offset).min(WINDOW);
     let to_usize = |n: u64| usize::try_from(n).map_err(std::io::Error::other);
     let mut offset = unit.start;
-    let mut current = crate::mmap::map_window(handle, offset, to_usize(window_len(offset))?)?;
+    let Ok(mut current) = crate::mmap::map_window(handle, offset, to_usize(window_len(offset))?)
+    else {
+        return Ok(false);
+    };
     loop {
         let next_offset = offset + window_len(offset);
         let next = if next_offset < unit.end {
@@ -477,7 +494,7 @@ fn hash_mapped(
                 current = map;
                 offset = next_offset;
             }
-            None => return Ok(()),
+            None => return Ok(true),
         }
     }
 }
@@ -499,7 +516,10 @@ fn hash_read(
     while offset < unit.end {
         let want =
             usize::try_from((unit.end - offset).min(buffer.len() as u64)).unwrap_or(buffer.len());
-        let n = match handle.read_at(&mut buffer[..want], offset) {
+        // The file's last read asks for one byte more: getting it means the
+        // file grew while it was hashed, found at no extra system call.
+        let probe = usize::from(unit.end == file.size && want < buffer.len());
+        let n = match handle.read_at(&mut buffer[..want + probe], offset) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(io_error(&file.path, e)),
@@ -509,6 +529,13 @@ fn hash_read(
                 path: file.path.clone(),
                 expected: file.size,
                 found: offset,
+            });
+        }
+        if n > want {
+            return Err(Error::FileChanged {
+                path: file.path.clone(),
+                expected: file.size,
+                found: offset + n as u64,
             });
         }
         hasher.update(&buffer[..n]);

@@ -49,7 +49,7 @@ pub use engine::{
     hash_files, hash_model, parse_shard_name, shard_name,
 };
 pub use error::Error;
-pub use open::{Links, open_regular, open_regular_with, read_regular};
+pub use open::{Links, open_regular, open_regular_stat, open_regular_with, read_regular};
 pub use walk::{
     DEFAULT_IGNORES, HF_DOWNLOAD_CACHE, Model, ModelFile, ModelKind, WalkOptions, hub_cache_repo,
     model_relative_name, walk,

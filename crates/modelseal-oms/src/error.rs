@@ -314,6 +314,17 @@ pub enum TrustError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StatementError {
+    /// A payload nobody has verified yet holds more JSON values than it is
+    /// read with (its parsed tree would cost far more memory than its
+    /// bytes).
+    #[error(
+        "the signed payload holds more than {max} JSON values, more than is read before its \
+         signature is checked (`verify` reads it after checking the signature)"
+    )]
+    TooManyValues {
+        /// The limit.
+        max: u64,
+    },
     /// The payload is not JSON.
     #[error("the signed payload is not JSON")]
     Json {

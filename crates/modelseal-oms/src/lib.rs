@@ -83,7 +83,10 @@ pub use error::{
 };
 pub use keys::{KeyAlgorithm, PublicKey, SigningKey};
 pub use sign::{sign_manifest, sign_manifest_with, sign_statement};
-pub use statement::{ResourceExtensions, SignedManifest, SignedResource, parse_statement};
+pub use statement::{
+    MAX_UNVERIFIED_VALUES, ResourceExtensions, SignedManifest, SignedResource, count_json_values,
+    parse_statement, parse_unverified_statement,
+};
 pub use verify::{
     Signer, Trust, VerifiedBundle, VerifiedStatement, verify_bundle, verify_statement,
 };

@@ -255,6 +255,106 @@ fn parse_shard_size(v: &Value) -> Result<u64, StatementError> {
     Ok(f as u64)
 }
 
+/// How many JSON values (objects, arrays, strings, numbers, …) a payload
+/// read without a checked signature may hold: its parsed tree costs some
+/// 80 bytes a value, so this bounds the memory of `status`, the pre-commit
+/// hook and `attest` on a forged bundle at about 80 MiB. A manifest of
+/// about 250,000 files fits; a larger one is read by `verify`, which parses
+/// only after the signature verified.
+pub const MAX_UNVERIFIED_VALUES: u64 = 1 << 20;
+
+/// [`parse_statement`] for a payload whose signature nobody has checked
+/// (`status`): the values are counted first, in constant memory, and a
+/// payload holding more than [`MAX_UNVERIFIED_VALUES`] is refused before
+/// any tree is built.
+///
+/// # Errors
+/// [`StatementError::TooManyValues`], and those of [`parse_statement`].
+pub fn parse_unverified_statement(payload: &[u8]) -> Result<SignedManifest, StatementError> {
+    count_json_values(payload, MAX_UNVERIFIED_VALUES)
+        .map_err(|max| StatementError::TooManyValues { max })?;
+    parse_statement(payload)
+}
+
+/// Walks `bytes` as JSON keeping nothing (constant memory; serde_json
+/// bounds the nesting at 128): `Err(max)` once more than `max` values were
+/// seen, before a caller builds a tree of them. Malformed JSON is `Ok`:
+/// the caller's own parse reports it, with its position.
+///
+/// # Errors
+/// `max`, when the input holds more values.
+pub fn count_json_values(bytes: &[u8], max: u64) -> Result<(), u64> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::cell::Cell;
+
+    #[derive(Clone, Copy)]
+    struct Count<'a>(&'a Cell<u64>);
+
+    impl Count<'_> {
+        fn one<E: serde::de::Error>(self) -> Result<(), E> {
+            let left = self.0.get();
+            if left == 0 {
+                return Err(E::custom("too many values"));
+            }
+            self.0.set(left - 1);
+            Ok(())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Count<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Count<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+            self.one()
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+            self.one()
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+            self.one()
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+            self.one()
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+            self.one()
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+            self.one()
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.one()?;
+            while seq.next_element_seed(self)?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            self.one()?;
+            while map.next_key_seed(self)?.is_some() {
+                map.next_value_seed(self)?;
+            }
+            Ok(())
+        }
+    }
+
+    let left = Cell::new(max);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    match Count(&left).deserialize(&mut deserializer) {
+        Ok(()) => Ok(()),
+        // Malformed JSON is reported by the real parse, with its position.
+        Err(_) if left.get() > 0 => Ok(()),
+        Err(_) => Err(max),
+    }
+}
+
 /// Parses and checks a statement payload.
 ///
 /// Accepts what the reference tool writes (see the crate docs); rejects

@@ -548,3 +548,32 @@ fn built_statements_parse_back_and_are_deterministic() {
         assert_eq!(text.contains("\"shard_size\":64"), method != Method::Files);
     }
 }
+
+#[test]
+fn json_values_are_counted_within_a_cap_in_constant_memory() {
+    let cases: &[(&[u8], u64, bool)] = &[
+        (b"{}", 1, true),
+        // Keys count too: they cost memory as much as values.
+        (b"{\"a\": [1, 2, {\"b\": null}]}", 8, true),
+        (b"{\"a\": [1, 2, {\"b\": null}]}", 7, false),
+        (b"[1, 2, 3]", 3, false),
+        // Malformed JSON is left to the real parse to report.
+        (b"{\"a\": ", 10, true),
+        (b"not json", 1, true),
+    ];
+    for (bytes, max, ok) in cases {
+        let got = count_json_values(bytes, *max);
+        assert_eq!(
+            got.is_ok(),
+            *ok,
+            "{:?} with {max}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    // A forged payload of a million tiny objects is refused by count.
+    let forged = format!("[{}0]", "{\"\":0},".repeat(1_000_000));
+    assert!(matches!(
+        parse_unverified_statement(forged.as_bytes()),
+        Err(StatementError::TooManyValues { .. })
+    ));
+}
