@@ -624,18 +624,9 @@ fn raw_key_is(raw: &[u8], key: &PublicKey) -> bool {
 /// `stat` says, so a file that grows or a device that never ends (a policy
 /// naming `/dev/zero` as a key) is refused rather than read without bound.
 fn read_capped(path: &Path) -> std::io::Result<String> {
-    use std::io::{Error, ErrorKind, Read as _};
-    let mut bytes = Vec::new();
-    modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)?
-        .take(MAX_POLICY_SIZE + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_POLICY_SIZE {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            format!("more than the {MAX_POLICY_SIZE}-byte limit"),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| Error::new(ErrorKind::InvalidData, e))
+    // The project's one capped, non-blocking, regular-file reader.
+    let bytes = modelseal_hash::read_regular(path, modelseal_hash::Links::Follow, MAX_POLICY_SIZE)?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// An error and its causes on one line.
