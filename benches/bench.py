@@ -88,6 +88,7 @@ import shutil
 import signal
 import statistics
 import struct
+import zipfile
 import subprocess
 import sys
 import tempfile
@@ -467,7 +468,7 @@ CASES = [
          setup=lambda c: c.setup_hub(), after=lambda c, r: c.check_l(r)),
     # memory: m
     Case("m", "memory", "m. verify with one hostile 16 MiB input (before trust: issue 13, finding 1)",
-         tool=Side("`modelseal verify` of the 5 models at once, each expected to fail (exit 1)",
+         tool=Side("`modelseal verify` of the 7 models at once, each expected to fail (exit 1)",
                    lambda c: [["sh", "-c", '"$@"; test $? -eq 1', "sh", c.bin, "verify",
                                f"{c.hostile}/{name}", "--key", c.ed_key + ".pub"]
                               for name, _, _ in HOSTILE]),
@@ -486,6 +487,9 @@ HOSTILE = [
      "extra.safetensors"),
     ("all-three", "the three extra files in one model (the format gate checks them in parallel)",
      "extra.safetensors"),
+    ("pickle", "extra.pkl, unsigned: 16 MiB of memo stores (`N` MEMOIZE, 8M times)", "extra.pkl"),
+    ("pickle-zip", "extra.pt, unsigned: a PyTorch ZIP whose data.pkl inflates to 512 MiB of BINBYTES8",
+     "extra.pt"),
 ]
 
 
@@ -533,6 +537,17 @@ def setup_hostile(c) -> Optional[str]:
         f.write(struct.pack("<Q", len(header)) + header)
     for name in ("json", "gguf", "safetensors"):
         os.link(f"{c.hostile}/{name}/extra.{name}", f"{c.hostile}/all-three/extra.{name}")
+    with open(f"{c.hostile}/pickle/extra.pkl", "wb") as f:
+        f.write(b"\x80\x04" + b"N\x94" * ((mib16 - 4) // 2) + b"N.")
+    member = 512 << 20  # one BINBYTES8 argument, then a dangerous global
+    with zipfile.ZipFile(f"{c.hostile}/pickle-zip/extra.pt", "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("archive/data.pkl", "w", force_zip64=True) as m:
+            m.write(b"\x80\x04\x8e" + struct.pack("<Q", member))
+            chunk = bytes(1 << 20)
+            for _ in range(member >> 20):
+                m.write(chunk)
+            m.write(b"0\x8c\x02os\x94\x8c\x06system\x94\x93N.")
+        z.writestr("archive/version", "3\n")
     return None
 
 

@@ -76,6 +76,7 @@ pub use npy::{NpyError, NpyHeader};
 pub use pickle::{
     AllowGlobalError, AllowGlobals, DYNAMIC, GlobalRisk, MAX_GLOBALS, PickleGlobal, PickleLimits,
     PickleRisk, PickleScan, classify_global, is_opcode, scan_pickle, scan_pickle_allowing,
+    scan_pickle_reader,
 };
 pub use report::{
     Details, FileReport, InspectOptions, NpyMember, PickleMember, Problem, REPORT_VERSION, Verdict,

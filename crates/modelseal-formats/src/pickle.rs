@@ -7,6 +7,7 @@
 //! keeps a symbolic stack and memo of string constants to resolve them.
 
 use std::collections::HashMap;
+use std::io::{self, Read};
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -20,6 +21,11 @@ pub struct PickleLimits {
     pub max_line: usize,
     /// The deepest symbolic stack and the largest memo tracked.
     pub max_stack: usize,
+    /// The most memory the walker's symbolic stack, memo and tracked
+    /// strings may hold, in bytes (approximate: container capacities and
+    /// string sizes as allocated). The input itself is streamed through a
+    /// fixed window of about `max_line` bytes and never held whole.
+    pub max_memory: usize,
 }
 
 impl Default for PickleLimits {
@@ -28,6 +34,7 @@ impl Default for PickleLimits {
             max_opcodes: 10_000_000,
             max_line: 64 * 1024,
             max_stack: 1_000_000,
+            max_memory: 32 << 20,
         }
     }
 }
@@ -128,11 +135,115 @@ pub const MAX_GLOBALS: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Sym {
     Mark,
-    Str(Rc<str>),
+    /// A thin pointer, so that a value is 16 bytes.
+    Str(Rc<String>),
     /// A string constant whose value is not tracked: escaped, not UTF-8, or
     /// too long. As a `STACK_GLOBAL` operand it gives a dynamic global.
     Text,
     Other,
+}
+
+impl Sym {
+    /// The heap bytes a string holds: the `Rc` box (two counts and the
+    /// `String`) and its bytes. Shared copies are each counted, which only
+    /// overstates.
+    fn heap(&self) -> usize {
+        match self {
+            Sym::Str(s) => s.len() + 2 * size_of::<usize>() + size_of::<String>(),
+            _ => 0,
+        }
+    }
+}
+
+/// The symbolic stack, counting the string bytes it holds.
+#[derive(Default)]
+struct Stack {
+    items: Vec<Sym>,
+    strings: usize,
+}
+
+impl Stack {
+    fn push(&mut self, value: Sym) {
+        self.strings += value.heap();
+        self.items.push(value);
+    }
+
+    fn pop(&mut self) -> Option<Sym> {
+        let value = self.items.pop()?;
+        self.strings -= value.heap();
+        Some(value)
+    }
+
+    fn last(&self) -> Option<&Sym> {
+        self.items.last()
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The bytes it holds, counting the doubling the next push may make.
+    fn held(&self) -> usize {
+        self.items.capacity().max(self.items.len() * 2) * size_of::<Sym>() + self.strings
+    }
+}
+
+/// The unpickler's memo. Picklers number entries 0, 1, 2, ... so keys are
+/// kept in a vector while they come in order (16 bytes an entry), and in a
+/// map only when they jump ahead.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<Sym>>,
+    sparse: HashMap<u64, Sym>,
+    len: usize,
+    /// String bytes held by its values.
+    strings: usize,
+}
+
+impl Memo {
+    /// Keys within this distance past the end of `dense` extend it.
+    const GAP: u64 = 1024;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn insert(&mut self, key: u64, value: Sym) {
+        let end = self.dense.len() as u64;
+        let index = usize::try_from(key).ok();
+        let slot = match index {
+            Some(i) if key < end => self.dense.get_mut(i),
+            Some(i) if key - end < Self::GAP && self.sparse.is_empty() => {
+                self.dense.resize(i + 1, None);
+                self.dense.get_mut(i)
+            }
+            _ => None,
+        };
+        self.strings += value.heap();
+        let old = match slot {
+            Some(slot) => slot.replace(value),
+            None => self.sparse.insert(key, value),
+        };
+        match old {
+            Some(old) => self.strings -= old.heap(),
+            None => self.len += 1,
+        }
+    }
+
+    fn get(&self, key: u64) -> Option<&Sym> {
+        match usize::try_from(key).ok().and_then(|k| self.dense.get(k)) {
+            Some(slot) => slot.as_ref(),
+            None => self.sparse.get(&key),
+        }
+    }
+
+    /// The bytes its containers hold, counting the doubling the next
+    /// insert may make.
+    fn held(&self) -> usize {
+        self.dense.capacity().max(self.dense.len() * 2) * size_of::<Option<Sym>>()
+            + self.sparse.capacity().max(self.sparse.len() * 2) * (size_of::<(u64, Sym)>() + 1)
+            + self.strings
+    }
 }
 
 /// Strings longer than this are not tracked as possible global names.
@@ -496,10 +607,14 @@ enum Stop {
     BadArgument(&'static str),
     /// A memo load of a key never stored.
     MemoMissing(u64),
+    /// The stack, memo and strings outgrew [`PickleLimits::max_memory`].
+    MemoryLimit,
+    /// Reading the input failed; the error is kept in the source.
+    Io,
 }
 
 impl Stop {
-    fn describe(&self, offset: usize) -> String {
+    fn describe(&self, offset: u64) -> String {
         match self {
             Stop::Truncated(op) => format!("pickle truncated inside {op} at byte {offset}"),
             Stop::BadOpcode(b) => {
@@ -515,6 +630,8 @@ impl Stop {
             Stop::MemoMissing(key) => {
                 format!("memo key {key} loaded before it was stored, at byte {offset}")
             }
+            Stop::MemoryLimit => format!("walker memory limit reached at byte {offset}"),
+            Stop::Io => format!("read error at byte {offset}"),
         }
     }
 }
@@ -566,41 +683,186 @@ impl Segment {
     }
 }
 
-struct Walker<'a> {
-    data: &'a [u8],
-    pos: usize,
+/// A forward-only window over the input: the walker never holds more of it
+/// than the longest argument it must see whole (a newline-terminated line,
+/// or a name of at most [`MAX_NAME`] bytes). Longer length-prefixed
+/// arguments (tensor bytes in `BINBYTES`, long strings) are skipped.
+struct Source<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The first unconsumed byte of `buf`.
+    start: usize,
+    /// The end of the bytes read into `buf`.
+    end: usize,
+    /// The input offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Source<R> {
+    fn new(reader: R, window: usize) -> Self {
+        Self {
+            reader,
+            buf: vec![0; window],
+            start: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            error: None,
+        }
+    }
+
+    /// The input offset of the next unconsumed byte.
+    fn pos(&self) -> u64 {
+        self.base + self.start as u64
+    }
+
+    /// Makes at least `n` bytes (at most the window) available unless the
+    /// input ends first; says whether they are.
+    fn fill(&mut self, n: usize) -> Result<bool, Stop> {
+        while self.end - self.start < n {
+            if self.eof {
+                return Ok(false);
+            }
+            if self.start > 0 && self.buf.len() - self.start < n {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.base += self.start as u64;
+                self.end -= self.start;
+                self.start = 0;
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    return Err(Stop::Io);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>, Stop> {
+        Ok(if self.fill(1)? {
+            Some(self.buf[self.start])
+        } else {
+            None
+        })
+    }
+
+    fn take(&mut self, n: usize, op: &'static str) -> Result<&[u8], Stop> {
+        if n > self.buf.len() || !self.fill(n)? {
+            return Err(Stop::Truncated(op));
+        }
+        let out = &self.buf[self.start..self.start + n];
+        self.start += n;
+        Ok(out)
+    }
+
+    /// Consumes `n` bytes without keeping them.
+    fn skip(&mut self, n: u64, op: &'static str) -> Result<(), Stop> {
+        let buffered = (self.end - self.start).min(usize::try_from(n).unwrap_or(usize::MAX));
+        self.start += buffered;
+        let rest = n - buffered as u64;
+        if rest == 0 {
+            return Ok(());
+        }
+        let copied = match io::copy(&mut (&mut self.reader).take(rest), &mut io::sink()) {
+            Ok(k) => k,
+            Err(e) => {
+                self.error = Some(e);
+                return Err(Stop::Io);
+            }
+        };
+        self.base += (self.end as u64) + copied;
+        self.start = 0;
+        self.end = 0;
+        if copied < rest {
+            self.eof = true;
+            return Err(Stop::Truncated(op));
+        }
+        Ok(())
+    }
+
+    /// Reads a line of at most `max` bytes, without its newline.
+    fn line(&mut self, max: usize, op: &'static str) -> Result<&[u8], Stop> {
+        let window = max.saturating_add(1).min(self.buf.len());
+        let mut searched = 0;
+        loop {
+            let have = (self.end - self.start).min(window);
+            if let Some(i) = self.buf[self.start + searched..self.start + have]
+                .iter()
+                .position(|&b| b == b'\n')
+            {
+                let i = searched + i;
+                let out = &self.buf[self.start..self.start + i];
+                self.start += i + 1;
+                return Ok(out);
+            }
+            searched = have;
+            if have >= window {
+                return Err(Stop::LineTooLong);
+            }
+            if !self.fill(have + 1)? {
+                return Err(Stop::Truncated(op));
+            }
+        }
+    }
+
+    /// Reads to the end of the input.
+    fn drain(&mut self) -> Result<(), Stop> {
+        self.start = self.end;
+        if self.eof {
+            return Ok(());
+        }
+        match io::copy(&mut self.reader, &mut io::sink()) {
+            Ok(k) => {
+                self.base += k;
+                self.eof = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.error = Some(e);
+                Err(Stop::Io)
+            }
+        }
+    }
+}
+
+/// A length-prefixed argument: its bytes when it is short enough for the
+/// walker to use, or only its length.
+enum Payload<'b> {
+    Bytes(&'b [u8]),
+    Skipped,
+}
+
+/// The bytes of a payload, or none (and `skipped` set) when it was skipped.
+fn payload_bytes<'b>(payload: Payload<'b>, skipped: &mut bool) -> &'b [u8] {
+    match payload {
+        Payload::Bytes(b) => b,
+        Payload::Skipped => {
+            *skipped = true;
+            &[]
+        }
+    }
+}
+
+struct Walker<'a, R> {
+    src: Source<R>,
     limits: PickleLimits,
     opcodes_before: u64,
     allow: &'a AllowGlobals,
 }
 
-impl<'a> Walker<'a> {
-    fn take(&mut self, n: usize, op: &'static str) -> Result<&'a [u8], Stop> {
-        let end = self.pos.checked_add(n).ok_or(Stop::Truncated(op))?;
-        let out = self.data.get(self.pos..end).ok_or(Stop::Truncated(op))?;
-        self.pos = end;
-        Ok(out)
-    }
-
-    fn line(&mut self, op: &'static str) -> Result<&'a [u8], Stop> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        let window = &rest[..rest.len().min(self.limits.max_line.saturating_add(1))];
-        match window.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                self.pos += i + 1;
-                Ok(&window[..i])
-            }
-            None if window.len() > self.limits.max_line => Err(Stop::LineTooLong),
-            None => Err(Stop::Truncated(op)),
-        }
-    }
-
+impl<R: Read> Source<R> {
     fn len_prefixed(
         &mut self,
         width: usize,
         signed: bool,
         op: &'static str,
-    ) -> Result<&'a [u8], Stop> {
+    ) -> Result<Payload<'_>, Stop> {
         let raw = self.take(width, op)?;
         let mut buf = [0u8; 8];
         buf[..width].copy_from_slice(raw);
@@ -608,55 +870,76 @@ impl<'a> Walker<'a> {
         if signed && width == 4 && len >= 1 << 31 {
             return Err(Stop::Truncated(op));
         }
-        // Capped against the bytes left before anything is sliced.
-        let len = usize::try_from(len).map_err(|_| Stop::Truncated(op))?;
-        self.take(len, op)
+        match usize::try_from(len) {
+            Ok(short) if short <= MAX_NAME => Ok(Payload::Bytes(self.take(short, op)?)),
+            _ => {
+                self.skip(len, op)?;
+                Ok(Payload::Skipped)
+            }
+        }
     }
+}
 
+impl<R: Read> Walker<'_, R> {
     /// Walks one pickle from `self.pos` to its `STOP`.
     fn walk_one(&mut self, seg: &mut Segment) -> Result<(), Stop> {
-        let mut stack: Vec<Sym> = Vec::new();
-        let mut memo: HashMap<u64, Sym> = HashMap::new();
+        let Walker {
+            src,
+            limits,
+            opcodes_before,
+            allow,
+        } = self;
+        let mut stack = Stack::default();
+        let mut memo = Memo::default();
         loop {
-            if self.opcodes_before + seg.opcodes >= self.limits.max_opcodes {
+            if *opcodes_before + seg.opcodes >= limits.max_opcodes {
                 return Err(Stop::OpcodeLimit);
             }
-            if stack.len() > self.limits.max_stack || memo.len() > self.limits.max_stack {
+            if stack.len() > limits.max_stack || memo.len() > limits.max_stack {
                 return Err(Stop::StackLimit);
             }
-            let offset = self.pos;
-            let op = *self.data.get(self.pos).ok_or(Stop::Truncated("opcode"))?;
+            // Capacities rather than lengths: what is allocated, including
+            // the doubling a push or insert is about to make.
+            let held = stack.held() + memo.held();
+            if held > limits.max_memory {
+                return Err(Stop::MemoryLimit);
+            }
+            let offset = src.pos();
+            let op = src.peek()?.ok_or(Stop::Truncated("opcode"))?;
             let arg = arg_of(op).ok_or(Stop::BadOpcode(op))?;
-            self.pos += 1;
+            src.skip(1, "opcode")?;
             seg.opcodes += 1;
             let name = opcode_name(op);
-            let mut lines = [&[][..], &[][..]];
+            // GLOBAL and INST take two lines: the first is copied out of
+            // the window before the second is read.
+            let mut first_line = Vec::new();
+            let mut skipped = false;
             let payload: &[u8] = match arg {
                 Arg::None => &[],
-                Arg::Fixed(n) => self.take(n, name)?,
-                Arg::Line => self.line(name)?,
+                Arg::Fixed(n) => src.take(n, name)?,
+                Arg::Line => src.line(limits.max_line, name)?,
                 Arg::TwoLines => {
-                    lines[0] = self.line(name)?;
-                    lines[1] = self.line(name)?;
-                    &[]
+                    first_line = src.line(limits.max_line, name)?.to_vec();
+                    src.line(limits.max_line, name)?
                 }
-                Arg::Len1 => self.len_prefixed(1, false, name)?,
-                Arg::Len4 => self.len_prefixed(4, false, name)?,
-                Arg::Len4Signed => self.len_prefixed(4, true, name)?,
-                Arg::Len8 => self.len_prefixed(8, false, name)?,
+                Arg::Len1 => payload_bytes(src.len_prefixed(1, false, name)?, &mut skipped),
+                Arg::Len4 => payload_bytes(src.len_prefixed(4, false, name)?, &mut skipped),
+                Arg::Len4Signed => payload_bytes(src.len_prefixed(4, true, name)?, &mut skipped),
+                Arg::Len8 => payload_bytes(src.len_prefixed(8, false, name)?, &mut skipped),
             };
+            let lines = [first_line.as_slice(), payload];
             // Stack effects as CPython's `_pickle.c` checks them: a value
             // popped from an empty stack, or from below the last mark, is an
             // underflow, and so is a mark that is not there.
-            let pop = |stack: &mut Vec<Sym>| match stack.pop() {
+            let pop = |stack: &mut Stack| match stack.pop() {
                 Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
                 Some(s) => Ok(s),
             };
-            let top = |stack: &Vec<Sym>| match stack.last() {
+            let top = |stack: &Stack| match stack.last() {
                 Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
                 Some(s) => Ok(s.clone()),
             };
-            let pop_mark = |stack: &mut Vec<Sym>| {
+            let pop_mark = |stack: &mut Stack| {
                 let mut items = 0usize;
                 loop {
                     match stack.pop() {
@@ -708,7 +991,11 @@ impl<'a> Walker<'a> {
                         text_sym(payload)
                     });
                 }
-                b'X' | 0x8c | 0x8d | b'U' | b'T' => stack.push(text_sym(payload)),
+                b'X' | 0x8c | 0x8d | b'U' | b'T' => stack.push(if skipped {
+                    Sym::Text
+                } else {
+                    text_sym(payload)
+                }),
                 b'I' | b'L' | b'F' => {
                     if !number_like(payload, op == b'F') {
                         return Err(Stop::BadArgument(name));
@@ -727,13 +1014,7 @@ impl<'a> Walker<'a> {
                         seg.inst_obj += 1;
                     }
                     seg.named_import |= is_dotted_name(module) && is_dotted_name(gname);
-                    seg.record(
-                        self.allow,
-                        module.to_owned(),
-                        gname.to_owned(),
-                        name,
-                        offset as u64,
-                    );
+                    seg.record(allow, module.to_owned(), gname.to_owned(), name, offset);
                     stack.push(Sym::Other);
                 }
                 0x93 => {
@@ -750,7 +1031,7 @@ impl<'a> Walker<'a> {
                         }
                         _ => (DYNAMIC.to_owned(), DYNAMIC.to_owned()),
                     };
-                    seg.record(self.allow, module, gname, name, offset as u64);
+                    seg.record(allow, module, gname, name, offset);
                     stack.push(Sym::Other);
                 }
                 // Memo stores and loads. Text keys follow `int()`: see
@@ -770,7 +1051,7 @@ impl<'a> Walker<'a> {
                     } else {
                         le(payload)
                     };
-                    let value = memo.get(&key).ok_or(Stop::MemoMissing(key))?;
+                    let value = memo.get(key).ok_or(Stop::MemoMissing(key))?;
                     stack.push(value.clone());
                 }
                 b'R' => {
@@ -867,7 +1148,7 @@ fn quoted(s: &[u8]) -> Option<&[u8]> {
 /// A pushed string: tracked when it is short UTF-8.
 fn text_sym(bytes: &[u8]) -> Sym {
     match std::str::from_utf8(bytes) {
-        Ok(s) if s.len() <= MAX_NAME => Sym::Str(Rc::from(s)),
+        Ok(s) if s.len() <= MAX_NAME => Sym::Str(Rc::new(s.to_owned())),
         _ => Sym::Text,
     }
 }
@@ -1013,6 +1294,33 @@ pub fn scan_pickle_allowing(
     scan(data, limits, allow).0
 }
 
+/// [`scan_pickle_allowing`] on a stream, read once to its end through a
+/// window of about [`PickleLimits::max_line`] bytes: memory does not grow
+/// with the input (see [`PickleLimits::max_memory`]). Bytes after the last
+/// pickle are read to count them.
+///
+/// # Errors
+///
+/// A read error of `reader`.
+pub fn scan_pickle_reader<R: Read>(
+    reader: R,
+    limits: &PickleLimits,
+    allow: &AllowGlobals,
+) -> io::Result<PickleScan> {
+    let (scan, _, error) = scan_source(Source::new(reader, window(limits, None)), limits, allow);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(scan),
+    }
+}
+
+/// The window for a walk: one line and its newline, within 4 KiB..16 MiB,
+/// and no bigger than an input of known length needs.
+fn window(limits: &PickleLimits, len: Option<usize>) -> usize {
+    let w = limits.max_line.saturating_add(1).clamp(4096, 16 << 20);
+    len.map_or(w, |n| w.min(n.saturating_add(1)))
+}
+
 /// What identification needs beyond a [`PickleScan`].
 pub(crate) struct Sniff {
     /// The first pickle imports a global by a dotted name (or by string
@@ -1027,6 +1335,20 @@ pub(crate) fn scan(
     limits: &PickleLimits,
     allow: &AllowGlobals,
 ) -> (PickleScan, Sniff) {
+    // Reading a slice cannot fail.
+    let (scan, sniff, _) = scan_source(
+        Source::new(data, window(limits, Some(data.len()))),
+        limits,
+        allow,
+    );
+    (scan, sniff)
+}
+
+fn scan_source<R: Read>(
+    src: Source<R>,
+    limits: &PickleLimits,
+    allow: &AllowGlobals,
+) -> (PickleScan, Sniff, Option<io::Error>) {
     let mut sniff = Sniff {
         named_import: false,
         calls: false,
@@ -1048,16 +1370,15 @@ pub(crate) fn scan(
         risk: PickleRisk::KnownSafe,
     };
     let mut walker = Walker {
-        data,
-        pos: 0,
+        src,
         limits: *limits,
         opcodes_before: 0,
         allow,
     };
-    let first_is_proto = data.first() == Some(&0x80);
+    let first_is_proto = matches!(walker.src.peek(), Ok(Some(0x80)));
     let mut worst: Option<GlobalRisk> = None;
     loop {
-        let start = walker.pos;
+        let start = walker.src.pos();
         let mut seg = Segment::default();
         let result = walker.walk_one(&mut seg);
         let keep = scan.pickles == 0 || result.is_ok();
@@ -1089,18 +1410,21 @@ pub(crate) fn scan(
             Ok(()) => scan.pickles += 1,
             Err(stop) => {
                 if keep {
-                    scan.error = Some(stop.describe(walker.pos));
+                    scan.error = Some(stop.describe(walker.src.pos()));
                 } else {
-                    scan.trailing_bytes = (data.len() - start) as u64;
+                    let _ = walker.src.drain();
+                    scan.trailing_bytes = walker.src.pos() - start;
                 }
                 break;
             }
         }
-        match data.get(walker.pos) {
-            None => break,
-            Some(&b) if is_opcode(b) && (!first_is_proto || b == 0x80) => {}
-            Some(_) => {
-                scan.trailing_bytes = (data.len() - walker.pos) as u64;
+        match walker.src.peek() {
+            Ok(None) | Err(_) => break,
+            Ok(Some(b)) if is_opcode(b) && (!first_is_proto || b == 0x80) => {}
+            Ok(Some(_)) => {
+                let here = walker.src.pos();
+                let _ = walker.src.drain();
+                scan.trailing_bytes = walker.src.pos() - here;
                 break;
             }
         }
@@ -1116,7 +1440,7 @@ pub(crate) fn scan(
     } else {
         PickleRisk::KnownSafe
     };
-    (scan, sniff)
+    (scan, sniff, walker.src.error)
 }
 
 #[cfg(test)]

@@ -336,3 +336,153 @@ fn allow_list() {
         }
     }
 }
+
+/// Hands out at most `n` bytes per read, then fails if `fail_at` is reached.
+struct Trickle<'a> {
+    data: &'a [u8],
+    n: usize,
+    fail_at: Option<usize>,
+    pos: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.fail_at.is_some_and(|f| self.pos >= f) {
+            return Err(io::Error::other("disk on fire"));
+        }
+        let k = buf.len().min(self.n).min(self.data.len() - self.pos);
+        buf[..k].copy_from_slice(&self.data[self.pos..self.pos + k]);
+        self.pos += k;
+        Ok(k)
+    }
+}
+
+fn trickle(data: &[u8], n: usize) -> Trickle<'_> {
+    Trickle {
+        data,
+        n,
+        fail_at: None,
+        pos: 0,
+    }
+}
+
+/// A pickle of `BINBYTES` of `len` bytes (tensor data), then `os.system`.
+fn bytes_then_global(len: u32) -> Vec<u8> {
+    let mut data = b"\x80\x04B".to_vec();
+    data.extend_from_slice(&len.to_le_bytes());
+    data.extend(std::iter::repeat_n(0x2e, len as usize));
+    data.extend_from_slice(b"0\x8c\x02os\x94\x8c\x06system\x94\x93.");
+    data
+}
+
+// The walker streams its input through a window: reads of any size agree
+// with the whole input, an argument longer than the window (tensor bytes)
+// is skipped rather than held, and legacy files' trailing data is counted.
+#[test]
+fn streamed_input_matches_whole_input() {
+    let l = PickleLimits::default();
+    let big = bytes_then_global(3 << 20);
+    let mut legacy = b"\x80\x02K\x01.\x80\x02}.".to_vec();
+    legacy.extend(std::iter::repeat_n(0xab, 100_000));
+    let long_line = [b"c".as_slice(), &[b'a'; 70_000], b"\nb\n."].concat();
+    let cases: Vec<Vec<u8>> = vec![
+        b"cos\nsystem\n(S'id'\ntR.".to_vec(),
+        b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94h\x00h\x01\x93.".to_vec(),
+        big.clone(),
+        legacy.clone(),
+        long_line,
+        b"\x80\x04B\xff\xff\xff\x00".to_vec(),
+        Vec::new(),
+    ];
+    for data in &cases {
+        let whole = scan_pickle(data, &l);
+        for n in [1, 7, 4096, 1 << 20] {
+            let streamed =
+                scan_pickle_reader(trickle(data, n), &l, &AllowGlobals::default()).expect("read");
+            assert_eq!(streamed, whole, "{n}-byte reads of {} bytes", data.len());
+        }
+    }
+    let s = scan_pickle(&big, &l);
+    assert_eq!((s.risk, s.globals.len()), (PickleRisk::Dangerous, 1));
+    assert_eq!(scan_pickle(&legacy, &l).trailing_bytes, 100_000);
+    let truncated = scan_pickle(b"\x80\x04B\xff\xff\xff\x00", &l);
+    assert!(
+        truncated
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("BINBYTES"),
+        "{truncated:?}"
+    );
+}
+
+// A read error mid-walk is an error of the scan, not a finding.
+#[test]
+fn stream_read_errors_surface() {
+    let data = bytes_then_global(100_000);
+    let failing = Trickle {
+        data: &data,
+        n: 4096,
+        fail_at: Some(50_000),
+        pos: 0,
+    };
+    let err = scan_pickle_reader(failing, &PickleLimits::default(), &AllowGlobals::default())
+        .expect_err("read error");
+    assert_eq!(err.to_string(), "disk on fire");
+}
+
+// Memo and stack growth is bounded by bytes, not only by entries: a pickle
+// that memoizes a value millions of times stops at the memory limit.
+#[test]
+fn walker_memory_is_bounded() {
+    let mut data = b"\x80\x04".to_vec();
+    for _ in 0..600_000 {
+        data.extend_from_slice(b"N\x940");
+    }
+    data.extend_from_slice(b"N.");
+    let tight = PickleLimits {
+        max_memory: 1 << 20,
+        ..PickleLimits::default()
+    };
+    let s = scan_pickle(&data, &tight);
+    assert!(
+        s.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("memory limit"),
+        "{s:?}"
+    );
+    assert_eq!(s.risk, PickleRisk::Dangerous);
+    // Under the default limit the same pickle walks to its end.
+    assert_eq!(scan_pickle(&data, &PickleLimits::default()).error, None);
+    // Strings count their bytes while they are held: 40,000 distinct
+    // memoized 200-byte names (9.6 MB with their boxes, in a memo of 1.3 MB)
+    // stop at a 4 MiB limit; the same names pushed and popped do not.
+    let tight = PickleLimits {
+        max_memory: 4 << 20,
+        ..PickleLimits::default()
+    };
+    let mut kept = b"\x80\x04".to_vec();
+    let mut dropped = kept.clone();
+    for i in 0..40_000u32 {
+        let name = format!("name{i:06}{}", "x".repeat(190));
+        for (out, tail) in [(&mut kept, &b"\x940"[..]), (&mut dropped, &b"0"[..])] {
+            out.push(0x8c);
+            out.push(u8::try_from(name.len()).expect("short name"));
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(tail);
+        }
+    }
+    for out in [&mut kept, &mut dropped] {
+        out.extend_from_slice(b"N.");
+    }
+    let s = scan_pickle(&kept, &tight);
+    assert!(
+        s.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("memory limit"),
+        "{s:?}"
+    );
+    assert_eq!(scan_pickle(&dropped, &tight).error, None);
+}

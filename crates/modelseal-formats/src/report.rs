@@ -14,7 +14,7 @@ use crate::json::{MAX_JSON_STRING, StreamCheck, check_stream};
 use crate::keras::{ConfigProblem, KerasConfig, walk_config};
 use crate::npy::{MAX_NPY_HEADER, NpyHeader};
 use crate::pickle::{
-    AllowGlobals, GlobalRisk, PickleLimits, PickleRisk, PickleScan, scan_pickle_allowing,
+    AllowGlobals, GlobalRisk, PickleLimits, PickleRisk, PickleScan, scan_pickle_reader,
 };
 use crate::safetensors::SafetensorsHeader;
 
@@ -220,18 +220,22 @@ pub fn inspect_file_as(
             Err(e) => return Err(e),
         },
         FileFormat::Pickle | FileFormat::Joblib => {
-            let mut data = Vec::new();
-            modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
-                .and_then(|f| f.take(options.max_pickle_bytes).read_to_end(&mut data))
+            let mut f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
                 .map_err(|e| io_error(path, e))?;
-            if format == FileFormat::Joblib && data.first() != Some(&0x80) {
+            let mut first = [0u8; 1];
+            let got = read_up_to(&mut f, &mut first).map_err(|e| io_error(path, e))?;
+            if format == FileFormat::Joblib && first[..got] != [0x80] {
                 let reasons = vec![
                     pickle_reason(),
                     format!("`{name}`: compressed joblib dump; the pickle inside is not inspected"),
                 ];
                 (Verdict::Unsafe { reasons }, Details::None)
             } else {
-                let scan = scan_pickle_allowing(&data, &options.pickle, &options.allow_globals);
+                // Streamed: the walker holds a window, not the file.
+                let rest = options.max_pickle_bytes.saturating_sub(got as u64);
+                let stream = (&first[..got]).chain(f.take(rest));
+                let scan = scan_pickle_reader(stream, &options.pickle, &options.allow_globals)
+                    .map_err(|e| io_error(path, e))?;
                 let mut reasons = vec![pickle_reason()];
                 scan_reasons(&name, &scan, &mut reasons);
                 (Verdict::Unsafe { reasons }, Details::Pickle(scan))
@@ -249,14 +253,16 @@ pub fn inspect_file_as(
                 Ok(h) if h.object_dtype => {
                     // NumPy writes an object array's data as a pickle of
                     // the array (`allow_pickle=True` loads it): walk it.
-                    let mut data = Vec::new();
-                    modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
+                    let scan = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
                         .and_then(|mut f| {
                             f.seek(std::io::SeekFrom::Start(h.data_offset))?;
-                            f.take(options.max_pickle_bytes).read_to_end(&mut data)
+                            scan_pickle_reader(
+                                f.take(options.max_pickle_bytes),
+                                &options.pickle,
+                                &options.allow_globals,
+                            )
                         })
                         .map_err(|e| io_error(path, e))?;
-                    let scan = scan_pickle_allowing(&data, &options.pickle, &options.allow_globals);
                     let mut reasons = match npy_verdict(&name, &h) {
                         Verdict::Unsafe { reasons } => reasons,
                         _ => Vec::new(),
@@ -379,37 +385,81 @@ fn npy_verdict(name: &str, h: &NpyHeader) -> Verdict {
     }
 }
 
-/// Reads a ZIP member whole, refusing one whose declared size is over `cap`
-/// or that inflates to a size other than the declared one.
-fn read_member<R: Read + Seek>(
+/// The first `head` bytes of a ZIP member (fewer when it is shorter).
+fn read_member_head<R: Read + Seek>(
     archive: &mut zip::ZipArchive<R>,
     index: usize,
-    cap: u64,
-    prefix_only: Option<u64>,
-) -> Result<(String, u64, Vec<u8>), String> {
+    head: u64,
+) -> Result<(String, Vec<u8>), String> {
+    let member = archive.by_index(index).map_err(|e| e.to_string())?;
+    let name = member.name().to_owned();
+    let mut out = Vec::new();
+    member
+        .take(head)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("member `{name}`: {e}"))?;
+    Ok((name, out))
+}
+
+/// Walks a ZIP member as a pickle while it is inflated, never holding it
+/// whole, then checks it inflated to exactly its declared size.
+fn scan_member<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    index: usize,
+    options: &InspectOptions,
+) -> Result<(String, u64, PickleScan), String> {
+    let cap = options.max_member_size;
     let member = archive.by_index(index).map_err(|e| e.to_string())?;
     let name = member.name().to_owned();
     let declared = member.size();
-    if prefix_only.is_none() && declared > cap {
+    if declared > cap {
         return Err(format!(
             "member `{name}` declares {declared} bytes, over the limit of {cap}"
         ));
     }
-    let limit = prefix_only.unwrap_or(declared).min(cap);
-    let mut out = Vec::new();
-    member
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
+    let mut counted = Counted {
+        inner: member.take(declared.saturating_add(1)),
+        read: 0,
+    };
+    let scan = scan_pickle_reader(&mut counted, &options.pickle, &options.allow_globals)
+        .and_then(|scan| std::io::copy(&mut counted, &mut std::io::sink()).map(|_| scan))
         .map_err(|e| format!("member `{name}`: {e}"))?;
-    let read = out.len() as u64;
-    if prefix_only.is_none() && read != declared {
+    let read = counted.read;
+    if read != declared {
         return Err(format!(
             "member `{name}` declares {declared} bytes but inflates to {}{read}",
             if read > declared { "more than " } else { "" }
         ));
     }
-    out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((name, declared, out))
+    Ok((name, declared, scan))
+}
+
+/// A reader that counts the bytes it passes on.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn inspect_zip(
@@ -452,10 +502,8 @@ fn inspect_zip(
                 {
                     continue;
                 }
-                match read_member(&mut archive, i, options.max_member_size, None) {
-                    Ok((member, size, data)) => {
-                        let scan =
-                            scan_pickle_allowing(&data, &options.pickle, &options.allow_globals);
+                match scan_member(&mut archive, i, options) {
+                    Ok((member, size, scan)) => {
                         scan_reasons(&format!("{name}:{member}"), &scan, &mut reasons);
                         members.push(PickleMember {
                             name: member,
@@ -478,8 +526,8 @@ fn inspect_zip(
                     continue;
                 }
                 let head = MAX_NPY_HEADER as u64 + 12;
-                match read_member(&mut archive, i, options.max_member_size, Some(head)) {
-                    Ok((member, _, data)) => {
+                match read_member_head(&mut archive, i, head) {
+                    Ok((member, data)) => {
                         let label = format!("{name}:{member}");
                         match NpyHeader::parse(&label, &data) {
                             Ok(h) => {
