@@ -44,7 +44,8 @@ step keygen --out "${work}/tester.key"
 step sign "${work}/my-model" --key "${work}/publisher.key"
 printf 'public text the model was fine-tuned on\n' > "${work}/demo-data.txt"
 step attest dataset "${work}/my-model" --key "${work}/custodian.key" --name demo-data \
-    --source https://example.org/demo-data.txt --path "${work}/demo-data.txt"
+    --source https://example.org/demo-data.txt --path "${work}/demo-data.txt" \
+    --license CC-BY-4.0 --retrieved-at 2026-11-30T09:00:00Z
 data_digest=$(sha256sum "${work}/demo-data.txt" | cut -d ' ' -f 1)
 step attest lineage "${work}/my-model" --key "${work}/publisher.key" --model-version 1.0 \
     --change "fine-tuned on demo-data" --dataset "demo-data=sha256:${data_digest}"
@@ -78,3 +79,4 @@ roles = ["developer"]
 TOML
 step verify "${work}/my-model" --policy "${work}/policy.toml"
 printf '\nthe copy passes every rule of the policy\n'
+step report "${work}/my-model" --policy "${work}/policy.toml"

@@ -738,6 +738,11 @@ pub struct AttestationsArgs {
     /// this trust policy (without it nothing is verified).
     #[arg(long, value_name = "POLICY.toml")]
     pub policy: Option<PathBuf>,
+    /// Show only the attestation on this line of the attestations file,
+    /// with its signed statement in full (the numbers `report` and
+    /// `verify --policy` cite).
+    #[arg(long, value_name = "LINE")]
+    pub show: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

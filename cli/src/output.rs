@@ -255,6 +255,17 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(escaped)
 }
 
+/// A field from a signed statement or a policy, made one line: a newline
+/// in an attestation's test name could otherwise print what looks like
+/// another row (`\n` and `\r` are shown escaped; other controls are left
+/// to [`escape_controls`]).
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['\n', '\r']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
+}
+
 /// Whether an error is a closed stdout pipe.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error

@@ -10,6 +10,7 @@ mod hook;
 mod interop;
 mod keys;
 mod layouts;
+mod report;
 mod schemas;
 mod sign_verify;
 mod status;

@@ -156,6 +156,30 @@ pub fn keygen(dir: &Path, name: &str, algorithm: &str) -> (PathBuf, PathBuf, Str
     (out, PathBuf::from(public), key_id)
 }
 
+/// `sha256sum` of `bytes` (on its stdin), as hex: computed by coreutils,
+/// not by modelseal.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("sha256sum exits");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .split_whitespace()
+        .next()
+        .expect("a digest")
+        .to_owned()
+}
+
 /// `sha256sum FILE`, as hex.
 pub fn sha256sum(path: &Path) -> String {
     let out = run(Command::new("sha256sum").arg(path));
@@ -214,6 +238,8 @@ pub struct VerifyJson {
     /// Only when an `--ignore` path matched nothing.
     #[serde(default)]
     pub unused_ignore_paths: Vec<String>,
+    #[serde(default)]
+    pub unchecked_files: Vec<UncheckedJson>,
     #[serde(rename = "resource_count")]
     pub resources_signed: usize,
     pub partial: bool,
@@ -235,6 +261,8 @@ pub struct LinksJson {
 #[serde(deny_unknown_fields)]
 pub struct PolicyJson {
     pub policy: String,
+    #[serde(deserialize_with = "sha256_object")]
+    pub policy_digest: String,
     pub attestations_file: String,
     pub evaluated_at: String,
     pub model_signer: String,
@@ -290,10 +318,28 @@ pub struct AttestationJson {
     /// `None` for a v1 statement (bound to the root digest only).
     #[serde(deserialize_with = "labelled_object_opt")]
     pub manifest_digest: Option<String>,
+    #[serde(default)]
+    pub predicate_type: Option<String>,
+    #[serde(deserialize_with = "labelled_object_opt")]
+    pub statement_digest: Option<String>,
+    #[serde(default)]
+    pub key_id: Option<String>,
+    #[serde(default)]
+    pub certificate_subject: Option<String>,
     pub status: String,
     #[serde(default)]
     pub reason: Option<String>,
     pub summary: Option<String>,
+    pub counted_by: Vec<String>,
+}
+
+/// A file whose format was identified but not inspected.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncheckedJson {
+    pub name: String,
+    pub format: String,
+    pub reason: String,
 }
 
 impl VerifyJson {

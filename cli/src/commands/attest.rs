@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use modelseal::attestation::{
     BaseModel, Dataset, DatasetProvenance, DigestSet, DocumentRef, Exception, Lineage,
-    ParentVersion, Predicate, Role, SecurityTest, TestRun, Timestamp, TrainingData,
+    ParentVersion, Predicate, Role, SecurityTest, TestRun, TimeBasis, Timestamp, TrainingData,
 };
 use serde::Serialize;
 
@@ -63,10 +63,22 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
     let predicate = match command {
         AttestCommand::Dataset(a) => {
             let copy = modelseal::hash_local_copy(&a.path)?;
-            let retrieved_at = match &a.retrieved_at {
-                Some(text) => time(text, "--retrieved-at")?,
-                None => copy.obtained_at.unwrap_or(now),
+            let (retrieved_at, basis) = match (&a.retrieved_at, copy.obtained_at) {
+                (Some(text), _) => (time(text, "--retrieved-at")?, TimeBasis::Declared),
+                (None, Some(t)) => (t, TimeBasis::FileTime),
+                (None, None) => (now, TimeBasis::AttestationTime),
             };
+            if basis != TimeBasis::Declared {
+                crate::output::print_warning(&format!(
+                    "no --retrieved-at: the retrieval time recorded is {}; the report flags it \
+                     as not declared",
+                    if basis == TimeBasis::FileTime {
+                        "the local copy's file time"
+                    } else {
+                        "now"
+                    }
+                ));
+            }
             let usage = a
                 .usage
                 .iter()
@@ -78,6 +90,7 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
                 datasets: vec![Dataset {
                     name: a.name.clone(),
                     source_uri: a.source.clone(),
+                    retrieved_at_basis: Some(basis),
                     retrieved_at,
                     digest: copy.digest,
                     size: copy.size,

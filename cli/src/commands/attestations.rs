@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use crate::args::AttestationsArgs;
 use crate::commands::Status;
+use crate::output::one_line;
 
 pub fn run(args: &AttestationsArgs) -> anyhow::Result<Status> {
     let policy = args
@@ -12,7 +13,12 @@ pub fn run(args: &AttestationsArgs) -> anyhow::Result<Status> {
         .map(modelseal::Policy::load)
         .transpose()?;
     let options = args.files.attest_options();
-    let outcome = modelseal::list_attestations(&args.files.model, policy.as_ref(), &options, None);
+    let outcome = match args.show {
+        Some(line) => {
+            modelseal::show_attestation(&args.files.model, policy.as_ref(), &options, line, None)
+        }
+        None => modelseal::list_attestations(&args.files.model, policy.as_ref(), &options, None),
+    };
     super::render_check(
         ("attestations", &args.files.model),
         outcome,
@@ -57,17 +63,39 @@ fn to_text(list: &modelseal::AttestationList) -> String {
             a.predicate.unwrap_or("?"),
             a.status,
             a.role.unwrap_or("?"),
-            a.signer.as_deref().unwrap_or("?"),
+            one_line(a.signer.as_deref().unwrap_or("?")),
         );
         if let Some(summary) = &a.summary {
             let _ = writeln!(
                 text,
-                "        {summary} (at {})",
+                "        {} (at {})",
+                one_line(summary),
                 a.attested_at.as_deref().unwrap_or("?")
             );
         }
         if let (Some(reason), true) = (&a.reason, list.policy.is_some()) {
-            let _ = writeln!(text, "        {reason}");
+            let _ = writeln!(text, "        {}", one_line(reason));
+        }
+        if !a.counted_by.is_empty() {
+            let _ = writeln!(text, "        counted by {}", a.counted_by.join(", "));
+        }
+    }
+    if let (Some(statement), [a]) = (&list.statement, list.attestations.as_slice()) {
+        for (label, value) in [
+            ("predicate type", a.predicate_type.map(str::to_owned)),
+            ("statement digest", a.statement_digest.clone()),
+            ("key id", a.key_id.clone()),
+            ("certificate", a.certificate_subject.clone()),
+        ] {
+            if let Some(value) = value {
+                let _ = writeln!(text, "  {label:<17} {}", one_line(&value));
+            }
+        }
+        // JSON escapes newlines inside strings: one value per line.
+        let pretty = serde_json::to_string_pretty(statement).unwrap_or_default();
+        let _ = writeln!(text, "  signed statement:");
+        for line in pretty.lines() {
+            let _ = writeln!(text, "    {line}");
         }
     }
     text

@@ -31,9 +31,9 @@ fn to_text(history: &modelseal::HistoryReport) -> String {
     for v in &history.versions {
         let _ = writeln!(text, "version {}  {}", v.version, v.root_digest);
         let _ = writeln!(text, "  by          `{}` at {}", v.signer, v.attested_at);
-        let _ = writeln!(text, "  change      {}", v.change);
+        let _ = writeln!(text, "  change      {}", crate::output::one_line(&v.change));
         if let Some(base) = &v.base_model {
-            let _ = writeln!(text, "  base model  {base}");
+            let _ = writeln!(text, "  base model  {}", crate::output::one_line(base));
         }
         if v.manifest_digest.is_none() {
             let _ = writeln!(
@@ -48,7 +48,9 @@ fn to_text(history: &modelseal::HistoryReport) -> String {
             | modelseal::attestation::Link::VersionMismatch(d)
             | modelseal::attestation::Link::VersionUnchanged(d)
             | modelseal::attestation::Link::Cycle(d)
-            | modelseal::attestation::Link::Conflicting(d) => format!("BROKEN: {d}"),
+            | modelseal::attestation::Link::Conflicting(d) => {
+                format!("BROKEN: {}", crate::output::one_line(d))
+            }
             _ => "unknown".to_owned(),
         };
         let _ = writeln!(text, "  link        {link}");

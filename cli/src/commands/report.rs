@@ -21,17 +21,18 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         outcome,
         format,
         to_markdown,
-        // Like `verify`: the files must match, and the policy pass.
-        |r| r.files_verified && r.policy_passed,
+        // `verify --policy`'s own verdict.
+        |r| r.verified,
     )
 }
 
 fn status_text(status: ProvisionStatus) -> &'static str {
     match status {
         ProvisionStatus::Met => "met",
+        ProvisionStatus::Failed => "**FAILED**",
         ProvisionStatus::Partial => "partial",
-        ProvisionStatus::Missing => "MISSING",
-        ProvisionStatus::NotCovered => "not covered",
+        ProvisionStatus::Missing => "**MISSING**",
+        ProvisionStatus::NotApplicable => "not applicable",
     }
 }
 
@@ -57,49 +58,118 @@ fn md_text(text: &str) -> String {
 fn to_markdown(r: &EvidenceReport) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# ETSI EN 304 223 evidence: {}\n", md_text(&r.model));
-    let _ = writeln!(md, "- Root digest: `sha256:{}`", r.root_digest);
+    let failing: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(modelseal::Finding::describe)
+        .collect();
+    let enforced: Vec<&modelseal::EvaluatedRule> = r.rules.iter().filter(|x| x.enforced).collect();
+    let enforced_passing = enforced.iter().filter(|x| x.outcome.passed).count();
     let _ = writeln!(
         md,
-        "- Policy: {}, evaluated at {}",
-        md_text(&r.policy),
-        r.evaluated_at
+        "- Verdict (as `modelseal verify --policy`): {}",
+        if r.verified { "verified" } else { "**FAILED**" }
     );
     let _ = writeln!(
         md,
         "- Files match the signature: {}",
-        if r.files_verified { "yes" } else { "**no**" }
+        if r.model_verified {
+            "yes".to_owned()
+        } else {
+            format!("**no**: {}", md_text(&failing.join("; ")))
+        }
     );
     let _ = writeln!(
         md,
-        "- Rules the policy enforces: {}\n",
+        "- Rules the policy enforces: {enforced_passing} of {} pass{}",
+        enforced.len(),
         if r.policy_passed {
-            "all pass"
+            ""
         } else {
-            "**some fail**"
+            " (**some fail**)"
         }
     );
+    let count = |s: ProvisionStatus| r.provisions.iter().filter(|p| p.status == s).count();
+    let _ = writeln!(
+        md,
+        "- Provisions: {} met, {} failed, {} partial, {} missing, {} not applicable",
+        count(ProvisionStatus::Met),
+        count(ProvisionStatus::Failed),
+        count(ProvisionStatus::Partial),
+        count(ProvisionStatus::Missing),
+        count(ProvisionStatus::NotApplicable)
+    );
+    let _ = writeln!(
+        md,
+        "- Standard: {} {}; report by {} {}",
+        r.standard.name, r.standard.edition, r.tool.name, r.tool.version
+    );
+    let _ = writeln!(
+        md,
+        "- Policy: {} (sha256:{}), evaluated at {}",
+        md_text(&r.policy.path),
+        r.policy.digest,
+        r.evaluated_at
+    );
+    let _ = writeln!(
+        md,
+        "- Signature: {}, by `{}`",
+        md_text(&r.signature),
+        md_text(&r.model_signer)
+    );
+    let _ = writeln!(md, "- Root digest: `sha256:{}`", r.root_digest);
+    let _ = writeln!(md, "- Manifest digest: `sha256:{}`\n", r.manifest_digest);
     let _ = writeln!(md, "| Provision | Asks for | Status |");
     let _ = writeln!(md, "|---|---|---|");
     for p in &r.provisions {
         let _ = writeln!(md, "| {} | {} | {} |", p.id, p.title, status_text(p.status));
     }
     for p in &r.provisions {
-        let _ = writeln!(md, "\n## {} ({})\n", p.id, status_text(p.status));
+        let _ = writeln!(md, "\n## {} ({})\n", p.id, p.status.name());
         let _ = writeln!(md, "{}\n", p.title);
         for e in &p.evidence {
-            let _ = writeln!(md, "- evidence: {}", md_text(e));
+            write_item(&mut md, e);
         }
         for m in &p.missing {
             let _ = writeln!(md, "- missing: {}", md_text(m));
         }
     }
+    if !r.findings.is_empty() || !r.unchecked_files.is_empty() {
+        let _ = writeln!(md, "\n## Findings\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                md,
+                "- {}{}",
+                md_text(&f.describe()),
+                if f.fails() { " (fails)" } else { "" }
+            );
+        }
+        for u in &r.unchecked_files {
+            let _ = writeln!(
+                md,
+                "- not checked: {} ({})",
+                md_text(&u.name),
+                md_text(&u.format)
+            );
+        }
+    }
     let _ = writeln!(md, "\n## Rules\n");
-    let _ = writeln!(md, "| Rule | Enforced | Outcome | Reason |");
-    let _ = writeln!(md, "|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| Rule | Enforced | Outcome | Evidence lines | Reason |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|");
     for rule in &r.rules {
+        let lines: Vec<String> = rule
+            .outcome
+            .evidence
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             rule.outcome.rule,
             if rule.enforced {
                 "yes"
@@ -111,23 +181,58 @@ fn to_markdown(r: &EvidenceReport) -> String {
             } else {
                 "**fail**"
             },
+            lines.join(", "),
             md_text(&rule.outcome.reason)
         );
     }
     let _ = writeln!(md, "\n## Attestations\n");
-    let _ = writeln!(md, "| Line | Type | Signer | Role | Status | Summary |");
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| Line | Type | Signer | Role | Status | Counted by | Statement digest | Summary |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for a in &r.attestations {
+        let counted = if a.counted_by.is_empty() {
+            "no rule".to_owned()
+        } else {
+            a.counted_by.join(", ")
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             a.line,
             a.predicate.unwrap_or("?"),
             md_text(a.signer.as_deref().unwrap_or("?")),
             a.role.unwrap_or("?"),
             a.status,
+            counted,
+            a.statement_digest.as_deref().unwrap_or("-"),
             md_text(a.summary.as_deref().unwrap_or(""))
         );
     }
     md
+}
+
+/// One evidence bullet, with what traces it to signed bytes nested.
+fn write_item(md: &mut String, e: &modelseal::EvidenceItem) {
+    let _ = writeln!(md, "- evidence: {}", md_text(&e.text));
+    if let Some(k) = &e.key_id {
+        let _ = writeln!(md, "  - key id: `{k}`");
+    }
+    if let Some(c) = &e.certificate_subject {
+        let _ = writeln!(md, "  - certificate subject: {}", md_text(c));
+    }
+    if let Some(d) = &e.statement_digest {
+        let _ = writeln!(md, "  - statement digest: `{d}`");
+    }
+    if let Some(t) = e.predicate_type {
+        let _ = writeln!(md, "  - predicate type: {}", md_text(t));
+    }
+    if let Some(p) = &e.predicate {
+        let _ = writeln!(
+            md,
+            "  - predicate: {}",
+            md_text(&serde_json::to_string(p).unwrap_or_default())
+        );
+    }
 }

@@ -133,16 +133,17 @@ fn to_text(report: &VerificationReport) -> String {
 pub fn write_policy(text: &mut String, policy: &modelseal::PolicyReport) {
     let _ = writeln!(
         text,
-        "  policy        {} (evaluated at {}), model signed by `{}`",
-        policy.policy, policy.evaluated_at, policy.model_signer
+        "  policy        {} (sha256:{}, evaluated at {}), model signed by `{}`",
+        policy.policy, policy.policy_digest, policy.evaluated_at, policy.model_signer
     );
     for rule in &policy.rules {
+        // Reasons quote attestation fields (test names, versions).
         let _ = writeln!(
             text,
             "    {} {:<16} {}",
             if rule.passed { "pass" } else { "FAIL" },
             rule.rule,
-            rule.reason
+            crate::output::one_line(&rule.reason)
         );
     }
     let counted = policy

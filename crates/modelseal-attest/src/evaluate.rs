@@ -70,6 +70,10 @@ pub enum AttestationStatus {
     /// for the rules (re-attest to bind it to the manifest); it does not
     /// fail the policy by itself, and `modelseal log` still lists it.
     RootOnly(String),
+    /// An exception, verified and bound to this model, whose expiry date
+    /// has passed: it no longer covers its component (shown, never
+    /// counted; it fails nothing by itself).
+    Expired(String),
     /// Signed by nobody the policy lists: ignored.
     UntrustedSigner(String),
     /// The signer is revoked or outside its validity window: ignored.
@@ -100,6 +104,7 @@ impl AttestationStatus {
             AttestationStatus::Accepted => "accepted",
             AttestationStatus::OtherModel(_) => "other-model",
             AttestationStatus::RootOnly(_) => "root-only",
+            AttestationStatus::Expired(_) => "expired",
             AttestationStatus::UntrustedSigner(_) => "untrusted-signer",
             AttestationStatus::SignerNotValid(_) => "signer-not-valid",
             AttestationStatus::RoleNotHeld(_) => "role-not-held",
@@ -114,6 +119,7 @@ impl AttestationStatus {
             AttestationStatus::Accepted => None,
             AttestationStatus::OtherModel(r)
             | AttestationStatus::RootOnly(r)
+            | AttestationStatus::Expired(r)
             | AttestationStatus::UntrustedSigner(r)
             | AttestationStatus::SignerNotValid(r)
             | AttestationStatus::RoleNotHeld(r)
@@ -132,6 +138,10 @@ pub struct CheckedAttestation {
     pub statement: Option<Statement>,
     /// The policy signer, when identified.
     pub signer: Option<usize>,
+    /// The SHA-256 of the signed statement (the DSSE payload, the exact
+    /// bytes the signature covers), hex: what an auditor recomputes from
+    /// the attestations file. `None` when the bundle did not verify.
+    pub statement_digest: Option<String>,
     /// The outcome.
     pub status: AttestationStatus,
 }
@@ -143,7 +153,8 @@ impl CheckedAttestation {
         match self.status {
             AttestationStatus::Accepted
             | AttestationStatus::OtherModel(_)
-            | AttestationStatus::RootOnly(_) => self.statement.as_ref(),
+            | AttestationStatus::RootOnly(_)
+            | AttestationStatus::Expired(_) => self.statement.as_ref(),
             _ => None,
         }
     }
@@ -175,6 +186,7 @@ fn check_one(
         line: stored.line,
         statement,
         signer,
+        statement_digest: None,
         status,
     };
     let Identified { signer, verified } = match policy.identify(&stored.bundle, at) {
@@ -229,7 +241,12 @@ fn check_one(
                     model.manifest_digest
                 ))
             }
-            (Some(_), Some(_)) => AttestationStatus::Accepted,
+            (Some(_), Some(_)) => match &statement.predicate {
+                Predicate::Exception(e) if e.expires <= at => {
+                    AttestationStatus::Expired(format!("expired at {}", e.expires))
+                }
+                _ => AttestationStatus::Accepted,
+            },
             (Some(_), None) => AttestationStatus::RootOnly(format!(
                 "a v1 statement ({}), bound to the root digest only, which covers no file names; \
                  re-attest with `modelseal attest` to bind it to this model's manifest ({})",
@@ -238,7 +255,14 @@ fn check_one(
             )),
         }
     };
-    done(Some(statement), Some(signer), status)
+    CheckedAttestation {
+        statement_digest: Some(
+            modelseal_hash::HashAlgorithm::Sha256
+                .digest(&verified.payload)
+                .to_hex(),
+        ),
+        ..done(Some(statement), Some(signer), status)
+    }
 }
 
 /// One rule's outcome.
@@ -570,8 +594,58 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Trusted tests of this manifest that did not pass and that no later
+    /// pass of the same test by the same signer supersedes: `line N: test
+    /// `NAME` failed (by `SIGNER`)`.
+    fn failing_tests(&self) -> Vec<(usize, String)> {
+        let tests = self.accepted(&self.test_roles(), |p| match p {
+            Predicate::SecurityTest(t) => Some(t),
+            _ => None,
+        });
+        let mut out = Vec::new();
+        for (a, t) in &tests {
+            if t.result != TestResult::Fail {
+                continue;
+            }
+            let superseded = tests.iter().any(|(b, u)| {
+                u.result == TestResult::Pass
+                    && b.signer == a.signer
+                    && u.test.name == t.test.name
+                    && (u.attested_at, b.line) > (t.attested_at, a.line)
+            });
+            if !superseded {
+                let who = a
+                    .signer
+                    .map_or_else(|| "?".to_owned(), |i| self.policy.signers[i].name.clone());
+                out.push((
+                    a.line,
+                    format!(
+                        "line {}: test `{}` failed (by `{who}`)",
+                        a.line, t.test.name
+                    ),
+                ));
+            }
+        }
+        out
+    }
+
     fn tests_rule(&self, rule: &TestRule) -> RuleOutcome {
         let (signers, lines) = self.passing_tests();
+        let failing = self.failing_tests();
+        if !failing.is_empty() {
+            let text: Vec<&str> = failing.iter().map(|(_, t)| t.as_str()).collect();
+            return RuleOutcome {
+                evidence: failing.iter().map(|(line, _)| *line).collect(),
+                ..fail(
+                    "tests",
+                    format!(
+                        "a trusted security test of this model failed: {}; a later passing \
+                         run of the same test by the same signer supersedes it",
+                        text.join("; ")
+                    ),
+                )
+            };
+        }
         if signers.len() >= rule.threshold {
             pass(
                 "tests",
@@ -676,15 +750,30 @@ impl<'a> Ctx<'a> {
             });
         let mut problems = Vec::new();
         let mut evidence = Vec::new();
+        // Expired exceptions carry their own status; they explain a
+        // failure and count for nothing.
+        let expired_exceptions: Vec<&Exception> = self
+            .checked
+            .iter()
+            .filter(|a| matches!(a.status, AttestationStatus::Expired(_)))
+            .filter_map(|a| match a.statement.as_ref().map(|s| &s.predicate) {
+                Some(Predicate::Exception(e)) if rule.roles.contains(&e.role) => Some(e),
+                _ => None,
+            })
+            .collect();
         for file in files {
-            let mut expired = None;
+            let mut expired = expired_exceptions
+                .iter()
+                .filter(|e| &e.component == file)
+                .map(|e| e.expires)
+                .max();
             let mut approvers = BTreeSet::new();
             for (a, e) in exceptions.iter().filter(|(_, e)| &e.component == file) {
                 if e.expires > self.facts.at {
                     approvers.extend(a.signer);
                     evidence.push(a.line);
                 } else {
-                    expired = Some(e.expires);
+                    expired = expired.max(Some(e.expires));
                 }
             }
             if approvers.len() >= rule.threshold {
@@ -738,7 +827,9 @@ fn lineage_rule(lineage: &ThisLineage<'_>) -> RuleOutcome {
     }
 }
 
-fn pass(rule: &'static str, reason: String, evidence: Vec<usize>) -> RuleOutcome {
+fn pass(rule: &'static str, reason: String, mut evidence: Vec<usize>) -> RuleOutcome {
+    evidence.sort_unstable();
+    evidence.dedup();
     RuleOutcome {
         rule,
         passed: true,

@@ -68,7 +68,7 @@ pub use predicate::{
     DatasetUsage, DigestSet, DocumentRef, EXCEPTION_V1, EXCEPTION_V2, Exception, LINEAGE_V1,
     LINEAGE_V2, Lineage, MAX_ITEMS, MAX_TEXT, PREDICATE_NAMES, PREDICATE_V1_TYPES, ParentVersion,
     Predicate, Role, SECURITY_TEST_V1, SECURITY_TEST_V2, SecurityTest, TestKind, TestResult,
-    TestRun, TrainingData, resolve_type,
+    TestRun, TimeBasis, TrainingData, resolve_type,
 };
 pub use statement::{MANIFEST_DIGEST_FIELD, STATEMENT_V1, Statement};
 pub use store::{

@@ -41,6 +41,8 @@ pub const MAX_POLICY_SIZE: u64 = 1 << 20;
 pub struct Policy {
     /// The file it was read from.
     pub path: PathBuf,
+    /// The SHA-256 of the policy text, hex: which policy decided.
+    pub digest: String,
     /// Who is trusted, for what.
     pub signers: Vec<PolicySigner>,
     /// The rules.
@@ -206,8 +208,35 @@ struct SignerEntry {
     roots: Option<PathBuf>,
     subject: Option<String>,
     roles: Vec<Role>,
+    #[serde(default, deserialize_with = "policy_time")]
     valid_from: Option<Timestamp>,
+    #[serde(default, deserialize_with = "policy_time")]
     valid_until: Option<Timestamp>,
+}
+
+/// A time in a policy: an RFC 3339 string, or a TOML offset date-time
+/// written without quotes (`valid_from = 2026-01-01T00:00:00Z`). A TOML
+/// local date or time, which has no offset, is refused.
+fn policy_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Text(text) => text,
+        Written::Toml(dt) if dt.offset.is_none() || dt.date.is_none() || dt.time.is_none() => {
+            return Err(serde::de::Error::custom(format!(
+                "`{dt}` has no time zone offset: write it with one, e.g. \
+                 `2026-01-01T00:00:00Z`"
+            )));
+        }
+        Written::Toml(dt) => dt.to_string(),
+    };
+    Timestamp::parse(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 #[derive(Deserialize)]
@@ -216,6 +245,7 @@ struct RevocationEntry {
     signer: Option<String>,
     key_id: Option<String>,
     reason: String,
+    #[serde(default, deserialize_with = "policy_time")]
     revoked_at: Option<Timestamp>,
 }
 
@@ -400,6 +430,9 @@ impl Policy {
         }
         Ok(Self {
             path: path.to_owned(),
+            digest: modelseal_hash::HashAlgorithm::Sha256
+                .digest(text.as_bytes())
+                .to_hex(),
             signers,
             rules,
         })
@@ -594,14 +627,17 @@ fn check_rule(
     if threshold == 0 {
         return Err(format!("[rules.{name}] threshold must be at least 1"));
     }
+    // Revoked signers count here: a revocation takes effect when the rule
+    // is evaluated (the model then fails verification, with a report),
+    // not by making the policy unreadable.
     let holders = signers
         .iter()
-        .filter(|s| s.revoked.is_none() && s.roles.iter().any(|r| roles.contains(r)))
+        .filter(|s| s.roles.iter().any(|r| roles.contains(r)))
         .count();
     if holders < threshold {
         return Err(format!(
-            "[rules.{name}] needs {threshold} distinct signers but only {holders} unrevoked \
-             signers hold its roles"
+            "[rules.{name}] needs {threshold} distinct signers but only {holders} signers \
+             hold its roles"
         ));
     }
     Ok(())

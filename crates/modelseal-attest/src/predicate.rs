@@ -201,6 +201,11 @@ pub struct Dataset {
     pub source_uri: String,
     /// When it was obtained.
     pub retrieved_at: Timestamp,
+    /// Where `retrieved_at` came from: declared by the signer, or taken
+    /// from the local copy's file time, or the time of the attestation.
+    /// Absent in statements made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieved_at_basis: Option<TimeBasis>,
     /// Digest of the local copy: the file's SHA-256, or for a directory the
     /// root digest over its files (OMS style).
     pub digest: DigestSet,
@@ -217,6 +222,62 @@ pub struct Dataset {
     pub usage: Vec<DatasetUsage>,
     /// Who holds and answers for it.
     pub custodian: String,
+}
+
+/// Where a recorded time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeBasis {
+    /// Given by the signer (`--retrieved-at`).
+    Declared,
+    /// The local copy's file time (creation, else modification): when the
+    /// copy was made here, a guess at when it was retrieved.
+    FileTime,
+    /// The time the statement was made: nothing better was known.
+    AttestationTime,
+}
+
+impl Dataset {
+    /// Values that stand in for information the signer did not give: a
+    /// licence of `unknown`, `NOASSERTION` or nothing, a source that is not
+    /// a URI (`scheme:...`), a retrieval time that was not declared.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let license = self.license.trim();
+        if license.is_empty()
+            || license.eq_ignore_ascii_case("unknown")
+            || license.eq_ignore_ascii_case("noassertion")
+        {
+            out.push(format!("licence `{license}` is a placeholder"));
+        }
+        let uri = self
+            .source_uri
+            .split_once(':')
+            .is_some_and(|(scheme, rest)| {
+                !scheme.is_empty()
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                    && !rest.is_empty()
+            });
+        if !uri {
+            out.push(format!(
+                "source `{}` is not a URI (e.g. https://...)",
+                self.source_uri
+            ));
+        }
+        match self.retrieved_at_basis {
+            Some(TimeBasis::Declared) => {}
+            Some(TimeBasis::FileTime) => out.push(
+                "retrieval time is the local copy's file time, not a declared time".to_owned(),
+            ),
+            Some(TimeBasis::AttestationTime) => out.push(
+                "retrieval time is the time of the attestation, not a declared time".to_owned(),
+            ),
+            None => out.push("the retrieval time's basis is not recorded".to_owned()),
+        }
+        out
+    }
 }
 
 /// A parent version in a [`Lineage`].

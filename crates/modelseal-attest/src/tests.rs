@@ -87,6 +87,7 @@ fn dataset(role: Role, name: &str, d: DigestSet) -> Predicate {
             name: name.into(),
             source_uri: "https://example.org/data".into(),
             retrieved_at: t("2026-05-01T00:00:00Z"),
+            retrieved_at_basis: None,
             digest: d,
             size: 10,
             files: Some(1),
@@ -364,6 +365,13 @@ fn each_rule_fails_with_its_reason() {
         (
             "failed test",
             vec![w.sign("tess", &root, test_result(TestResult::Fail), 1)],
+            vec![],
+            "tests",
+            "line 1: test `garak` failed (by `tess`)",
+        ),
+        (
+            "inconclusive test",
+            vec![w.sign("tess", &root, test_result(TestResult::Inconclusive), 1)],
             vec![],
             "tests",
             "0 distinct tester signers have a passing test",
@@ -894,17 +902,11 @@ fn policies_that_cannot_work_are_refused() {
         ),
         (
             "version = 1\n[[signers]]\nname = \"a\"\nkey = \"dev.pub\"\nroles = [\"tester\"]\n[rules.tests]\nthreshold = 2\n",
-            "only 1 unrevoked signers hold its roles",
+            "only 1 signers hold its roles",
         ),
         (
             "version = 1\n[[revocations]]\nsigner = \"ghost\"\nreason = \"x\"\n",
             "not a signer",
-        ),
-        (
-            "version = 1\n[[signers]]\nname = \"a\"\nkey = \"dev.pub\"\nroles = [\"tester\"]\n\
-             [[signers]]\nname = \"b\"\nkey = \"tess.pub\"\nroles = [\"tester\"]\n\
-             [[revocations]]\nsigner = \"b\"\nreason = \"x\"\n[rules.tests]\nthreshold = 2\n",
-            "only 1 unrevoked signers",
         ),
         (
             certificate_twice.as_str(),
@@ -1128,4 +1130,159 @@ fn published_examples_parse() {
         seen += 1;
     }
     assert_eq!(seen, 4);
+}
+
+/// A security test by `tester` with `result`, attested at `at`.
+fn test_at(result: TestResult, at: &str) -> Predicate {
+    match test_result(result) {
+        Predicate::SecurityTest(mut test) => {
+            test.attested_at = t(at);
+            Predicate::SecurityTest(test)
+        }
+        other => other,
+    }
+}
+
+// A trusted failing test fails the tests rule until a later pass of the
+// same test by the same signer supersedes it; another signer's pass does
+// not, and neither does an earlier one.
+#[test]
+fn a_trusted_failing_test_fails_until_the_same_signer_passes_it() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let root = digest(1);
+    let policy = format!("{SIGNERS}{RULES}");
+    let fail = w.sign(
+        "tess",
+        &root,
+        test_at(TestResult::Fail, "2026-06-02T00:00:00Z"),
+        1,
+    );
+    let cases = [
+        (vec![fail.clone()], false),
+        (
+            vec![
+                fail.clone(),
+                w.sign(
+                    "tom",
+                    &root,
+                    test_at(TestResult::Pass, "2026-06-03T00:00:00Z"),
+                    2,
+                ),
+            ],
+            false,
+        ),
+        (
+            vec![
+                w.sign(
+                    "tess",
+                    &root,
+                    test_at(TestResult::Pass, "2026-06-01T00:00:00Z"),
+                    1,
+                ),
+                w.sign(
+                    "tess",
+                    &root,
+                    test_at(TestResult::Fail, "2026-06-02T00:00:00Z"),
+                    2,
+                ),
+            ],
+            false,
+        ),
+        (
+            vec![
+                fail,
+                w.sign(
+                    "tess",
+                    &root,
+                    test_at(TestResult::Pass, "2026-06-03T00:00:00Z"),
+                    2,
+                ),
+            ],
+            true,
+        ),
+    ];
+    for (i, (stored, passes)) in cases.into_iter().enumerate() {
+        let out = outcomes(&w, &policy, &stored, &root, &[]);
+        let (passed, reason) = &out["tests"];
+        assert_eq!(*passed, passes, "case {i}: {reason}");
+        if !passes {
+            assert!(reason.contains("failed (by `tess`)"), "case {i}: {reason}");
+        }
+    }
+}
+
+// An expired exception has its own status (never "accepted"), fails
+// nothing by itself, and explains the unsafe-formats failure.
+#[test]
+fn an_expired_exception_is_expired() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let root = digest(1);
+    let policy = w.policy(&format!("{SIGNERS}{RULES}")).expect("policy");
+    let stored = vec![w.sign(
+        "dev",
+        &root,
+        exception("pytorch_model.bin", "2026-06-30T00:00:00Z"),
+        1,
+    )];
+    let at = t("2026-07-01T00:00:00Z");
+    let checked = check_attestations(&policy, &stored, Some(&model(&root)), at);
+    assert_eq!(checked[0].status.name(), "expired");
+    assert!(!checked[0].status.fails());
+    assert!(checked[0].trusted().is_some());
+    let (passed, reason) = &outcomes(
+        &w,
+        &format!("{SIGNERS}{RULES}"),
+        &stored,
+        &root,
+        &["pytorch_model.bin"],
+    )["unsafe-formats"];
+    assert!(!passed);
+    assert!(reason.contains("expired at 2026-06-30"), "{reason}");
+}
+
+// Revoking the only developer leaves a policy that loads: the model
+// signature rule then fails at evaluation (verify exits 1 with a report),
+// instead of the policy being unreadable.
+#[test]
+fn revoking_the_only_developer_fails_the_model_signature_rule() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let root = digest(1);
+    let policy =
+        format!("{SIGNERS}[[revocations]]\nsigner = \"dev\"\nreason = \"key left\"\n{RULES}");
+    let (passed, reason) = &outcomes(&w, &policy, &[], &root, &[])["model-signature"];
+    assert!(!passed);
+    assert!(reason.contains("revoked"), "{reason}");
+}
+
+// Policy times may be TOML date-times written without quotes; one without
+// an offset is refused.
+#[test]
+fn policy_times_may_be_unquoted() {
+    let w = World::new(&["dev"]);
+    let text = |when: &str| {
+        format!(
+            "version = 1\n[[signers]]\nname = \"dev\"\nkey = \"dev.pub\"\nroles = \
+             [\"developer\"]\nvalid_from = {when}\n"
+        )
+    };
+    for when in [
+        "\"2026-01-01T00:00:00Z\"",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T01:00:00+01:00",
+    ] {
+        let policy = w.policy(&text(when)).expect(when);
+        assert_eq!(
+            policy.signers[0].valid_from,
+            Some(t("2026-01-01T00:00:00Z")),
+            "{when}"
+        );
+    }
+    for when in ["2026-01-01T00:00:00", "2026-01-01"] {
+        let error = w.policy(&text(when)).expect_err(when);
+        assert!(
+            crate::policy::chain_text(&error).contains("no time zone offset"),
+            "{when}: {}",
+            crate::policy::chain_text(&error)
+        );
+    }
 }

@@ -257,8 +257,13 @@ pub struct AttestationList {
     /// The policy the signatures were checked with; without one, nothing
     /// was verified.
     pub policy: Option<String>,
-    /// Each attestation, in file order.
+    /// Each attestation, in file order (with `--show`, the one shown).
     pub attestations: Vec<AttestationEntry>,
+    /// With `--show LINE`: that line's signed statement, decoded from its
+    /// DSSE payload, in full (whatever its status says of its signature).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub statement: Option<serde_json::Value>,
 }
 
 /// Lists a model's attestations. With a policy each is verified and
@@ -316,7 +321,40 @@ pub fn list_attestations(
         manifest_digest: root.map(|r| r.manifest_digest.sha256),
         policy: policy.map(|p| p.path.display().to_string()),
         attestations: entries,
+        statement: None,
     })
+}
+
+/// [`list_attestations`] narrowed to the attestation on `line`, with its
+/// signed statement in full: what an auditor reads to trace a report's
+/// evidence to the signed bytes.
+///
+/// # Errors
+/// As [`list_attestations`]; [`Error::Usage`] when the file has no such
+/// line.
+pub fn show_attestation(
+    model: &Path,
+    policy: Option<&Policy>,
+    options: &AttestOptions,
+    line: usize,
+    at: Option<Timestamp>,
+) -> Result<AttestationList, Error> {
+    let mut list = list_attestations(model, policy, options, at)?;
+    let count = list.attestations.len();
+    list.attestations.retain(|a| a.line == line);
+    if list.attestations.is_empty() {
+        return Err(Error::Usage(format!(
+            "`{}` has no attestation on line {line} ({count} lines)",
+            list.attestations_file
+        )));
+    }
+    let stored = modelseal_attest::read_attestations(&options.attestations_path(model))?;
+    list.statement = stored
+        .iter()
+        .find(|s| s.line == line)
+        .and_then(|s| Bundle::from_json(&s.bundle).ok())
+        .and_then(|b| serde_json::from_slice(&b.envelope.payload).ok());
+    Ok(list)
 }
 
 fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
@@ -336,6 +374,14 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
         .as_ref()
         .map_err(ToString::to_string)
         .and_then(|b| Statement::from_json(&b.envelope.payload).map_err(|e| e.to_string()));
+    let statement_digest = bundle.as_ref().ok().map(|b| {
+        format!(
+            "sha256:{}",
+            modelseal_hash::HashAlgorithm::Sha256
+                .digest(&b.envelope.payload)
+                .to_hex()
+        )
+    });
     match statement {
         Ok(s) => AttestationEntry {
             line: stored.line,
@@ -345,9 +391,14 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
             attested_at: Some(s.predicate.attested_at().to_string()),
             subject_digest: Some(s.subject_digest.to_string()),
             manifest_digest: s.manifest_digest.as_ref().map(ToString::to_string),
+            predicate_type: Some(s.predicate_type()),
+            statement_digest,
+            key_id: None,
+            certificate_subject: None,
             status: "unverified",
             reason: Some("no policy given: the signature and signer were not checked".to_owned()),
             summary: Some(summary(&s.predicate)),
+            counted_by: Vec::new(),
         },
         Err(message) => AttestationEntry {
             line: stored.line,
@@ -357,9 +408,14 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
             attested_at: None,
             subject_digest: None,
             manifest_digest: None,
+            predicate_type: None,
+            statement_digest,
+            key_id: None,
+            certificate_subject: None,
             status: "malformed",
             reason: Some(message),
             summary: None,
+            counted_by: Vec::new(),
         },
     }
 }

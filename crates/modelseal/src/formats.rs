@@ -125,6 +125,32 @@ pub fn check_files<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a Path)>,
     gate: &FormatGate,
 ) -> Result<Vec<Finding>, Error> {
+    check_files_noting(files, gate).map(|(findings, _)| findings)
+}
+
+/// A model file whose format was identified but whose contents the gate
+/// does not inspect (HDF5, ONNX, SavedModel, a ZIP of no known layout, JSON
+/// over the size cap): nothing was checked about what it does when loaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct UncheckedFile {
+    /// Its name in the model.
+    pub name: String,
+    /// The format identified (`onnx`, `hdf5`, …).
+    pub format: String,
+    /// Why it was not checked.
+    pub reason: String,
+}
+
+/// [`check_files`], also listing the files it could not inspect. Files of
+/// no known format (`unknown`) are not listed: nothing identifies them as
+/// something a loader runs.
+///
+/// # Errors
+/// A file that cannot be read.
+pub fn check_files_noting<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a Path)>,
+    gate: &FormatGate,
+) -> Result<(Vec<Finding>, Vec<UncheckedFile>), Error> {
     use rayon::prelude::*;
 
     let policy = gate.unsafe_formats;
@@ -135,17 +161,33 @@ pub fn check_files<'a>(
     let files: Vec<(&str, &Path)> = files.into_iter().collect();
     // Each file costs an open and a few kilobytes read: spread them over
     // the cores, keeping the findings in the files' order.
-    let per_file: Vec<Option<Finding>> = files
+    let per_file: Vec<(Option<Finding>, Option<UncheckedFile>)> = files
         .par_iter()
         .map(|(name, path)| {
             // Identified by the name it is loaded by: a hub cache blob's
             // own name says nothing.
             let report = modelseal_formats::inspect_file_as(path, name, &options)
                 .map_err(|e| Error::Format(Box::new(e)))?;
-            Ok(gate_finding(name, &report, policy))
+            let unchecked = match &report.verdict {
+                Verdict::Unchecked { reason }
+                    if report.format != modelseal_formats::FileFormat::Unknown =>
+                {
+                    Some(UncheckedFile {
+                        name: (*name).to_owned(),
+                        format: format_name(&report),
+                        reason: reason.clone(),
+                    })
+                }
+                _ => None,
+            };
+            Ok((gate_finding(name, &report, policy), unchecked))
         })
         .collect::<Result<_, Error>>()?;
-    Ok(per_file.into_iter().flatten().collect())
+    let (findings, unchecked): (Vec<_>, Vec<_>) = per_file.into_iter().unzip();
+    Ok((
+        findings.into_iter().flatten().collect(),
+        unchecked.into_iter().flatten().collect(),
+    ))
 }
 
 /// The gate's finding for one inspected file, if any.

@@ -76,10 +76,13 @@ mod verify;
 pub use attest::{
     AttestOptions, AttestOutcome, AttestationList, FoundRecord, HistoryReport, LocalCopy,
     ModelBinding, attest_model, bind_model, find_dataset_digest, find_version_digest,
-    hash_local_copy, list_attestations, model_history,
+    hash_local_copy, list_attestations, model_history, show_attestation,
 };
 pub use error::Error;
-pub use evidence::{EvaluatedRule, EvidenceReport, Provision, ProvisionStatus, evidence_report};
+pub use evidence::{
+    EvaluatedRule, EvidenceItem, EvidenceReport, PolicyRef, Provision, ProvisionStatus, STANDARD,
+    STANDARD_EDITION, StandardRef, ToolRef, evidence_report,
+};
 pub use formats::{
     FormatGate, InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model,
 };

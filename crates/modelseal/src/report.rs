@@ -58,6 +58,11 @@ pub struct VerificationReport {
     /// most likely); omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unused_ignore_paths: Vec<String>,
+    /// Files whose format was identified but whose contents are not
+    /// inspected (ONNX, HDF5, SavedModel, …): nothing was checked about
+    /// what they do when loaded. Omitted when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked_files: Vec<crate::formats::UncheckedFile>,
 }
 
 /// Which symbolic links were followed to reach the model's bytes: the
@@ -101,6 +106,10 @@ impl LinksReport {
 pub struct PolicyReport {
     /// The policy file.
     pub policy: String,
+    /// The SHA-256 of the policy file's text, hex (an object in JSON).
+    #[serde(serialize_with = "modelseal_hash::digest_json::sha256_hex")]
+    #[schemars(with = "modelseal_hash::DigestJson")]
+    pub policy_digest: String,
     /// The attestations file read.
     pub attestations_file: String,
     /// When the policy was evaluated, RFC 3339.
@@ -145,14 +154,33 @@ pub struct AttestationEntry {
     #[serde(serialize_with = "modelseal_hash::digest_json::labelled_opt")]
     #[schemars(with = "Option<modelseal_hash::DigestJson>")]
     pub manifest_digest: Option<String>,
-    /// `accepted`, `other-model`, `root-only`, `untrusted-signer`,
-    /// `signer-not-valid`, `role-not-held`, `bad-signature` or `malformed`.
+    /// The statement's `predicateType` URI (v1 or v2), when it verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<&'static str>,
+    /// The SHA-256 of the signed statement (the DSSE payload of this line's
+    /// bundle), `sha256:HEX`; a `{algorithm, digest}` object in JSON.
+    #[serde(serialize_with = "modelseal_hash::digest_json::labelled_opt")]
+    #[schemars(with = "Option<modelseal_hash::DigestJson>")]
+    pub statement_digest: Option<String>,
+    /// The key id (hex SHA-256 of the public key PEM) of a key signer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The required leaf subject of a certificate signer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_subject: Option<String>,
+    /// `accepted`, `other-model`, `root-only`, `expired`,
+    /// `untrusted-signer`, `signer-not-valid`, `role-not-held`,
+    /// `bad-signature` or `malformed`.
     pub status: &'static str,
     /// Why, when not accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// What it says, in a few words.
     pub summary: Option<String>,
+    /// The rules that count it as evidence (empty: an accepted statement
+    /// no rule uses, or one that does not count). Filled where rules were
+    /// evaluated (`verify --policy`, `report`).
+    pub counted_by: Vec<&'static str>,
 }
 
 impl AttestationEntry {
@@ -171,9 +199,31 @@ impl AttestationEntry {
             manifest_digest: statement
                 .and_then(|s| s.manifest_digest.as_ref())
                 .map(ToString::to_string),
+            predicate_type: statement.map(modelseal_attest::Statement::predicate_type),
+            statement_digest: a.statement_digest.as_ref().map(|d| format!("sha256:{d}")),
+            key_id: a.signer.and_then(|i| match &policy.signers[i].identity {
+                modelseal_attest::Identity::Key(key) => Some(key.key_id()),
+                _ => None,
+            }),
+            certificate_subject: a.signer.and_then(|i| match &policy.signers[i].identity {
+                modelseal_attest::Identity::Certificate { subject, .. } => Some(subject.clone()),
+                _ => None,
+            }),
             status: a.status.name(),
             reason: a.status.reason().map(str::to_owned),
             summary: statement.map(|s| crate::attest::summary(&s.predicate)),
+            counted_by: Vec::new(),
+        }
+    }
+
+    /// Fills [`Self::counted_by`] from the rules' evidence lines.
+    pub(crate) fn count_by(entries: &mut [Self], rules: &[modelseal_attest::RuleOutcome]) {
+        for entry in entries {
+            entry.counted_by = rules
+                .iter()
+                .filter(|r| r.evidence.contains(&entry.line))
+                .map(|r| r.rule)
+                .collect();
         }
     }
 }

@@ -13,7 +13,7 @@ use modelseal_oms::{SignedManifest, Signer, Trust, VerifiedBundle, bundle::MAX_B
 
 use crate::error::Error;
 use crate::files::read_capped;
-use crate::formats::{FormatGate, UnsafeFormats, check_files};
+use crate::formats::{FormatGate, UncheckedFile, UnsafeFormats, check_files_noting};
 use crate::report::{AttestationEntry, LinksReport, PolicyReport};
 use crate::report::{
     Finding, REPORT_VERSION, SerializationReport, SignerReport, TensorChanges, VerificationReport,
@@ -136,15 +136,26 @@ impl std::fmt::Debug for VerifyOptions {
 /// trusted ([`Error::is_verification_failure`]); I/O and walk errors
 /// otherwise. Differences in the model's files are findings, not errors.
 pub fn verify_model(model: &Path, options: &VerifyOptions) -> Result<VerificationReport, Error> {
-    verify_model_checked(model, options).map(|(report, _)| report)
+    verify_model_checked(model, options).map(|v| v.report)
 }
 
-/// [`verify_model`], also returning each attestation as the policy checked
-/// it (empty without a policy), for callers that go on to read them.
+/// What [`verify_model_checked`] established: the report `verify` prints
+/// and what the policy evaluation saw, for callers (the evidence report)
+/// that go on from the same checked result instead of checking again.
+pub(crate) struct Verified {
+    /// Exactly what `verify` returns.
+    pub report: VerificationReport,
+    /// Each attestation as the policy checked it (empty without a policy).
+    pub checked: Vec<CheckedAttestation>,
+    /// The facts the policy was evaluated on (`None` without a policy).
+    pub facts: Option<ModelFacts>,
+}
+
+/// [`verify_model`], also returning what the policy evaluation saw.
 pub(crate) fn verify_model_checked(
     model: &Path,
     options: &VerifyOptions,
-) -> Result<(VerificationReport, Vec<CheckedAttestation>), Error> {
+) -> Result<Verified, Error> {
     let started = Instant::now();
     let signature = options
         .signature
@@ -252,13 +263,14 @@ pub(crate) fn verify_model_checked(
                 unsafe_files,
                 at,
             };
-            Some(evaluate_policy(policy, &facts, &attestations)?)
+            let (report, checked) = evaluate_policy(policy, &facts, &attestations)?;
+            Some((report, checked, facts))
         }
         _ => None,
     };
-    let (policy, attestations) = match policy {
-        Some((report, attestations)) => (Some(report), attestations),
-        None => (None, Vec::new()),
+    let (policy, attestations, facts) = match policy {
+        Some((report, attestations, facts)) => (Some(report), attestations, Some(facts)),
+        None => (None, Vec::new(), None),
     };
     let report = VerificationReport {
         kind: "verify",
@@ -280,8 +292,13 @@ pub(crate) fn verify_model_checked(
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         links: checked.links,
         unused_ignore_paths: checked.unused_ignore_paths,
+        unchecked_files: checked.unchecked_files,
     };
-    Ok((report, attestations))
+    Ok(Verified {
+        report,
+        checked: attestations,
+        facts,
+    })
 }
 
 /// What [`check_model`] needs beyond the signed manifest.
@@ -314,6 +331,8 @@ pub(crate) struct Checked {
     pub links: Option<LinksReport>,
     /// The caller's extra ignore paths that matched nothing.
     pub unused_ignore_paths: Vec<String>,
+    /// Files whose format was identified but not inspected.
+    pub unchecked_files: Vec<UncheckedFile>,
 }
 
 /// Opens the digest cache when a cache directory is given.
@@ -420,7 +439,7 @@ pub(crate) fn check_model(
     // Formats: every file present that is being checked, signed or not,
     // excluded or not (an ignore path hides a file from the manifest, not
     // from a loader).
-    findings.extend(check_files(
+    let (format_findings, unchecked_files) = check_files_noting(
         on_disk
             .values()
             .copied()
@@ -430,7 +449,8 @@ pub(crate) fn check_model(
             unsafe_formats: options.unsafe_formats,
             allow_globals: options.allow_globals.clone(),
         },
-    )?);
+    )?;
+    findings.extend(format_findings);
 
     // Hash only what was signed and is present: extra files need no hashing.
     let to_hash: Vec<ModelFile> = walked
@@ -504,6 +524,7 @@ pub(crate) fn check_model(
         cache: cache_stats,
         links: LinksReport::of(&walked),
         unused_ignore_paths: unused_extra_ignores(model, options.ignore_paths, &walked),
+        unchecked_files,
     })
 }
 
@@ -645,18 +666,21 @@ pub(crate) fn evaluate_policy(
     let checked =
         modelseal_attest::check_attestations(policy, &stored, Some(&facts.digests), facts.at);
     let rules = modelseal_attest::evaluate(policy, facts, &checked);
+    let mut entries: Vec<AttestationEntry> = checked
+        .iter()
+        .map(|a| AttestationEntry::new(policy, a))
+        .collect();
+    AttestationEntry::count_by(&mut entries, &rules);
     let report = PolicyReport {
         policy: policy.path.display().to_string(),
         attestations_file: attestations.display().to_string(),
         evaluated_at: facts.at.to_string(),
         model_signer: policy.signers[facts.model_signer].name.clone(),
         manifest_digest: facts.digests.manifest_digest.sha256.clone(),
+        policy_digest: policy.digest.clone(),
         passed: rules.iter().all(|r| r.passed),
         rules,
-        attestations: checked
-            .iter()
-            .map(|a| AttestationEntry::new(policy, a))
-            .collect(),
+        attestations: entries,
     };
     Ok((report, checked))
 }
