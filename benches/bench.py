@@ -10,7 +10,7 @@ Usage:
                 with the formats cases), and as much free RAM to stay in page
                 cache (+4 GiB for case g).
   --only GROUP  hash (a-d), sign (e), formats (f-g), status (h-j), policy (k),
-                layouts (l), memory (m) or all (default).
+                layouts (l), keyless (n), memory (m) or all (default).
   --runs N      runs of each side of a seconds case (default 3). Millisecond
                 cases always make 10 (case i: 5), after one warm-up run.
   --no-build    use the existing release binaries (no `cargo build`).
@@ -466,6 +466,16 @@ CASES = [
                           "--format", "json")),
          bytes=lambda c: c.model_bytes, targets=(Ratio(0.95),), needs=("sign",),
          setup=lambda c: c.setup_hub(), after=lambda c, r: c.check_l(r)),
+    # keyless: n
+    Case("n", "keyless", "n. keyless verify of a two-file model (fixtures/keyless/v1.1.0)",
+         baseline=Side("`modelseal verify --key` of the same files signed with a P-256 key",
+                       lambda c: [c.bin, "verify", c.keyless_copy, "--key", c.p256_pub]),
+         tool=Side("`modelseal verify --identity --issuer` (Fulcio chain, SCT, Rekor SET and proof, RFC 3161)",
+                   lambda c: [c.bin, "verify", f"{KEYLESS}/model", "--signature", f"{KEYLESS}/model.sig",
+                              "--identity", "stefanb@us.ibm.com",
+                              "--issuer", "https://sigstore.verify.ibm.com/oauth2"]),
+         targets=(DeltaMs(10),), ms=True, needs=("sign",),
+         setup=lambda c: c.setup_keyless()),
     # memory: m
     Case("m", "memory", "m. verify with one hostile 16 MiB input (before trust: issue 13, finding 1)",
          tool=Side("`modelseal verify` of the 7 models at once, each expected to fail (exit 1)",
@@ -475,7 +485,8 @@ CASES = [
          targets=(MaxRss(128),), needs=("sign", "keygen"),
          setup=lambda c: setup_hostile(c), after=lambda c, r: check_hostile(c, r)),
 ]
-GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "memory"]
+GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "keyless", "memory"]
+KEYLESS = f"{REPO}/fixtures/keyless/v1.1.0"
 
 # Case m: (model, file planted in it, what the error or finding names).
 HOSTILE = [
@@ -772,6 +783,18 @@ class Ctx:
             if p.returncode != 0:
                 return f"setup failed: modelseal {' '.join(step[:2])}: {tail_text(p.stderr)}"
         return None
+
+    def setup_keyless(self) -> Optional[str]:
+        """Case n: the keyless vector's files, copied and signed with the
+        P-256 key, as the key-verification baseline."""
+        self.ensure_p256()
+        self.keyless_copy = f"{self.scratch}/keyless-copy"
+        shutil.rmtree(self.keyless_copy, ignore_errors=True)
+        os.makedirs(self.keyless_copy)
+        for name in ("signme-1", "signme-2"):
+            shutil.copy(f"{KEYLESS}/model/{name}", self.keyless_copy)
+        p = self.ms("sign", self.keyless_copy, "--key", self.p256_pk8)
+        return None if p.returncode == 0 else f"modelseal sign failed: {tail_text(p.stderr)}"
 
     def setup_hub(self) -> Optional[str]:
         """DIR/hub as a hub cache repository of model/: each blob a hard link

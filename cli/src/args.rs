@@ -378,7 +378,6 @@ pub struct SignerArgs {
 
 /// Arguments of `modelseal verify`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "cert_chain", "policy"])))]
 pub struct VerifyArgs {
     /// The model: a directory or a single file.
     pub model: PathBuf,
@@ -397,6 +396,9 @@ pub struct VerifyArgs {
     /// bundle's certificate chain must lead to one of them. Repeatable.
     #[arg(long = "cert-chain", value_name = "ROOT.pem")]
     pub cert_chain: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
 
     /// Verify with a trust policy (see docs/policy.md): its signers decide
     /// who may sign the model, and its rules are checked against the
@@ -769,6 +771,50 @@ pub enum ReportFormat {
     Md,
     /// A versioned JSON document.
     Json,
+}
+
+/// Sigstore keyless verification: who must have signed, and the trusted
+/// root (no network: the public-good root is embedded).
+#[derive(Debug, Args)]
+pub struct KeylessArgs {
+    /// Keyless: the certificate identity (SAN: email, URI or otherName),
+    /// matched exactly.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with_all = ["key", "cert_chain", "policy", "identity_regex"]
+    )]
+    pub identity: Option<String>,
+    /// Keyless: a regular expression the whole identity must match.
+    #[arg(long, value_name = "RE", conflicts_with_all = ["key", "cert_chain", "policy"])]
+    pub identity_regex: Option<String>,
+    /// Keyless: the OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8,
+    /// else .1.1), matched exactly.
+    #[arg(
+        long,
+        alias = "identity-provider",
+        value_name = "URL",
+        conflicts_with_all = ["key", "cert_chain", "policy", "issuer_regex"]
+    )]
+    pub issuer: Option<String>,
+    /// Keyless: a regular expression the whole issuer must match.
+    #[arg(long, value_name = "RE", conflicts_with_all = ["key", "cert_chain", "policy"])]
+    pub issuer_regex: Option<String>,
+    /// Keyless: trust the Sigstore staging instance (embedded root).
+    #[arg(long, conflicts_with_all = ["trust_root", "trust_config", "key", "cert_chain"])]
+    pub use_staging: bool,
+    /// Keyless: trust this `trusted_root.json` (a private Sigstore
+    /// deployment) instead of the embedded public-good root.
+    #[arg(
+        long,
+        value_name = "trusted_root.json",
+        conflicts_with_all = ["trust_config", "key", "cert_chain"]
+    )]
+    pub trust_root: Option<PathBuf>,
+    /// Keyless: trust the root of this ClientTrustConfig (the reference
+    /// tool's `--trust_config`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "cert_chain"])]
+    pub trust_config: Option<PathBuf>,
 }
 
 /// Arguments of `modelseal report`.

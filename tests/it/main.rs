@@ -8,6 +8,7 @@ mod formats;
 mod hash;
 mod hook;
 mod interop;
+mod keyless;
 mod keys;
 mod layouts;
 mod report;

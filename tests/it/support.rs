@@ -386,6 +386,18 @@ pub enum SignerJson {
         not_after: String,
         chain_length: usize,
     },
+    Sigstore {
+        identity: String,
+        issuer: String,
+        log_index: u64,
+        #[serde(default)]
+        log_url: Option<String>,
+        #[serde(default)]
+        integrated_time: Option<String>,
+        tsa_times: Vec<String>,
+        not_before: String,
+        not_after: String,
+    },
 }
 
 /// One difference between the model and its signature.

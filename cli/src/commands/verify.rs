@@ -10,14 +10,24 @@ use crate::output;
 use crate::progress::Progress;
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
-    let mut options = match (&args.policy, &args.key) {
-        (Some(policy), _) => {
+    let keyless = keyless_trust(&args.keyless)?;
+    let mut options = match (&args.policy, &args.key, keyless) {
+        (_, _, Some(trust)) => modelseal::VerifyOptions::new(trust),
+        (Some(policy), _, None) => {
             modelseal::VerifyOptions::with_policy(modelseal::Policy::load(policy)?)
         }
-        (None, Some(key)) => {
+        (None, Some(key), None) => {
             modelseal::VerifyOptions::new(Trust::PublicKey(modelseal::load_public_key(key)?))
         }
-        (None, None) => {
+        // No trust given: a keyless bundle is refused with the identity
+        // and issuer it claims (exit 2); any other, with what to give.
+        (None, None, None) if args.cert_chain.is_empty() => {
+            modelseal::VerifyOptions::new(Trust::Sigstore {
+                root: modelseal::keyless::SigstoreRoot::public_good()?,
+                policy: None,
+            })
+        }
+        (None, None, None) => {
             let mut roots = Vec::new();
             for path in &args.cert_chain {
                 roots.extend(modelseal::load_certificates(path)?);
@@ -41,8 +51,27 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
     };
     options.threads = args.threads.map(usize::from);
     options.progress = progress.callback();
+    let no_trust = args.policy.is_none()
+        && args.key.is_none()
+        && args.cert_chain.is_empty()
+        && matches!(&options.trust, Trust::Sigstore { policy: None, .. })
+        && args.keyless.trust_root.is_none()
+        && args.keyless.trust_config.is_none()
+        && !args.keyless.use_staging;
     let outcome = modelseal::verify_model(&args.model, &options);
     progress.finish();
+    if no_trust {
+        if let Err(modelseal::Error::Signature {
+            source: modelseal::VerifyError::Trust(modelseal::TrustError::NotKeyless),
+            ..
+        }) = &outcome
+        {
+            anyhow::bail!(
+                "verify needs to know whom to trust: --key PUB.pem, --cert-chain ROOT.pem, \
+                 --policy POLICY.toml, or --identity and --issuer for a Sigstore keyless bundle"
+            );
+        }
+    }
     if let Ok(report) = &outcome {
         output::warn_unused_ignores(&report.unused_ignore_paths);
     }
@@ -53,6 +82,58 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
         to_text,
         |r| r.verified,
     )
+}
+
+/// The keyless trust the flags ask for, if any: an identity form and an
+/// issuer form (both required), and the trusted root (embedded public-good
+/// by default). Trust-root flags alone give a trust that refuses keyless
+/// bundles with a message naming the identity and issuer they claim.
+pub fn keyless_trust(args: &crate::args::KeylessArgs) -> anyhow::Result<Option<Trust>> {
+    use modelseal::keyless::{IdentityPolicy, Matcher, SigstoreRoot};
+    let matcher = |exact: &Option<String>, regex: &Option<String>, flag: &str| match (exact, regex)
+    {
+        (Some(s), _) => Ok(Some(Matcher::Exact(s.clone()))),
+        (None, Some(re)) => Matcher::regex(re)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("--{flag}-regex: {e}")),
+        (None, None) => Ok(None),
+    };
+    let identity = matcher(&args.identity, &args.identity_regex, "identity")?;
+    let issuer = matcher(&args.issuer, &args.issuer_regex, "issuer")?;
+    let root_given = args.use_staging || args.trust_root.is_some() || args.trust_config.is_some();
+    if identity.is_none() && issuer.is_none() && !root_given {
+        return Ok(None);
+    }
+    let policy = match (identity, issuer) {
+        (Some(identity), Some(issuer)) => Some(IdentityPolicy { identity, issuer }),
+        (None, None) => None,
+        (Some(_), None) => anyhow::bail!(
+            "keyless verification needs an issuer too: --issuer URL (or --issuer-regex RE)"
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "keyless verification needs an identity too: --identity ID (or --identity-regex RE)"
+        ),
+    };
+    let read = |path: &std::path::Path| {
+        modelseal_hash::read_regular(path, modelseal_hash::Links::Follow, 16 << 20)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))
+    };
+    let root = if args.use_staging {
+        SigstoreRoot::staging()?
+    } else if let Some(path) = &args.trust_root {
+        std::sync::Arc::new(SigstoreRoot::from_trusted_root_json(
+            &read(path)?,
+            &format!("`{}`", path.display()),
+        )?)
+    } else if let Some(path) = &args.trust_config {
+        std::sync::Arc::new(SigstoreRoot::from_client_trust_config_json(
+            &read(path)?,
+            &format!("`{}`", path.display()),
+        )?)
+    } else {
+        SigstoreRoot::public_good()?
+    };
+    Ok(Some(Trust::Sigstore { root, policy }))
 }
 
 fn to_text(report: &VerificationReport) -> String {
@@ -82,6 +163,7 @@ fn to_text(report: &VerificationReport) -> String {
         );
     }
     write_findings(&mut text, &report.findings);
+    let mut keyless_lines: Vec<String> = Vec::new();
     let signer = match &report.signer {
         SignerReport::Key {
             key_id,
@@ -95,14 +177,42 @@ fn to_text(report: &VerificationReport) -> String {
         SignerReport::Certificate {
             subject, issuer, ..
         } => format!("certificate `{subject}` issued by `{issuer}`"),
+        SignerReport::Sigstore {
+            identity, issuer, ..
+        } => format!("Sigstore keyless `{identity}`, issuer `{issuer}`"),
         _ => "unknown".to_owned(),
     };
+    if let SignerReport::Sigstore {
+        log_index,
+        log_url,
+        integrated_time,
+        tsa_times,
+        ..
+    } = &report.signer
+    {
+        let mut log = format!(
+            "  rekor         log index {log_index}{}",
+            log_url
+                .as_deref()
+                .map_or_else(String::new, |u| format!(" ({u})"))
+        );
+        if let Some(t) = integrated_time {
+            let _ = write!(log, ", integrated {t}");
+        }
+        if !tsa_times.is_empty() {
+            let _ = write!(log, ", RFC 3161 timestamp {}", tsa_times.join(", "));
+        }
+        keyless_lines.push(log);
+    }
     let _ = writeln!(
         text,
         "  signature     {} ({})",
         report.signature, report.signature_algorithm
     );
     let _ = writeln!(text, "  signer        {signer}");
+    for line in &keyless_lines {
+        let _ = writeln!(text, "{line}");
+    }
     let _ = writeln!(text, "  root          sha256:{}", report.root_digest);
     let checked = if report.partial {
         format!(

@@ -43,6 +43,11 @@ pub struct Policy {
     pub path: PathBuf,
     /// The SHA-256 of the policy text, hex: which policy decided.
     pub digest: String,
+    /// The Sigstore trusted root keyless signers are checked against:
+    /// `sigstore_trusted_root` (a `trusted_root.json`, relative to the
+    /// policy), else the embedded public-good root. `None` when no signer
+    /// is keyless.
+    pub sigstore_root: Option<std::sync::Arc<modelseal_oms::keyless::SigstoreRoot>>,
     /// Who is trusted, for what.
     pub signers: Vec<PolicySigner>,
     /// The rules.
@@ -79,6 +84,15 @@ pub enum Identity {
         /// The required leaf subject, RFC 4514 style (`CN=ci,O=Example`).
         subject: String,
     },
+    /// A Sigstore keyless signer: a Fulcio certificate for this OIDC
+    /// identity and issuer, logged in Rekor, checked against the policy's
+    /// Sigstore trusted root.
+    Keyless {
+        /// The certificate's identity (SAN).
+        identity: modelseal_oms::keyless::Matcher,
+        /// The OIDC issuer.
+        issuer: modelseal_oms::keyless::Matcher,
+    },
 }
 
 impl Identity {
@@ -87,6 +101,9 @@ impl Identity {
         match self {
             Identity::Key(key) => format!("key {}", key.key_id()),
             Identity::Certificate { subject, .. } => format!("certificate `{subject}`"),
+            Identity::Keyless { identity, issuer } => {
+                format!("Sigstore keyless {identity} (issuer {issuer})")
+            }
         }
     }
 }
@@ -193,6 +210,8 @@ fn tester() -> Vec<Role> {
 struct PolicyFile {
     version: u32,
     #[serde(default)]
+    sigstore_trusted_root: Option<PathBuf>,
+    #[serde(default)]
     signers: Vec<SignerEntry>,
     #[serde(default)]
     revocations: Vec<RevocationEntry>,
@@ -207,11 +226,39 @@ struct SignerEntry {
     key: Option<PathBuf>,
     roots: Option<PathBuf>,
     subject: Option<String>,
+    identity: Option<String>,
+    identity_regex: Option<String>,
+    issuer: Option<String>,
+    issuer_regex: Option<String>,
     roles: Vec<Role>,
     #[serde(default, deserialize_with = "policy_time")]
     valid_from: Option<Timestamp>,
     #[serde(default, deserialize_with = "policy_time")]
     valid_until: Option<Timestamp>,
+}
+
+/// A keyless signer's identity and issuer matchers: one exact or regex
+/// form of each.
+fn keyless_identity(entry: &SignerEntry) -> Result<Identity, String> {
+    use modelseal_oms::keyless::Matcher;
+    let pick = |exact: &Option<String>, regex: &Option<String>, what: &str| match (exact, regex) {
+        (Some(s), None) => Ok(Matcher::Exact(s.clone())),
+        (None, Some(re)) => {
+            Matcher::regex(re).map_err(|e| format!("signer `{}`: {what}_regex: {e}", entry.name))
+        }
+        (Some(_), Some(_)) => Err(format!(
+            "signer `{}`: give `{what}` or `{what}_regex`, not both",
+            entry.name
+        )),
+        (None, None) => Err(format!(
+            "signer `{}`: a keyless signer needs `{what}` (or `{what}_regex`)",
+            entry.name
+        )),
+    };
+    Ok(Identity::Keyless {
+        identity: pick(&entry.identity, &entry.identity_regex, "identity")?,
+        issuer: pick(&entry.issuer, &entry.issuer_regex, "issuer")?,
+    })
 }
 
 /// A time in a policy: an RFC 3339 string, or a TOML offset date-time
@@ -300,7 +347,19 @@ impl Policy {
                 file: file.to_owned(),
                 message,
             };
+            let keyless = entry.identity.is_some()
+                || entry.identity_regex.is_some()
+                || entry.issuer.is_some()
+                || entry.issuer_regex.is_some();
             let identity = match (&entry.key, &entry.roots, &entry.subject) {
+                (None, None, None) if keyless => keyless_identity(&entry).map_err(invalid)?,
+                _ if keyless => {
+                    return Err(invalid(format!(
+                        "signer `{}`: a keyless signer (identity and issuer) takes no `key`, \
+                         `roots` or `subject`",
+                        entry.name
+                    )));
+                }
                 (Some(key), None, None) => {
                     let file = base.join(key);
                     let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
@@ -323,7 +382,8 @@ impl Policy {
                 }
                 _ => {
                     return Err(invalid(format!(
-                        "signer `{}` needs either `key`, or `roots` with `subject`",
+                        "signer `{}` needs either `key`, `roots` with `subject`, or `identity` \
+                         with `issuer` (keyless)",
                         entry.name
                     )));
                 }
@@ -428,8 +488,36 @@ impl Policy {
                 )));
             }
         }
+        let sigstore_root = if signers
+            .iter()
+            .any(|s| matches!(s.identity, Identity::Keyless { .. }))
+        {
+            Some(match &file.sigstore_trusted_root {
+                Some(root) => {
+                    let root_path = base.join(root);
+                    let bytes = read_capped(&root_path).map_err(|e| {
+                        invalid(format!(
+                            "sigstore_trusted_root `{}`: {e}",
+                            root_path.display()
+                        ))
+                    })?;
+                    std::sync::Arc::new(
+                        modelseal_oms::keyless::SigstoreRoot::from_trusted_root_json(
+                            bytes.as_bytes(),
+                            &format!("`{}`", root_path.display()),
+                        )
+                        .map_err(|e| invalid(e.to_string()))?,
+                    )
+                }
+                None => modelseal_oms::keyless::SigstoreRoot::public_good()
+                    .map_err(|e| invalid(e.to_string()))?,
+            })
+        } else {
+            None
+        };
         Ok(Self {
             path: path.to_owned(),
+            sigstore_root,
             digest: modelseal_hash::HashAlgorithm::Sha256
                 .digest(text.as_bytes())
                 .to_hex(),
@@ -537,9 +625,55 @@ impl Policy {
                     " (no policy signer's roots and subject match it)"
                 )))
             }
+            VerificationMaterial::SigstoreCertificate(cert) => self.identify_keyless(bundle, cert),
             _ => Err(Unidentified::Unknown(
-                "a Sigstore keyless certificate (not supported yet)".to_owned(),
+                "an unknown kind of signer".to_owned(),
             )),
+        }
+    }
+
+    /// A keyless bundle: the signers whose identity and issuer match what
+    /// the certificate claims, then one verification (chain, SCT, Rekor,
+    /// signature) against the policy's Sigstore root.
+    fn identify_keyless(&self, bundle: &[u8], cert: &[u8]) -> Result<Identified, Unidentified> {
+        use modelseal_oms::keyless::{IdentityPolicy, unverified_claims};
+        let (claimed_identity, claimed_issuer) = unverified_claims(cert);
+        let claims = format!(
+            "Sigstore keyless `{}` (issuer `{}`)",
+            claimed_identity.as_deref().unwrap_or("?"),
+            claimed_issuer.as_deref().unwrap_or("?")
+        );
+        let candidate = self.signers.iter().position(|s| match &s.identity {
+            Identity::Keyless { identity, issuer } => {
+                claimed_identity
+                    .as_deref()
+                    .is_some_and(|c| identity.matches(c))
+                    && claimed_issuer.as_deref().is_some_and(|c| issuer.matches(c))
+            }
+            _ => false,
+        });
+        let (Some(index), Some(root)) = (candidate, &self.sigstore_root) else {
+            return Err(Unidentified::Unknown(claims));
+        };
+        let Identity::Keyless { identity, issuer } = &self.signers[index].identity else {
+            return Err(Unidentified::Unknown(claims));
+        };
+        let trust = Trust::Sigstore {
+            root: root.clone(),
+            policy: Some(IdentityPolicy {
+                identity: identity.clone(),
+                issuer: issuer.clone(),
+            }),
+        };
+        match modelseal_oms::verify_statement(bundle, &trust) {
+            Ok(verified) => Ok(Identified {
+                signer: index,
+                verified,
+            }),
+            Err(e) => Err(Unidentified::BadSignature {
+                signer: index,
+                message: chain_text(&e),
+            }),
         }
     }
 }

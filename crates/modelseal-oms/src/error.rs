@@ -241,11 +241,28 @@ pub enum TrustError {
         "the bundle carries a certificate chain, but a public key was given: verify it with the root certificates"
     )]
     CertificateBundleWithKey,
-    /// A Sigstore keyless bundle.
+    /// A Sigstore keyless bundle checked without saying whose it must be.
     #[error(
-        "the bundle uses the Sigstore (Fulcio/Rekor) method, which modelseal does not verify yet"
+        "the bundle is a Sigstore keyless signature by {} issued by {}: verify it with --identity \
+         and --issuer (or their -regex forms), or a policy naming a keyless signer",
+        identity.as_deref().map_or_else(|| "an unreadable identity".to_owned(), |i| format!("`{i}`")),
+        issuer.as_deref().map_or_else(|| "an unknown issuer".to_owned(), |i| format!("`{i}`"))
     )]
-    SigstoreUnsupported,
+    KeylessIdentityRequired {
+        /// The identity the (unverified) certificate claims.
+        identity: Option<String>,
+        /// The issuer it claims.
+        issuer: Option<String>,
+    },
+    /// A key or certificate-chain bundle checked as keyless.
+    #[error(
+        "the bundle is not a Sigstore keyless signature (it carries a key or a certificate chain): \
+         verify it with --key or --cert-chain"
+    )]
+    NotKeyless,
+    /// The keyless verification failed at a stage.
+    #[error("Sigstore keyless verification failed")]
+    Keyless(#[from] crate::keyless::KeylessError),
     /// No root certificates given.
     #[error("no trusted root certificates were given")]
     NoRoots,

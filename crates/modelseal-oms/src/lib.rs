@@ -71,6 +71,7 @@
 
 pub mod bundle;
 mod error;
+pub mod keyless;
 pub mod keys;
 mod sign;
 pub mod statement;

@@ -24,6 +24,15 @@ pub enum Trust {
         /// The time to check validity at; `None` means now.
         time: Option<SystemTime>,
     },
+    /// Sigstore keyless: a Fulcio certificate logged in Rekor, checked
+    /// against this trusted root, from a signer `policy` names (`None`:
+    /// refuse, showing the identity and issuer the bundle claims).
+    Sigstore {
+        /// The trusted root.
+        root: std::sync::Arc<crate::keyless::SigstoreRoot>,
+        /// Who must have signed.
+        policy: Option<crate::keyless::IdentityPolicy>,
+    },
 }
 
 /// Who signed a verified bundle.
@@ -54,6 +63,8 @@ pub enum Signer {
         /// Certificates in the bundle's chain, leaf included.
         chain_len: usize,
     },
+    /// A Sigstore keyless signer (Fulcio certificate, Rekor entry).
+    Sigstore(crate::keyless::KeylessSigner),
 }
 
 /// A bundle whose signature verified, with its statement.
@@ -104,8 +115,34 @@ pub fn verify_statement(
 ) -> Result<VerifiedStatement, VerifyError> {
     let bundle = Bundle::from_json(bundle_bytes)?;
     let (key, signer) = match (&bundle.material, trust) {
-        (VerificationMaterial::SigstoreCertificate(_), _) => {
-            return Err(TrustError::SigstoreUnsupported.into());
+        (VerificationMaterial::SigstoreCertificate(cert), Trust::Sigstore { root, policy }) => {
+            let Some(policy) = policy else {
+                let (identity, issuer) = crate::keyless::unverified_claims(cert);
+                return Err(TrustError::KeylessIdentityRequired { identity, issuer }.into());
+            };
+            let [signature] = bundle.envelope.signatures.as_slice() else {
+                return Err(SignatureError::Count(bundle.envelope.signatures.len()).into());
+            };
+            let parsed = crate::keyless::Parsed {
+                payload: &bundle.envelope.payload,
+                payload_type: &bundle.envelope.payload_type,
+                signature: &signature.sig,
+                certificate: cert,
+            };
+            let (signer, algorithm) = crate::keyless::verify(bundle_bytes, &parsed, root, policy)
+                .map_err(TrustError::from)?;
+            return Ok(VerifiedStatement {
+                algorithm,
+                payload: bundle.envelope.payload,
+                signer: Signer::Sigstore(signer),
+            });
+        }
+        (VerificationMaterial::SigstoreCertificate(cert), _) => {
+            let (identity, issuer) = crate::keyless::unverified_claims(cert);
+            return Err(TrustError::KeylessIdentityRequired { identity, issuer }.into());
+        }
+        (_, Trust::Sigstore { .. }) => {
+            return Err(TrustError::NotKeyless.into());
         }
         (VerificationMaterial::PublicKey { .. }, Trust::Roots { .. }) => {
             return Err(TrustError::KeyBundleWithRoots.into());

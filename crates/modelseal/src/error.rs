@@ -105,6 +105,15 @@ impl Error {
     /// usage or I/O error (exit code 2).
     pub fn is_verification_failure(&self) -> bool {
         match self {
+            // A keyless bundle checked without --identity/--issuer: a
+            // usage error, whose message shows the claimed identity.
+            Error::Signature {
+                source:
+                    modelseal_oms::VerifyError::Trust(
+                        modelseal_oms::TrustError::KeylessIdentityRequired { .. },
+                    ),
+                ..
+            } => false,
             Error::Signature { .. }
             | Error::PolicySignature { .. }
             | Error::FormatGate(_)

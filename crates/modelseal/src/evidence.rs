@@ -431,6 +431,17 @@ impl Ctx<'_> {
         let (key_id, certificate_subject) = match &r.signer {
             SignerReport::Key { key_id, .. } => (Some(key_id.clone()), None),
             SignerReport::Certificate { subject, .. } => (None, Some(subject.clone())),
+            SignerReport::Sigstore {
+                identity,
+                issuer,
+                log_index,
+                ..
+            } => (
+                None,
+                Some(format!(
+                    "Sigstore keyless: {identity} (issuer {issuer}), Rekor log index {log_index}"
+                )),
+            ),
         };
         EvidenceItem {
             signer: Some(self.model_signer.to_owned()),

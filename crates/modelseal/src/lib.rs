@@ -96,7 +96,9 @@ pub use modelseal_attest::{Policy, default_attestations_path};
 pub use modelseal_formats::{AllowGlobalError, AllowGlobals};
 pub use modelseal_formats::{SafeTensorsBuffer, TensorView};
 pub use modelseal_hash::DigestCache;
-pub use modelseal_oms::{KeyAlgorithm, KeyError, PublicKey, SigningKey, Trust};
+pub use modelseal_oms::{
+    KeyAlgorithm, KeyError, PublicKey, SigningKey, Trust, TrustError, VerifyError, keyless,
+};
 pub use report::{
     AttestationEntry, Finding, LinksReport, PolicyReport, REPORT_VERSION, SerializationReport,
     SignerReport, VerificationReport,

@@ -256,6 +256,28 @@ pub enum SignerReport {
         /// Certificates in the bundle's chain, leaf included.
         chain_length: usize,
     },
+    /// A Sigstore keyless signature: a Fulcio certificate for an OIDC
+    /// identity, logged in Rekor, verified offline.
+    Sigstore {
+        /// The certificate's identity (SAN: email, URI or otherName).
+        identity: String,
+        /// The OIDC issuer.
+        issuer: String,
+        /// The Rekor log index.
+        log_index: u64,
+        /// The log's base URL, from the trusted root.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        log_url: Option<String>,
+        /// The SET-authenticated integrated time, RFC 3339.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        integrated_time: Option<String>,
+        /// The verified RFC 3161 timestamps' times, RFC 3339.
+        tsa_times: Vec<String>,
+        /// The certificate's validity, RFC 3339.
+        not_before: String,
+        /// The certificate's validity, RFC 3339.
+        not_after: String,
+    },
 }
 
 /// The signed `serialization`.

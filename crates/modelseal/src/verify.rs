@@ -1029,6 +1029,17 @@ fn signer_report(signer: &Signer) -> SignerReport {
             not_after: rfc3339(*not_after),
             chain_length: *chain_len,
         },
+        Signer::Sigstore(k) => SignerReport::Sigstore {
+            identity: k.identity.clone(),
+            issuer: k.issuer.clone(),
+            log_index: k.log_index,
+            log_url: k.log_url.clone(),
+            integrated_time: k.integrated_time.map(rfc3339),
+            tsa_times: k.tsa_times.iter().copied().map(rfc3339).collect(),
+            not_before: rfc3339(k.not_before),
+            not_after: rfc3339(k.not_after),
+        },
+        // Signer is non-exhaustive: a kind this crate does not know yet.
         _ => SignerReport::Key {
             key_id: String::new(),
             unmatched_hint: None,

@@ -1,6 +1,7 @@
 //! Integration tests for modelseal-oms: one binary, a module per area.
 
 mod certificates;
+mod keyless;
 mod reference;
 mod roundtrip;
 
