@@ -45,6 +45,9 @@ pub enum Command {
     /// Evidence report for ETSI EN 304 223: provision by provision, the
     /// signed statements that evidence it and what is missing.
     Report(ReportArgs),
+    /// Check a signed evidence report (`report --out FILE --sign KEY`):
+    /// the file is the one signed, by a trusted signer.
+    VerifyReport(VerifyReportArgs),
     /// Identify every file of a model and check it: safetensors and GGUF
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
@@ -83,6 +86,8 @@ pub enum SchemaDocument {
     Log,
     /// `modelseal report --format json`.
     Report,
+    /// `modelseal verify-report --format json`.
+    VerifyReport,
 }
 
 impl SchemaDocument {
@@ -98,6 +103,7 @@ impl SchemaDocument {
             Self::Attestations => "attestations",
             Self::Log => "log",
             Self::Report => "report",
+            Self::VerifyReport => "verify-report",
         }
     }
 }
@@ -828,6 +834,39 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Sign the written report with this private key: FILE.sig, a DSSE
+    /// statement of the file's SHA-256 and what it evaluated, which
+    /// `modelseal verify-report` checks.
+    #[arg(long, value_name = "KEY", requires = "out")]
+    pub sign: Option<PathBuf>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Replace an existing FILE (and FILE.sig).
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// Arguments of `modelseal verify-report`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "policy"])))]
+pub struct VerifyReportArgs {
+    /// The report file.
+    pub report: PathBuf,
+    /// Its signature (default: REPORT.sig).
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+    /// Trust this public key.
+    #[arg(long, value_name = "PUB.pem")]
+    pub key: Option<PathBuf>,
+    /// Trust the signers of this policy (in good standing).
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub fn failure_document(
     let verdict = match kind {
         "status" => Some("clean"),
         "log" => Some("complete"),
-        "report" => Some("policy_passed"),
+        "report" | "verify-report" => Some("verified"),
         "verify" => Some("verified"),
         _ => None,
     };
@@ -302,6 +302,11 @@ pub fn print_error(error: &anyhow::Error) {
         return;
     }
     let _ = writeln!(err, "{label}: {}", escape_controls(&chain(error.as_ref())));
+}
+
+/// Prints a note to stderr (what was written where).
+pub fn print_note(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "{}", escape_controls(message));
 }
 
 /// Prints a warning to stderr: `warning: …`.

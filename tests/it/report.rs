@@ -783,3 +783,154 @@ fn revoking_the_only_developer_fails_verification_with_a_report() {
     assert_eq!(r.provision("5.2.4-1.2").status, "failed");
     assert!(r.model_verified && !r.policy_passed);
 }
+
+// `report --out FILE --sign KEY` writes the report and FILE.sig;
+// `verify-report` passes it, and fails (exit 1) a changed file, another
+// key, an attestation's bundle given as the signature, and a signer the
+// policy revoked. Nothing is overwritten without --force.
+#[test]
+fn a_signed_report_verifies_and_a_changed_one_does_not() {
+    let demo = Demo::new(POLICY);
+    let out = demo.dir.path().join("evidence.md");
+    let sign = |extra: &[&str]| {
+        run(modelseal()
+            .arg("report")
+            .arg(&demo.model)
+            .arg("--policy")
+            .arg(&demo.policy)
+            .arg("--out")
+            .arg(&out)
+            .arg("--sign")
+            .arg(demo.key("publisher"))
+            .args(extra))
+    };
+    sign(&[]).expect_code(0);
+    let sig = demo.dir.path().join("evidence.md.sig");
+    assert!(sig.is_file());
+    let markdown = std::fs::read_to_string(&out).expect("report");
+    assert!(
+        markdown.starts_with("# ETSI EN 304 223 evidence"),
+        "{markdown}"
+    );
+    let check = |report: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let out = run(modelseal()
+            .arg("verify-report")
+            .arg(report)
+            .args(args.iter().map(|a| a.as_ref()))
+            .args(["--format", "json"]));
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+        (out.code, doc)
+    };
+    let public = format!("{}.pub", demo.key("publisher"));
+    let (code, doc) = check(&out, &[&"--key", &public]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["verified"], true);
+    assert_eq!(doc["digest"], crate::support::sha256sum(&out).as_str());
+    let r = demo.report(0);
+    assert_eq!(doc["predicate"]["rootDigest"], r.root_digest.as_str());
+    assert_eq!(doc["predicate"]["policyDigest"], r.policy.digest.as_str());
+    assert_eq!(doc["predicate"]["verified"], true);
+    assert_eq!(doc["predicate"]["format"], "md");
+    // Under the policy, the publisher is a signer in good standing.
+    let (code, doc) = check(&out, &[&"--policy", &demo.policy]);
+    assert_eq!((code, doc["signer"].as_str()), (0, Some("publisher")));
+
+    // Exists: refused without --force, the report unchanged.
+    let again = sign(&[]);
+    again.expect_code(2);
+    assert_eq!(std::fs::read_to_string(&out).expect("report"), markdown);
+    sign(&["--force"]).expect_code(0);
+
+    // One byte changed.
+    let changed = demo.dir.path().join("changed.md");
+    std::fs::write(&changed, markdown.replacen("met", "mEt", 1)).expect("write");
+    std::fs::copy(&sig, demo.dir.path().join("changed.md.sig")).expect("copy sig");
+    let (code, doc) = check(&changed, &[&"--key", &public]);
+    assert_eq!(
+        (code, &doc["verified"]),
+        (1, &serde_json::json!(false)),
+        "{doc}"
+    );
+    // Another key.
+    let other = format!("{}.pub", demo.key("tester"));
+    assert_eq!(check(&out, &[&"--key", &other]).0, 1);
+    // An attestation's bundle as the signature: not a report statement.
+    let attestation = demo.dir.path().join("line1.sig");
+    let line = std::fs::read_to_string(demo.model.join("model.att.jsonl")).expect("att");
+    std::fs::write(&attestation, line.lines().next().expect("a line")).expect("write");
+    let custodian = format!("{}.pub", demo.key("custodian"));
+    let (code, doc) = check(&out, &[&"--signature", &attestation, &"--key", &custodian]);
+    assert_eq!(code, 1, "{doc}");
+    // A policy that revoked the publisher.
+    let revoked = demo.dir.path().join("revoked.toml");
+    std::fs::write(
+        &revoked,
+        format!("{POLICY}[[revocations]]\nsigner = \"publisher\"\nreason = \"left\"\n"),
+    )
+    .expect("policy");
+    assert_eq!(check(&out, &[&"--policy", &revoked]).0, 1);
+}
+
+// Re-signing changed content with --force warns that the attestations
+// bound to the replaced manifest now count only as history; re-signing
+// the same content does not.
+#[test]
+fn sign_force_warns_about_attestations_bound_to_the_old_manifest() {
+    let demo = Demo::new(POLICY);
+    let resign = || {
+        run(modelseal()
+            .arg("sign")
+            .arg(&demo.model)
+            .arg("--key")
+            .arg(demo.key("publisher"))
+            .arg("--force"))
+    };
+    let same = resign();
+    same.expect_code(0);
+    assert!(!same.stderr.contains("attestation"), "{}", same.stderr);
+    std::fs::write(demo.model.join("config.json"), "{\"hidden_size\": 2}\n").expect("change");
+    let changed = resign();
+    changed.expect_code(0);
+    assert!(
+        changed
+            .stderr
+            .contains("warning: 3 attestations bound to the manifest this signature replaced"),
+        "{}",
+        changed.stderr
+    );
+}
+
+// Under a policy with [rules.unsafe_formats], a pickle warning says the
+// policy's exceptions decide, not "--unsafe-formats deny to fail".
+#[test]
+fn pickle_warnings_under_a_policy_name_the_exception_rule() {
+    let demo = Demo::new(POLICY);
+    std::fs::write(demo.model.join("extra.pkl"), b"\x80\x04K\x01.").expect("pickle");
+    demo.resign(&[]);
+    let out = run(modelseal()
+        .arg("verify")
+        .arg(&demo.model)
+        .arg("--policy")
+        .arg(&demo.policy));
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains(
+            "extra.pkl is pickle: it can run code when loaded (no accepted exception covers it"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("--unsafe-formats deny to fail"),
+        "{}",
+        out.stdout
+    );
+    // The failing rule ends with the command that fixes it.
+    assert!(
+        out.stdout
+            .contains("fix: convert the file to safetensors, or `modelseal attest exception"),
+        "{}",
+        out.stdout
+    );
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{keygen, modelseal, reference_tool, run, tiny_model};
 
-const DOCUMENTS: [&str; 9] = [
+const DOCUMENTS: [&str; 10] = [
     "hash",
     "sign",
     "verify",
@@ -18,6 +18,7 @@ const DOCUMENTS: [&str; 9] = [
     "attestations",
     "log",
     "report",
+    "verify-report",
 ];
 
 fn schema_file(document: &str) -> PathBuf {
@@ -130,6 +131,30 @@ fn every_document_validates_against_its_schema() {
         &[&"report", &model, &"--policy", &policy],
         0,
     );
+    let signed = dir.path().join("report.md");
+    run(modelseal()
+        .arg("report")
+        .arg(&model)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--out")
+        .arg(&signed)
+        .arg("--sign")
+        .arg(&key))
+    .expect_code(0);
+    docs.capture(
+        "verify-report",
+        "verify-report",
+        &[&"verify-report", &signed, &"--key", &public],
+        0,
+    );
+    std::fs::write(&signed, "# changed\n").expect("change the report");
+    docs.capture(
+        "verify-report",
+        "verify-report-changed",
+        &[&"verify-report", &signed, &"--key", &public],
+        1,
+    );
     // Failing: findings, then a signature that does not verify.
     std::fs::write(model.join("config.json"), b"{}").expect("tamper");
     std::fs::write(model.join("extra.pkl"), b"\x80\x04K\x01.").expect("extra");
@@ -177,7 +202,7 @@ fn every_document_validates_against_its_schema() {
     }
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(docs.made.len(), 16);
+    assert_eq!(docs.made.len(), 18);
 }
 
 // A schema that admits anything proves nothing: a document with an extra

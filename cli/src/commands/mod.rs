@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Attestations(args) => attestations::run(&args),
         Command::Log(args) => log::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::VerifyReport(args) => report::verify(&args),
         Command::Schema(args) => schema::run(&args),
     }
 }

@@ -16,6 +16,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         ReportFormat::Md => Format::Text,
         ReportFormat::Json => Format::Json,
     };
+    if let (Some(out), Ok(report)) = (&args.out, &outcome) {
+        return write_report(args, out, report);
+    }
     super::render_check(
         ("report", &args.files.model),
         outcome,
@@ -23,6 +26,104 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         to_markdown,
         // `verify --policy`'s own verdict.
         |r| r.verified,
+    )
+}
+
+/// `--out FILE [--sign KEY]`: the report written to FILE (and signed).
+/// The exit code is still the verdict's.
+fn write_report(
+    args: &ReportArgs,
+    out: &std::path::Path,
+    report: &EvidenceReport,
+) -> anyhow::Result<Status> {
+    let (bytes, format) = match args.format {
+        ReportFormat::Md => (to_markdown(report).into_bytes(), "md"),
+        ReportFormat::Json => {
+            let mut bytes = serde_json::to_vec_pretty(report)?;
+            bytes.push(b'\n');
+            (bytes, "json")
+        }
+    };
+    let signer = match &args.sign {
+        Some(key) => Some(
+            crate::args::SignerArgs {
+                key: key.clone(),
+                cert: None,
+                cert_chain: Vec::new(),
+                password: crate::args::PasswordArgs {
+                    password_file: args.password.password_file.clone(),
+                },
+            }
+            .load()?,
+        ),
+        None => None,
+    };
+    let signature = modelseal::write_signed_report(
+        out,
+        &bytes,
+        report,
+        format,
+        signer.as_ref().map(|(k, c)| (k, c.as_slice())),
+        args.force,
+    )?;
+    crate::output::print_note(&match signature {
+        Some(sig) => format!(
+            "wrote `{}` and its signature `{}` (check it with `modelseal verify-report`)",
+            out.display(),
+            sig.display()
+        ),
+        None => format!("wrote `{}`", out.display()),
+    });
+    Ok(if report.verified {
+        Status::Success
+    } else {
+        Status::Failure
+    })
+}
+
+/// `modelseal verify-report`.
+pub fn verify(args: &crate::args::VerifyReportArgs) -> anyhow::Result<Status> {
+    let trust = match (&args.key, &args.policy) {
+        (Some(key), _) => modelseal::ReportTrust::Key(Box::new(modelseal::load_public_key(key)?)),
+        (None, Some(policy)) => {
+            modelseal::ReportTrust::Policy(std::sync::Arc::new(modelseal::Policy::load(policy)?))
+        }
+        (None, None) => anyhow::bail!("verify-report needs --key or --policy"),
+    };
+    let signature = args
+        .signature
+        .clone()
+        .unwrap_or_else(|| modelseal::report_signature_path(&args.report));
+    let outcome = modelseal::verify_report(&args.report, &signature, &trust);
+    super::render_check(
+        ("verify-report", &args.report),
+        outcome,
+        args.format,
+        |v| {
+            let p = &v.predicate;
+            if v.verified {
+                format!(
+                    "verified report `{}`\n  signed by     {}\n  sha256        {}\n  model         {} (root sha256:{})\n  verdict       {} (policy {} sha256:{}, evaluated at {})\n  made by       {}, {}\n",
+                    v.report,
+                    v.signer,
+                    v.digest,
+                    p.model,
+                    p.root_digest,
+                    if p.verified { "verified" } else { "FAILED" },
+                    p.policy,
+                    p.policy_digest,
+                    p.evaluated_at,
+                    p.tool,
+                    p.standard
+                )
+            } else {
+                format!(
+                    "report `{}` was CHANGED after it was signed by {}\n  signed sha256 {}\n  actual sha256 {}\n",
+                    v.report, v.signer, v.signed_digest, v.digest
+                )
+            }
+        },
+        |v| v.verified,
     )
 }
 

@@ -38,6 +38,9 @@ pub fn schema(document: SchemaDocument) -> Value {
         }
         SchemaDocument::Log => generator().into_root_schema_for::<modelseal::HistoryReport>(),
         SchemaDocument::Report => generator().into_root_schema_for::<modelseal::EvidenceReport>(),
+        SchemaDocument::VerifyReport => {
+            generator().into_root_schema_for::<modelseal::ReportVerification>()
+        }
     };
     let mut report = report.to_value();
     let name = document.name();
@@ -108,7 +111,7 @@ fn failure_verdict(document: SchemaDocument) -> Option<Option<&'static str>> {
         SchemaDocument::Verify => Some(Some("verified")),
         SchemaDocument::Status => Some(Some("clean")),
         SchemaDocument::Log => Some(Some("complete")),
-        SchemaDocument::Report => Some(Some("policy_passed")),
+        SchemaDocument::Report | SchemaDocument::VerifyReport => Some(Some("verified")),
         SchemaDocument::Attestations => Some(None),
         _ => None,
     }

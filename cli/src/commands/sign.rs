@@ -65,6 +65,19 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
         Err(error) => return Err(error.into()),
     };
     output::warn_unused_ignores(&outcome.unused_ignore_paths);
+    if outcome.stale_attestations > 0 {
+        output::print_warning(&format!(
+            "{} bound to the manifest this signature replaced: {} now only history \
+             (other-model); re-attest with `modelseal attest ... {}`",
+            output::plural(outcome.stale_attestations, "attestation"),
+            if outcome.stale_attestations == 1 {
+                "it counts"
+            } else {
+                "they count"
+            },
+            args.model.display()
+        ));
+    }
     for warning in &outcome.warnings {
         if let modelseal::Finding::UnsafeFormat {
             name,

@@ -162,7 +162,20 @@ fn to_text(report: &VerificationReport) -> String {
             if failed_rules == 1 { "" } else { "s" }
         );
     }
-    write_findings(&mut text, &report.findings);
+    // Under a policy with [rules.unsafe_formats], its exceptions decide.
+    let pickle_note = report.policy.as_ref().and_then(|p| {
+        p.rules
+            .iter()
+            .find(|r| r.rule == "unsafe-formats")
+            .map(|r| {
+                if r.passed {
+                    "covered by an exception the policy accepts (see unsafe-formats below)"
+                } else {
+                    "no accepted exception covers it: the policy's unsafe-formats rule fails"
+                }
+            })
+    });
+    write_findings_noting(&mut text, &report.findings, pickle_note);
     let mut keyless_lines: Vec<String> = Vec::new();
     let signer = match &report.signer {
         SignerReport::Key {
@@ -255,6 +268,9 @@ pub fn write_policy(text: &mut String, policy: &modelseal::PolicyReport) {
             rule.rule,
             crate::output::one_line(&rule.reason)
         );
+        if let (false, Some(fix)) = (rule.passed, rule_fix(rule.rule)) {
+            let _ = writeln!(text, "         {:<16} fix: {fix}", "");
+        }
     }
     let counted = policy
         .attestations
@@ -269,8 +285,40 @@ pub fn write_policy(text: &mut String, policy: &modelseal::PolicyReport) {
     );
 }
 
+/// The command that supplies what a failing rule lacks.
+fn rule_fix(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "model-signature" => {
+            "sign with a key the policy lists for the role: `modelseal sign MODEL --key KEY --force`"
+        }
+        "attestations" => {
+            "list the failing lines with `modelseal attestations MODEL --policy POLICY` and remove them"
+        }
+        "lineage" => "`modelseal attest lineage MODEL --key KEY --model-version V --change TEXT`",
+        "datasets" => {
+            "`modelseal attest dataset MODEL --key KEY --name NAME --source URL --path COPY --license SPDX --retrieved-at TIME`"
+        }
+        "tests" => {
+            "`modelseal attest test MODEL --key KEY --name SUITE --result pass --report FILE`"
+        }
+        "retraining" => {
+            "attest the new version (`modelseal attest lineage MODEL --model-version NEW --parent-version OLD ...`) and a new passing test"
+        }
+        "unsafe-formats" => {
+            "convert the file to safetensors, or `modelseal attest exception MODEL --key KEY --component FILE --justification TEXT --risk-assessment FILE --expires TIME`"
+        }
+        _ => return None,
+    })
+}
+
 /// One block per finding, as `verify` and `status` print them.
 pub fn write_findings(text: &mut String, findings: &[Finding]) {
+    write_findings_noting(text, findings, None);
+}
+
+/// [`write_findings`]; `pickle_note` replaces the `--unsafe-formats deny`
+/// hint on pickle warnings (a policy's exceptions decide instead).
+pub fn write_findings_noting(text: &mut String, findings: &[Finding], pickle_note: Option<&str>) {
     for finding in findings {
         match finding {
             Finding::Modified {
@@ -347,10 +395,10 @@ pub fn write_findings(text: &mut String, findings: &[Finding]) {
                 let _ = writeln!(
                     text,
                     "  {label:<13} {name} is {format}: it can run code when loaded{}",
-                    if *fails {
-                        ""
-                    } else {
-                        " (--unsafe-formats deny to fail)"
+                    match (*fails, pickle_note) {
+                        (true, _) => String::new(),
+                        (false, Some(note)) => format!(" ({note})"),
+                        (false, None) => " (--unsafe-formats deny to fail)".to_owned(),
                     }
                 );
                 if !dangerous_globals.is_empty() {

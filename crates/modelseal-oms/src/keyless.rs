@@ -451,10 +451,29 @@ pub(crate) fn verify(
             ));
         }
     }
-    let statement: serde_json::Value = serde_json::from_slice(ours.payload)
+    // The payload is not verified yet: its values are counted in constant
+    // memory first (sigstore-verify parses it into a JSON tree), and only
+    // the subject digest is read here.
+    crate::statement::count_json_values(ours.payload, crate::statement::MAX_UNVERIFIED_VALUES)
+        .map_err(|max| bundle_error(format!("the statement has more than {max} JSON values")))?;
+    #[derive(serde::Deserialize)]
+    struct Digest {
+        sha256: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        digest: Digest,
+    }
+    #[derive(serde::Deserialize)]
+    struct Subjects {
+        subject: Vec<Subject>,
+    }
+    let statement: Subjects = serde_json::from_slice(ours.payload)
         .map_err(|e| bundle_error(format!("statement: {e}")))?;
-    let subject = statement["subject"][0]["digest"]["sha256"]
-        .as_str()
+    let subject = statement
+        .subject
+        .first()
+        .and_then(|s| s.digest.sha256.as_deref())
         .and_then(|hex| Sha256Hash::from_hex(hex).ok())
         .ok_or_else(|| bundle_error("the statement has no sha256 subject".into()))?;
     let result = root

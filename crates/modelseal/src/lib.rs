@@ -69,6 +69,7 @@ mod formats;
 mod keys;
 mod load;
 mod report;
+mod report_sign;
 mod sign;
 mod status;
 mod verify;
@@ -102,6 +103,10 @@ pub use modelseal_oms::{
 pub use report::{
     AttestationEntry, Finding, LinksReport, PolicyReport, REPORT_VERSION, SerializationReport,
     SignerReport, VerificationReport,
+};
+pub use report_sign::{
+    REPORT_PREDICATE_V1, ReportPredicate, ReportTrust, ReportVerification,
+    signature_path as report_signature_path, verify_report, write_signed_report,
 };
 pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
 pub use status::{CacheReport, STATUS_TRUST_NOTE, StatusOptions, StatusReport, status_model};

@@ -81,6 +81,10 @@ pub struct SignOutcome {
     pub links: Option<crate::LinksReport>,
     /// Ignore paths that matched nothing in the model (a typo, most likely).
     pub unused_ignore_paths: Vec<String>,
+    /// With `force` over an existing signature of other content:
+    /// attestations bound to the replaced manifest, which now count only as
+    /// history (re-attest them).
+    pub stale_attestations: usize,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -191,8 +195,14 @@ pub fn sign_model(
     let bundle =
         modelseal_oms::sign_manifest_with(&manifest, &subject, key, certificates, &extensions)
             .map_err(Error::Sign)?;
+    let stale_attestations = if options.force {
+        stale_attestations(model, &signature, &bundle)
+    } else {
+        0
+    };
     write_atomic(&signature, &bundle, 0o644, options.force)?;
     Ok(SignOutcome {
+        stale_attestations,
         signature,
         files: walked.files().len(),
         manifest,
@@ -203,6 +213,40 @@ pub fn sign_model(
         unused_ignore_paths: walked.unused_ignore_paths().to_vec(),
         elapsed: started.elapsed(),
     })
+}
+
+/// How many attestations are bound to the manifest `signature` holds now
+/// and not to the one `new_bundle` signs (read without verifying: a count
+/// for a warning, not a decision).
+fn stale_attestations(model: &Path, signature: &Path, new_bundle: &[u8]) -> usize {
+    let manifest_digest = |bundle: &[u8]| {
+        modelseal_oms::bundle::Bundle::from_json(bundle)
+            .ok()
+            .and_then(|b| modelseal_oms::parse_unverified_statement(&b.envelope.payload).ok())
+            .map(|m| m.manifest_digest())
+    };
+    let Ok(old) = crate::files::read_capped(signature, modelseal_oms::bundle::MAX_BUNDLE_SIZE)
+    else {
+        return 0;
+    };
+    let (Some(old), Some(new)) = (manifest_digest(&old), manifest_digest(new_bundle)) else {
+        return 0;
+    };
+    if old == new {
+        return 0;
+    }
+    let old = modelseal_attest::DigestSet::sha256(&old);
+    let Ok(stored) =
+        modelseal_attest::read_attestations(&modelseal_attest::default_attestations_path(model))
+    else {
+        return 0;
+    };
+    stored
+        .iter()
+        .filter_map(|a| modelseal_oms::bundle::Bundle::from_json(&a.bundle).ok())
+        .filter_map(|b| modelseal_attest::Statement::from_json(&b.envelope.payload).ok())
+        .filter(|s| s.manifest_digest.as_ref() == Some(&old))
+        .count()
 }
 
 /// Renames a single-file manifest's resources (and their extensions) to

@@ -621,23 +621,12 @@ pub(crate) fn read_policy_bundle(
     at: Timestamp,
 ) -> Result<(VerifiedBundle, usize), Error> {
     let bundle = read_capped(signature, MAX_BUNDLE_SIZE)?;
-    let identified = policy.identify(&bundle, at).map_err(|e| {
-        let reason = match e {
-            Unidentified::Malformed(m) => format!("malformed bundle: {m}"),
-            Unidentified::Unknown(who) => {
-                format!("signed by {who}, which the policy does not list")
-            }
-            Unidentified::BadSignature { signer, message } => format!(
-                "it names signer `{}` but does not verify: {message}",
-                policy.signers[signer].name
-            ),
-            _ => "not identified".to_owned(),
-        };
-        Error::PolicySignature {
+    let identified = policy
+        .identify(&bundle, at)
+        .map_err(|e| Error::PolicySignature {
             path: signature.to_owned(),
-            reason,
-        }
-    })?;
+            reason: unidentified_reason(policy, e),
+        })?;
     let manifest = modelseal_oms::parse_statement(&identified.verified.payload).map_err(|e| {
         Error::Signature {
             path: signature.to_owned(),
@@ -652,6 +641,19 @@ pub(crate) fn read_policy_bundle(
         },
         identified.signer,
     ))
+}
+
+/// Why a bundle could not be tied to a policy signer, in words.
+pub(crate) fn unidentified_reason(policy: &Policy, e: Unidentified) -> String {
+    match e {
+        Unidentified::Malformed(m) => format!("malformed bundle: {m}"),
+        Unidentified::Unknown(who) => format!("signed by {who}, which the policy does not list"),
+        Unidentified::BadSignature { signer, message } => format!(
+            "it names signer `{}` but does not verify: {message}",
+            policy.signers[signer].name
+        ),
+        _ => "not identified".to_owned(),
+    }
 }
 
 /// Checks every attestation in `attestations` and evaluates the policy's
