@@ -11,6 +11,12 @@ use crate::progress::Progress;
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
     let keyless = keyless_trust(&args.keyless)?;
+    // No trust flag at all: a keyless bundle is refused with the identity
+    // and issuer it claims (exit 2); any other, with what to give.
+    let no_trust = keyless.is_none()
+        && args.policy.is_none()
+        && args.key.is_none()
+        && args.cert_chain.is_empty();
     let mut options = match (&args.policy, &args.key, keyless) {
         (_, _, Some(trust)) => modelseal::VerifyOptions::new(trust),
         (Some(policy), _, None) => {
@@ -19,14 +25,10 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
         (None, Some(key), None) => {
             modelseal::VerifyOptions::new(Trust::PublicKey(modelseal::load_public_key(key)?))
         }
-        // No trust given: a keyless bundle is refused with the identity
-        // and issuer it claims (exit 2); any other, with what to give.
-        (None, None, None) if args.cert_chain.is_empty() => {
-            modelseal::VerifyOptions::new(Trust::Sigstore {
-                root: modelseal::keyless::SigstoreRoot::public_good()?,
-                policy: None,
-            })
-        }
+        (None, None, None) if no_trust => modelseal::VerifyOptions::new(Trust::Sigstore {
+            root: modelseal::keyless::SigstoreRoot::public_good()?,
+            policy: None,
+        }),
         (None, None, None) => {
             let mut roots = Vec::new();
             for path in &args.cert_chain {
@@ -51,13 +53,6 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
     };
     options.threads = args.threads.map(usize::from);
     options.progress = progress.callback();
-    let no_trust = args.policy.is_none()
-        && args.key.is_none()
-        && args.cert_chain.is_empty()
-        && matches!(&options.trust, Trust::Sigstore { policy: None, .. })
-        && args.keyless.trust_root.is_none()
-        && args.keyless.trust_config.is_none()
-        && !args.keyless.use_staging;
     let outcome = modelseal::verify_model(&args.model, &options);
     progress.finish();
     if no_trust {
