@@ -4,6 +4,7 @@
 Usage:
   python3 benches/bench.py [--dir DIR] [--only GROUP] [--runs N] [--no-build]
                            [--prepare] [--keep] [--clean] [--markdown]
+                           [--against REV]
 
   --dir DIR     synthetic data, keys and helper tools (default
                 ${TMPDIR:-/tmp}/modelseal-bench). Needs ~8.1 GiB free (~12.1 GiB
@@ -20,6 +21,13 @@ Usage:
   --clean       also delete the synthetic data and keys at exit.
   --markdown    print README-ready Markdown (stamp and tables) on stdout; the
                 plain report then goes to stderr.
+  --against REV compare with an earlier modelseal instead of the baseline tools:
+                REV (any git revision) is built in a worktree under DIR, and
+                every selected case's baseline becomes the same command run by
+                that build, interleaved as usual. The target of each case is
+                then "at most 3% slower than REV" (ratio >= 0.97 on the minima):
+                what "unchanged within noise" means in an issue. Cases whose
+                checks need the baseline tools keep only the timing.
 
 Needs: Python 3.9+ (standard library only), cargo, openssl, GNU coreutils (dd,
 head), GNU time (/usr/bin/time; Debian: `time`); b3sum for case c
@@ -1271,6 +1279,9 @@ def stamp(c: Ctx, started: datetime.datetime, load_before: str) -> list:
                    "ratio = baseline time / tool time (> 1: modelseal faster)"),
         ("command", "python3 benches/bench.py " + " ".join(sys.argv[1:])),
     ]
+    if c.args.against:
+        lines.insert(3, ("against", f"modelseal at {c.against_rev} ({c.args.against}), release build, "
+                                    "as the baseline of every case"))
     if UNIT != GIB:
         lines.insert(0, ("WARNING", f"small-data mode (MODELSEAL_BENCH_UNIT={UNIT}): tests the harness, "
                                     "the figures mean nothing"))
@@ -1311,6 +1322,49 @@ def report(c: Ctx, results: dict, started, load_before) -> None:
 
 
 # ------------------------------------------------------------------- main --
+
+def against(case: Case, rev: str) -> Case:
+    """`case` with its baseline replaced by the same command run by the
+    build of `rev` (`Ctx.against_bin`)."""
+
+    def swap(c, tool=case.tool):
+        argv = tool.argv(c)
+        return [c.against_bin if a == c.bin else a for a in argv]
+
+    return dataclasses.replace(
+        case,
+        baseline=Side(f"the same command, modelseal at {rev} (baseline: an earlier build)", swap,
+                      pre=case.tool.pre),
+        base_needs=(),
+        targets=(Ratio(0.97, shown=f"≤ 3% slower than {rev}"),),
+        after=None,
+    )
+
+
+def build_against(c: Ctx, rev: str) -> None:
+    """Builds `rev` in a worktree under DIR (its own target folder, kept for
+    the next run), as `cargo build --release` builds this tree."""
+    full = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=REPO,
+                          capture_output=True, text=True)
+    if full.returncode:
+        raise Die(f"--against {rev}: not a revision of this repository")
+    commit = full.stdout.strip()
+    tree = f"{c.dir}/against/{commit[:12]}"
+    if not os.path.isdir(tree):
+        os.makedirs(os.path.dirname(tree), exist_ok=True)
+        say(f"git worktree add {tree} {commit[:12]}")
+        if subprocess.run(["git", "worktree", "add", "--detach", tree, commit], cwd=REPO,
+                          capture_output=True).returncode:
+            raise Die(f"git worktree add {tree} failed")
+    say(f"cargo build --release (at {commit[:12]})")
+    env = dict(os.environ, CARGO_TARGET_DIR=f"{c.dir}/against/target")
+    if subprocess.run(["cargo", "build", "--release", "-p", "modelseal-cli", "--locked"], cwd=tree,
+                      env=env).returncode:
+        raise Die(f"cargo build of {commit[:12]} failed")
+    c.against_bin = f"{c.scratch}/modelseal-{commit[:12]}"
+    shutil.copy2(f"{c.dir}/against/target/release/modelseal", c.against_bin)
+    c.against_rev = commit[:12]
+
 
 def selected(only: str) -> list:
     return [case for case in CASES if only in ("all", case.group)]
@@ -1411,6 +1465,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--clean", action="store_true")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--against")
     args = ap.parse_args()
     if args.help:
         print("Usage:\n" + doc.rstrip())
@@ -1436,6 +1491,9 @@ def main() -> int:
             say(f"restoring {c.config_json} left rewritten by an interrupted run")
             c.restore_config()
         find_tools(c, cases)
+        if args.against:
+            build_against(c, args.against)
+            cases = [against(case, c.against_rev) for case in cases]
         if (read_text(c.marker).strip() == LAYOUT and os.path.isfile(c.big)
                 and all(os.path.isdir(p) for p in (c.model, c.small_only, c.one))):
             say(f"reusing synthetic data in {c.dir}")

@@ -670,3 +670,126 @@ fn an_unverified_payload_of_millions_of_values_is_refused_before_parsing() {
         assert!(text.contains("model.sig"), "{args:?}: {text}");
     }
 }
+
+/// A command for the modelseal binary that runs without the privilege to
+/// read what permissions forbid: as `nobody` when the suite runs as root
+/// (root reads any file, which would make the test below pass for the
+/// wrong reason), else as the current user. The binary is copied where
+/// `nobody` can run it (`target/` may sit under a private home).
+fn unprivileged(dir: &std::path::Path) -> std::process::Command {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let probe = dir.join(".uid-probe");
+    std::fs::write(&probe, b"").expect("probe");
+    let root = std::fs::metadata(&probe).expect("stat").uid() == 0;
+    std::fs::remove_file(&probe).expect("rm");
+    if !root {
+        return modelseal();
+    }
+    let binary = dir.join("modelseal");
+    if !binary.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_modelseal"), &binary).expect("copy binary");
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut command = std::process::Command::new(binary);
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("RAYON_NUM_THREADS")
+        .env("MODELSEAL_CACHE_DIR", dir.join("out/cache"))
+        .uid(65534)
+        .gid(65534);
+    command
+}
+
+/// Files and folders the user may not read: every command stops with an
+/// I/O error (exit 2) naming the path and saying permission was denied,
+/// never a pass, never a panic, never a signature written.
+#[test]
+fn unreadable_files_and_folders_are_errors_naming_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    mode(dir.path(), 0o755);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    mode(&out, 0o777);
+    let model = tiny_model(dir.path(), "tiny");
+    let (key, public, _) = keygen(dir.path(), "k.key", "p256");
+    mode(&key, 0o644);
+    let signed = run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key));
+    signed.expect_code(0);
+    for path in [
+        model.clone(),
+        model.join("weights"),
+        model.join("config.json"),
+        model.join("tokenizer.json"),
+        model.join("weights/model.safetensors"),
+        model.join("model.sig"),
+        public.clone(),
+    ] {
+        mode(&path, if path.is_dir() { 0o755 } else { 0o644 });
+    }
+    let commands = |model: &std::path::Path| {
+        let new_sig = out.join("new.sig");
+        [
+            ("verify", {
+                let mut c = unprivileged(dir.path());
+                c.arg("verify").arg(model).arg("--key").arg(&public);
+                c
+            }),
+            ("status", {
+                let mut c = unprivileged(dir.path());
+                c.arg("status").arg(model);
+                c
+            }),
+            ("hash", {
+                let mut c = unprivileged(dir.path());
+                c.arg("hash").arg(model);
+                c
+            }),
+            ("sign", {
+                let mut c = unprivileged(dir.path());
+                c.arg("sign")
+                    .arg(model)
+                    .arg("--key")
+                    .arg(&key)
+                    .arg("--signature")
+                    .arg(new_sig);
+                c
+            }),
+        ]
+    };
+    // Readable, everything passes as that user: the failures below are
+    // the permissions' doing.
+    for (name, mut command) in commands(&model) {
+        let out = run(&mut command);
+        assert_eq!(out.code, 0, "{name}: {}{}", out.stdout, out.stderr);
+    }
+    std::fs::remove_file(out.join("new.sig")).expect("rm");
+
+    for (path, locked) in [
+        (model.join("weights/model.safetensors"), 0o000),
+        (model.join("weights"), 0o700),
+        // Listable but not searchable: names read, entries not opened.
+        (model.join("weights"), 0o744),
+    ] {
+        mode(&path, locked);
+        for (name, mut command) in commands(&model) {
+            let run = run(&mut command);
+            assert_eq!(
+                run.code, 2,
+                "{name} {path:?} {locked:o}: {}{}",
+                run.stdout, run.stderr
+            );
+            run.expect_stderr(&[&path.display().to_string(), "Permission denied"]);
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+            assert!(
+                !out.join("new.sig").exists(),
+                "{name}: a signature was written"
+            );
+        }
+        mode(&path, if path.is_dir() { 0o755 } else { 0o644 });
+    }
+}

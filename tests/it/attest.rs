@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::support::{
-    AttestationJson, PolicyJson, Run, bundle_statement, keygen, modelseal, reference_tool, run,
-    tiny_model, verify_json,
+    AttestationJson, AttestationListJson, LogJson, PolicyJson, Run, bundle_statement, keygen,
+    modelseal, reference_tool, run, tiny_model, verify_json,
 };
 
 /// Keys and a policy in a temporary directory.
@@ -398,17 +398,25 @@ fn lifecycle_v1_then_retrained_v2() {
         .arg(&policy)
         .args(["--format", "json"]));
     out.expect_code(0);
-    let log: serde_json::Value = serde_json::from_str(&out.stdout).expect("log JSON");
-    assert_eq!(log["complete"], true);
-    let versions: Vec<(&str, &str, &str)> = log["versions"]
-        .as_array()
-        .expect("versions")
+    let log: LogJson = serde_json::from_str(&out.stdout).expect("log JSON");
+    assert!(log.complete);
+    assert_eq!((log.kind.as_str(), log.version), ("log", 2));
+    assert_eq!(log.model, model.display().to_string());
+    assert_eq!(log.policy, policy.display().to_string());
+    // The chain starts at the verified signature's digests.
+    assert_eq!(log.root_digest, v2);
+    assert_eq!(
+        log.versions[0].manifest_digest.as_deref(),
+        Some(log.manifest_digest.as_str())
+    );
+    let versions: Vec<(&str, &str, &str)> = log
+        .versions
         .iter()
         .map(|v| {
             (
-                v["version"].as_str().expect("version"),
-                v["root_digest"]["digest"].as_str().expect("digest"),
-                v["link"]["status"].as_str().expect("link"),
+                v.version.as_str(),
+                v.root_digest.as_str(),
+                v.link.status.as_str(),
             )
         })
         .collect();
@@ -421,9 +429,29 @@ fn lifecycle_v1_then_retrained_v2() {
             ("1.0", r1.as_str(), "first-version")
         ]
     );
+    let changes: Vec<(&str, &str)> = log
+        .versions
+        .iter()
+        .map(|v| (v.signer.as_str(), v.change.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("dev", "retrained on new data"),
+            ("dev", "fine-tuned on wiki")
+        ]
+    );
+    // v2's lineage was written after v1's; sound links carry no detail.
+    assert!(log.versions[0].line > log.versions[1].line);
     assert!(
-        log["versions"][1]["base_model"]
-            .as_str()
+        log.versions
+            .iter()
+            .all(|v| v.link.detail.is_none() && v.attested_at.ends_with('Z'))
+    );
+    assert!(
+        log.versions[1]
+            .base_model
+            .as_deref()
             .expect("base")
             .contains(&base_root)
     );
@@ -522,10 +550,11 @@ fn lifecycle_v1_then_retrained_v2() {
         .arg(&model)
         .args(["--format", "json"]));
     out.expect_code(0);
-    let list: serde_json::Value = serde_json::from_str(&out.stdout).expect("list JSON");
-    let listed = list["attestations"].as_array().expect("list");
-    assert!(!listed.is_empty(), "{list}");
-    assert!(listed.iter().all(|a| a["status"] == "unverified"));
+    let list: AttestationListJson = serde_json::from_str(&out.stdout).expect("list JSON");
+    assert_eq!(list.kind, "attestations");
+    assert!(list.policy.is_none());
+    assert!(!list.attestations.is_empty(), "{list:?}");
+    assert!(list.attestations.iter().all(|a| a.status == "unverified"));
 }
 
 #[test]
@@ -1295,7 +1324,7 @@ fn v1_attestations_are_listed_as_root_only_and_count_for_no_rule() {
     assert!(out.stdout.contains("unverified"), "{}", out.stdout);
 
     // `log` lists the v1 version and wants it re-attested.
-    let log = |code: i32| -> serde_json::Value {
+    let log = |code: i32| -> LogJson {
         let out = run(modelseal()
             .arg("log")
             .arg(&model)
@@ -1306,9 +1335,9 @@ fn v1_attestations_are_listed_as_root_only_and_count_for_no_rule() {
         serde_json::from_str(&out.stdout).expect("log JSON")
     };
     let history = log(1);
-    assert_eq!(history["complete"], false);
-    assert_eq!(history["versions"][0]["version"], "1.0");
-    assert!(history["versions"][0]["manifest_digest"].is_null());
+    assert!(!history.complete);
+    assert_eq!(history.versions[0].version, "1.0");
+    assert!(history.versions[0].manifest_digest.is_none());
 
     // Re-attested, the model passes again.
     w.attest("lineage", &model, "dev", &lineage);
@@ -1316,8 +1345,9 @@ fn v1_attestations_are_listed_as_root_only_and_count_for_no_rule() {
     let (code, outcome) = verify_policy(&model, &policy);
     assert_eq!(code, 0, "{:?}", outcome.rules);
     let history = log(0);
+    assert!(history.complete);
     assert_eq!(
-        history["versions"][0]["manifest_digest"]["digest"],
-        outcome.manifest_digest.as_str()
+        history.versions[0].manifest_digest.as_deref(),
+        Some(outcome.manifest_digest.as_str())
     );
 }

@@ -18,9 +18,61 @@ fn tampered_model(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::p
 #[test]
 fn a_closed_pipe_never_turns_a_failed_verification_into_success() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (model, _, public) = tampered_model(dir.path());
+    let (model, key, public) = tampered_model(dir.path());
     let bin = env!("CARGO_BIN_EXE_modelseal");
-    for (command, want) in [
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "version = 1\n[[signers]]\nname = \"publisher\"\nkey = '{}'\nroles = [\"developer\"]\n",
+            public.display()
+        ),
+    )
+    .expect("policy");
+    // The untampered twin, for the commands whose verdict is a pass.
+    let (good, _, good_public) =
+        crate::support::signed_tiny_model(&dir.path().join("good"), "p256");
+    let (m, p, k, g, gp) = (
+        model.display(),
+        policy.display(),
+        key.display(),
+        good.display(),
+        good_public.display(),
+    );
+    let out = dir.path().join("out");
+    let o = out.display();
+    // Every subcommand that prints, with the code it must exit with.
+    let commands: Vec<(String, i32)> = vec![
+        (format!("'{bin}' verify '{m}' --policy '{p}'"), 1),
+        (
+            format!("'{bin}' verify '{m}' --policy '{p}' --format json"),
+            1,
+        ),
+        (format!("'{bin}' verify '{g}' --key '{gp}'"), 0),
+        (format!("'{bin}' report '{m}' --policy '{p}'"), 1),
+        (
+            format!("'{bin}' report '{m}' --policy '{p}' --format json"),
+            1,
+        ),
+        (format!("'{bin}' log '{m}' --policy '{p}'"), 1),
+        (format!("'{bin}' attestations '{m}' --policy '{p}'"), 0),
+        (format!("'{bin}' inspect '{m}'"), 0),
+        (format!("'{bin}' inspect '{m}' --format json"), 0),
+        (format!("'{bin}' hook verify --model '{m}'"), 1),
+        (
+            format!("'{bin}' sign '{m}' --key '{k}' --signature '{o}.sig'"),
+            0,
+        ),
+        (
+            format!("'{bin}' sign '{m}' --key '{k}' --signature '{o}.sig'"),
+            2,
+        ),
+        (format!("'{bin}' keygen --out '{o}.key'"), 0),
+        (format!("'{bin}' schema verify"), 0),
+        (format!("'{bin}' verify '{m}' --key '{o}.missing'"), 2),
+        (format!("'{bin}' --help"), 0),
+    ];
+    for (command, want) in commands.into_iter().chain([
         (
             format!(
                 "'{bin}' verify '{}' --key '{}'",
@@ -39,7 +91,7 @@ fn a_closed_pipe_never_turns_a_failed_verification_into_success() {
         ),
         (format!("'{bin}' status '{}'", model.display()), 1),
         (format!("'{bin}' hash '{}'", model.display()), 0),
-    ] {
+    ]) {
         // `true` closes the pipe at once; `sleep` makes sure modelseal
         // writes to it only after that. `pipefail` gives modelseal's code.
         let script = format!("set -o pipefail; {{ sleep 0.3; {command}; }} | true");

@@ -78,6 +78,23 @@ pub(crate) fn assert_reference_verifies(out: &Run) {
     );
 }
 
+/// The reference tool's verdict on a tampered model: a failed
+/// verification (not a crash, not a pass).
+#[track_caller]
+pub(crate) fn assert_reference_refuses(out: &Run) {
+    assert_ne!(
+        out.code, 0,
+        "the reference tool accepted a tampered model: {}{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("Verification failed"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
 /// An EC key pair made the way the reference sample was: a SEC1 private key
 /// (`openssl ecparam -genkey -noout`) and its SubjectPublicKeyInfo.
 fn openssl_ec_key(dir: &Path, name: &str, curve: &str) -> (PathBuf, PathBuf) {
@@ -233,19 +250,35 @@ fn certificate_bundles_verify_in_both_directions() {
         .arg("--signature")
         .arg(&ours));
     out.expect_code(0);
-    let out = reference(
-        dir.path(),
-        &[
-            &"verify",
-            &"certificate",
-            &model,
-            &"--signature",
-            &ours,
-            &"--certificate_chain",
-            &root,
-        ],
-    );
+    let reference_verify_ours = || {
+        reference(
+            dir.path(),
+            &[
+                &"verify",
+                &"certificate",
+                &model,
+                &"--signature",
+                &ours,
+                &"--certificate_chain",
+                &root,
+            ],
+        )
+    };
+    let out = reference_verify_ours();
     assert_reference_verifies(&out);
+
+    // Tampered, each tool refuses the other's certificate bundle.
+    let weights = model.join("weights/model.safetensors");
+    let mut bytes = std::fs::read(&weights).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&weights, &bytes).expect("write");
+    let (out, report) = verify_json(&model, &[&"--cert-chain", &root, &"--signature", &theirs]);
+    out.expect_code(1);
+    assert!(!report.verified);
+    assert_eq!(report.kinds(), ["modified"], "{report:?}");
+    assert_eq!(report.findings[0].name(), "weights/model.safetensors");
+    assert_reference_refuses(&reference_verify_ours());
 }
 
 /// Runs `openssl ARGS` in `dir`, asserting success.
@@ -520,19 +553,7 @@ fn tampering_is_caught_in_both_directions() {
             _ => assert_eq!(report.findings, [tamper.finding()], "{tamper:?}"),
         }
 
-        let out = reference_verify(&model, &ours, &public, &[]);
-        assert_ne!(
-            out.code, 0,
-            "{tamper:?}: the reference tool accepted a tampered model: {}{}",
-            out.stdout, out.stderr
-        );
-        assert!(
-            out.stdout.contains("Verification failed")
-                || out.stderr.contains("Verification failed"),
-            "{tamper:?}: {}{}",
-            out.stdout,
-            out.stderr
-        );
+        assert_reference_refuses(&reference_verify(&model, &ours, &public, &[]));
     }
 }
 
@@ -842,6 +863,139 @@ fn reference_shard_bundles_verify() {
     out.expect_code(1);
     assert_eq!(report.kinds(), ["modified"]);
     assert_eq!(report.findings[0].name(), "w.bin:2200:2400");
+}
+
+/// Verifies with the reference library, letting it take the hashing
+/// configuration from the signed manifest (`_guess_hashing_config`). Its
+/// CLI cannot verify a sharded bundle, even its own: it always sets the
+/// files method, and reports every shard missing.
+const REFERENCE_VERIFY_AS_SIGNED: &str = "\
+import pathlib, sys
+import model_signing
+public, model, sig = sys.argv[1:]
+model_signing.verifying.Config().use_elliptic_key_verifier(
+    public_key=pathlib.Path(public)).verify(pathlib.Path(model), pathlib.Path(sig))
+print('Verification succeeded')
+";
+
+/// The other direction of `reference_shard_bundles_verify`, which the
+/// reference tool cannot take: modelseal writes shard digests with the
+/// algorithm the specification names, `sha256`; the reference library
+/// compares algorithm names and expects its own `sha256-sharded-<N>`, so
+/// it refuses modelseal's sharded bundle although every name and digest
+/// agrees, and it cannot verify its own sharded bundles at all. This test
+/// pins exactly that, so a change on either side shows up here.
+#[test]
+fn modelseal_shard_bundles_differ_from_the_reference_only_in_the_algorithm_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("sharded");
+    std::fs::create_dir(&model).expect("mkdir");
+    let weights: Vec<u8> = (0..2500u32).map(|i| (i * 17 % 253) as u8).collect();
+    std::fs::write(model.join("w.bin"), &weights).expect("write");
+    std::fs::write(model.join("config.json"), b"{}\n").expect("write");
+    let (key, public) = openssl_ec_key(dir.path(), "p256", "prime256v1");
+    let ours = dir.path().join("modelseal.sig");
+    let out = run(modelseal()
+        .arg("sign")
+        .arg(&model)
+        .arg("--key")
+        .arg(&key)
+        .args(["--shard-size", "200"])
+        .arg("--signature")
+        .arg(&ours));
+    out.expect_code(0);
+    let statement = signed_statement(&ours);
+    assert_eq!(
+        statement["predicate"]["serialization"]["method"], "shards",
+        "{statement}"
+    );
+    // 13 shards of w.bin and one of config.json.
+    let names = resource_names(&statement);
+    assert_eq!(names.len(), 14);
+
+    // The reference signs the same model: same names, same digests.
+    let theirs = dir.path().join("reference.sig");
+    let python = reference_tool().with_file_name("python");
+    let signed = run(Command::new(&python)
+        .args(["-c", REFERENCE_SIGN_SHARDS])
+        .args([&key, &model, &theirs])
+        .arg("200")
+        .current_dir(dir.path()));
+    assert_eq!(signed.code, 0, "{}{}", signed.stdout, signed.stderr);
+    let reference = signed_statement(&theirs);
+    let digests = |statement: &serde_json::Value| -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = statement["predicate"]["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().expect("name").to_owned(),
+                    r["digest"].as_str().expect("digest").to_owned(),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(digests(&statement), digests(&reference));
+    assert!(
+        statement["predicate"]["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .all(|r| r["algorithm"] == "sha256")
+    );
+
+    // And so the reference library's only complaint is the name.
+    let out = run(Command::new(&python)
+        .args(["-c", REFERENCE_VERIFY_AS_SIGNED])
+        .args([&public, &model, &ours])
+        .current_dir(dir.path()));
+    assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // Python's repr escapes the quotes of some items: compare unescaped.
+    let stderr = out.stderr.replace("\\'", "'");
+    assert_eq!(
+        stderr.matches("Hash mismatch").count(),
+        14,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        stderr
+            .matches("Expected 'Digest(algorithm='sha256',")
+            .count(),
+        14,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        stderr
+            .matches("Actual 'Digest(algorithm='sha256-sharded-200',")
+            .count(),
+        14,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("Missing files") && !out.stderr.contains("Extra files"),
+        "{}",
+        out.stderr
+    );
+    // Its own sharded bundle the library cannot verify either: it reads
+    // back the float `shard_size` it wrote and fails in `range()`. So no
+    // sharded bundle verifies with model-signing 1.1.1, whoever wrote it.
+    let out = run(Command::new(&python)
+        .args(["-c", REFERENCE_VERIFY_AS_SIGNED])
+        .args([&public, &model, &theirs])
+        .current_dir(dir.path()));
+    assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("TypeError: 'float' object cannot be interpreted as an integer"),
+        "{}",
+        out.stderr
+    );
 }
 
 // Security review: webpki ignores key usage on issuers, so the `CA:TRUE`

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::support::{
-    AttestationJson, FindingJson, SignerJson, UncheckedJson, copy_fixture, keygen, modelseal, run,
-    sha256_object, sha256sum, verify_json,
+    AttestationJson, AttestationListJson, FindingJson, SignerJson, UncheckedJson, VersionJson,
+    copy_fixture, keygen, modelseal, run, sha256_object, sha256sum, verify_json,
 };
 
 #[derive(Debug, Deserialize)]
@@ -38,7 +38,7 @@ struct ReportJson {
     provisions: Vec<ProvisionJson>,
     rules: Vec<ReportRuleJson>,
     attestations: Vec<AttestationJson>,
-    history: Vec<serde_json::Value>,
+    history: Vec<VersionJson>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +84,8 @@ struct EvidenceJson {
     signer: Option<String>,
     #[serde(default)]
     key_id: Option<String>,
+    #[serde(default)]
+    key_algorithm: Option<String>,
     #[serde(default)]
     certificate_subject: Option<String>,
     #[serde(default, deserialize_with = "crate::support::labelled_object_opt")]
@@ -159,8 +161,14 @@ roles = ["developer"]
 impl Demo {
     fn new(policy: &str) -> Self {
         let (dir, model) = copy_fixture("example-model");
+        // Two algorithms, so a report that named one for all would fail.
         let key_ids = ["publisher", "custodian", "tester"].map(|who| {
-            let (_, _, id) = keygen(dir.path(), &format!("{who}.key"), "p256");
+            let algorithm = if who == "custodian" {
+                "ed25519"
+            } else {
+                "p256"
+            };
+            let (_, _, id) = keygen(dir.path(), &format!("{who}.key"), algorithm);
             (who.to_owned(), id)
         });
         let demo = Self {
@@ -221,6 +229,15 @@ impl Demo {
 
     fn key(&self, who: &str) -> String {
         self.path(&self.dir.path().join(format!("{who}.key")))
+    }
+
+    /// The key algorithm `Demo::new` gave a signer.
+    fn algorithm(who: &str) -> &'static str {
+        if who == "custodian" {
+            "ed25519"
+        } else {
+            "p256"
+        }
     }
 
     fn key_id(&self, who: &str) -> &str {
@@ -384,6 +401,7 @@ fn auditor_golden_report_for_the_demo_scenario() {
         assert_eq!(a.predicate.as_deref(), Some(*kind));
         assert_eq!(a.signer.as_deref(), Some(*who));
         assert_eq!(a.key_id.as_deref(), Some(demo.key_id(who)));
+        assert_eq!(a.key_algorithm.as_deref(), Some(Demo::algorithm(who)));
         assert_eq!(a.status, "accepted");
         assert_eq!(
             a.statement_digest.as_deref(),
@@ -428,6 +446,7 @@ fn auditor_golden_report_for_the_demo_scenario() {
     let sig = &r.provision("5.2.4-1.2").evidence[0];
     assert_eq!(sig.kind, "model-signature");
     assert_eq!(sig.key_id.as_deref(), Some(demo.key_id("publisher")));
+    assert_eq!(sig.key_algorithm.as_deref(), Some("p256"));
     assert!(sig.text.contains(root) && sig.text.contains(&r.manifest_digest));
     assert!(sig.certificate_subject.is_none());
     // Each attestation item carries its signed predicate in full: the
@@ -451,6 +470,8 @@ fn auditor_golden_report_for_the_demo_scenario() {
                     statements[line - 1].1["predicateType"].as_str()
                 );
                 assert!(e.signer.is_some() && e.key_id.is_some());
+                let who = e.signer.as_deref().expect("signer");
+                assert_eq!(e.key_algorithm.as_deref(), Some(Demo::algorithm(who)));
             }
         }
     }
@@ -705,13 +726,31 @@ fn attestations_show_prints_one_full_statement() {
     };
     let out = show("1", "json");
     out.expect_code(0);
-    let list: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
-    assert_eq!(list["attestations"].as_array().map(Vec::len), Some(1));
-    assert_eq!(list["attestations"][0]["line"], 1);
-    assert_eq!(list["statement"], statements[0].1);
+    let list: AttestationListJson = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!((list.kind.as_str(), list.version), ("attestations", 2));
+    assert_eq!(list.model, demo.model.display().to_string());
     assert_eq!(
-        list["attestations"][0]["statement_digest"]["digest"],
-        statements[0].0.as_str()
+        list.attestations_file,
+        demo.model.join("model.att.jsonl").display().to_string()
+    );
+    // The signed model's digests, as `hash` computes them.
+    let hashed = run(modelseal()
+        .arg("hash")
+        .arg(&demo.model)
+        .args(["--format", "json"]));
+    hashed.expect_code(0);
+    let hashed: serde_json::Value = serde_json::from_str(&hashed.stdout).expect("hash JSON");
+    assert_eq!(
+        list.root_digest.as_deref(),
+        hashed["root_digest"]["digest"].as_str()
+    );
+    assert!(list.manifest_digest.as_ref().is_some_and(|d| d.len() == 64));
+    assert_eq!(list.attestations.len(), 1);
+    assert_eq!(list.attestations[0].line, 1);
+    assert_eq!(list.statement.as_ref(), Some(&statements[0].1));
+    assert_eq!(
+        list.attestations[0].statement_digest,
+        Some(format!("sha256:{}", statements[0].0))
     );
     let text = show("1", "text");
     text.expect_code(0);

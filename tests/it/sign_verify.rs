@@ -1237,3 +1237,60 @@ fn an_endless_password_file_is_refused() {
     out.expect_stderr(&["password file `/dev/zero` is larger than"]);
     assert!(!dir.path().join("key").exists(), "no key is written");
 }
+
+/// A failed verification ends with what fixes it, one line per kind of
+/// problem; a pass prints none.
+#[test]
+fn failed_verifications_say_what_fixes_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (model, _, public) = crate::support::signed_tiny_model(dir.path(), "p256");
+    let verify = || {
+        run(modelseal()
+            .arg("verify")
+            .arg(&model)
+            .arg("--key")
+            .arg(&public))
+    };
+    let fix_lines = |out: &Run| -> Vec<String> {
+        out.stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with("fix "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let passed = verify();
+    passed.expect_code(0);
+    assert!(!passed.stdout.contains("fix "), "{}", passed.stdout);
+
+    std::fs::write(model.join("config.json"), b"{\"changed\": 1}\n").expect("write");
+    let modified = verify();
+    modified.expect_code(1);
+    let fixes = fix_lines(&modified);
+    assert_eq!(fixes.len(), 1, "{}", modified.stdout);
+    assert!(
+        fixes[0].contains("restore the published files")
+            && fixes[0].contains("`modelseal sign MODEL --key KEY --force`"),
+        "{}",
+        fixes[0]
+    );
+
+    std::fs::write(model.join("extra.txt"), b"x").expect("write");
+    let both = verify();
+    both.expect_code(1);
+    let fixes = fix_lines(&both);
+    assert_eq!(fixes.len(), 2, "{}", both.stdout);
+    assert!(fixes[1].contains("--ignore-unsigned-files"), "{}", fixes[1]);
+    // Accepted unsigned files need no fix.
+    let allowed = run(modelseal()
+        .arg("verify")
+        .arg(&model)
+        .arg("--key")
+        .arg(&public)
+        .arg("--ignore-unsigned-files"));
+    allowed.expect_code(1);
+    assert!(
+        !allowed.stdout.contains("--ignore-unsigned-files`"),
+        "{}",
+        allowed.stdout
+    );
+}

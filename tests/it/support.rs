@@ -325,12 +325,79 @@ pub struct AttestationJson {
     #[serde(default)]
     pub key_id: Option<String>,
     #[serde(default)]
+    pub key_algorithm: Option<String>,
+    #[serde(default)]
     pub certificate_subject: Option<String>,
     pub status: String,
     #[serde(default)]
     pub reason: Option<String>,
     pub summary: Option<String>,
     pub counted_by: Vec<String>,
+}
+
+/// `modelseal log --format json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogJson {
+    pub kind: String,
+    pub version: u32,
+    pub model: String,
+    /// Bare hex (the object's `digest`).
+    #[serde(deserialize_with = "sha256_object")]
+    pub root_digest: String,
+    #[serde(deserialize_with = "sha256_object")]
+    pub manifest_digest: String,
+    pub policy: String,
+    pub versions: Vec<VersionJson>,
+    pub complete: bool,
+}
+
+/// One version of `log`, newest first.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionJson {
+    pub version: String,
+    #[serde(deserialize_with = "sha256_object")]
+    pub root_digest: String,
+    /// `None` for a v1 statement.
+    #[serde(deserialize_with = "sha256_object_opt")]
+    pub manifest_digest: Option<String>,
+    pub line: usize,
+    pub signer: String,
+    pub attested_at: String,
+    pub change: String,
+    #[serde(default)]
+    pub base_model: Option<String>,
+    pub link: LinkJson,
+}
+
+/// How a version links to its parent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkJson {
+    pub status: String,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// `modelseal attestations --format json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationListJson {
+    pub kind: String,
+    pub version: u32,
+    pub model: String,
+    pub attestations_file: String,
+    #[serde(deserialize_with = "sha256_object_opt")]
+    pub root_digest: Option<String>,
+    #[serde(deserialize_with = "sha256_object_opt")]
+    pub manifest_digest: Option<String>,
+    pub policy: Option<String>,
+    pub attestations: Vec<AttestationJson>,
+    /// With `--show LINE`: the signed statement, in full (its shape is the
+    /// predicate's, pinned by the predicate schemas).
+    #[serde(default)]
+    pub statement: Option<serde_json::Value>,
 }
 
 /// A file whose format was identified but not inspected.
@@ -608,4 +675,13 @@ pub fn labelled_object_opt<'de, D: serde::Deserializer<'de>>(
 pub fn sha256_object_labelled<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let j = DigestJson::deserialize(d)?;
     Ok(format!("{}:{}", j.algorithm, j.digest))
+}
+
+/// [`sha256_object`], or `null`.
+pub fn sha256_object_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "sha256_object")] String);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
 }

@@ -11,7 +11,10 @@ use modelseal::attestation::{
 };
 use serde::Serialize;
 
-use crate::args::{AttestCommand, AttestCommon, Format};
+use crate::args::{
+    AttestCommand, AttestCommon, AttestDatasetArgs, AttestExceptionArgs, AttestFileArgs,
+    AttestLineageArgs, AttestTestArgs, Format,
+};
 use crate::commands::Status;
 use crate::output::{self, JSON_VERSION};
 
@@ -61,188 +64,11 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
     let (key, certificates) = common.signer.load()?;
     let own = key.public_key();
     let predicate = match command {
-        AttestCommand::Dataset(a) => {
-            let copy = modelseal::hash_local_copy(&a.path)?;
-            let (retrieved_at, basis) = match (&a.retrieved_at, copy.obtained_at) {
-                (Some(text), _) => (time(text, "--retrieved-at")?, TimeBasis::Declared),
-                (None, Some(t)) => (t, TimeBasis::FileTime),
-                (None, None) => (now, TimeBasis::AttestationTime),
-            };
-            if basis != TimeBasis::Declared {
-                crate::output::print_warning(&format!(
-                    "no --retrieved-at: the retrieval time recorded is {}; the report flags it \
-                     as not declared",
-                    if basis == TimeBasis::FileTime {
-                        "the local copy's file time"
-                    } else {
-                        "now"
-                    }
-                ));
-            }
-            let usage = a
-                .usage
-                .iter()
-                .map(|u| u.parse().map_err(anyhow::Error::msg))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            Predicate::DatasetProvenance(DatasetProvenance {
-                role,
-                attested_at: now,
-                datasets: vec![Dataset {
-                    name: a.name.clone(),
-                    source_uri: a.source.clone(),
-                    retrieved_at_basis: Some(basis),
-                    retrieved_at,
-                    digest: copy.digest,
-                    size: copy.size,
-                    files: Some(copy.files),
-                    license: a.license.clone(),
-                    obtained_by: a.obtained_by.clone(),
-                    usage,
-                    custodian: a.custodian.clone(),
-                }],
-            })
-        }
-        AttestCommand::Lineage(a) => {
-            let parent = match (&a.parent_version, &a.parent_digest) {
-                (None, _) => None,
-                (Some(version), Some(digest)) => Some(ParentVersion {
-                    version: version.clone(),
-                    root_digest: digest_arg(digest, "--parent-digest")?,
-                    manifest_digest: None,
-                }),
-                (Some(version), None) => {
-                    let found =
-                        modelseal::find_version_digest(&common.model, &options, version, &own)?
-                            .with_context(|| {
-                                format!(
-                                    "no lineage statement for version {version} in the model's \
-                                     attestations file: give --parent-digest"
-                                )
-                            })?;
-                    warn_if_foreign(&found, &format!("version {version}'s root digest"));
-                    Some(ParentVersion {
-                        version: version.clone(),
-                        root_digest: found.digest,
-                        manifest_digest: found.manifest_digest,
-                    })
-                }
-            };
-            let base_model = match (&a.base_model, &a.base_model_source, &a.base_model_digest) {
-                (Some(name), Some(source), Some(digest)) => Some(BaseModel {
-                    name: name.clone(),
-                    source: source.clone(),
-                    digest: digest_arg(digest, "--base-model-digest")?,
-                }),
-                _ => None,
-            };
-            let mut training_data = Vec::new();
-            for spec in &a.datasets {
-                training_data.push(match spec.split_once('=') {
-                    Some((name, digest)) => TrainingData {
-                        name: name.to_owned(),
-                        digest: digest_arg(digest, "--dataset")?,
-                    },
-                    None => {
-                        let found =
-                            modelseal::find_dataset_digest(&common.model, &options, spec, &own)?
-                                .with_context(|| {
-                                    format!(
-                                        "no dataset provenance for `{spec}` in the model's \
-                                         attestations file: give --dataset {spec}=sha256:HEX"
-                                    )
-                                })?;
-                        warn_if_foreign(&found, &format!("dataset `{spec}`'s digest"));
-                        TrainingData {
-                            name: spec.clone(),
-                            digest: found.digest,
-                        }
-                    }
-                });
-            }
-            Predicate::Lineage(Lineage {
-                role,
-                attested_at: now,
-                version: a.model_version.clone(),
-                parent,
-                base_model,
-                change: a.change.clone(),
-                training_data,
-            })
-        }
-        AttestCommand::Test(a) => Predicate::SecurityTest(SecurityTest {
-            role,
-            attested_at: now,
-            test: TestRun {
-                name: a.name.clone(),
-                kind: enum_arg(&a.kind, "--kind")?,
-            },
-            result: enum_arg(&a.result, "--result")?,
-            report: document(&a.report, a.report_uri.as_deref())?,
-            tester: a.tester.clone(),
-            performed_at: match &a.performed_at {
-                Some(text) => time(text, "--performed-at")?,
-                None => now,
-            },
-        }),
-        AttestCommand::Exception(a) => Predicate::Exception(Exception {
-            role,
-            attested_at: now,
-            component: a.component.clone(),
-            justification: a.justification.clone(),
-            risk_assessment: document(&a.risk_assessment, a.risk_assessment_uri.as_deref())?,
-            mitigations: a.mitigations.clone(),
-            approver: a.approver.clone(),
-            expires: {
-                let expires = time(&a.expires, "--expires")?;
-                if expires <= now {
-                    output::print_warning(&format!(
-                        "--expires {expires} is already past: a policy will not accept this exception"
-                    ));
-                }
-                expires
-            },
-        }),
-        AttestCommand::File(a) => {
-            let text = read_input(&a.predicate)?;
-            let mut value: serde_json::Value =
-                match a.predicate.extension().and_then(|e| e.to_str()) {
-                    Some("toml") => toml::from_str(&text).with_context(|| {
-                        format!("`{}` is not valid TOML", a.predicate.display())
-                    })?,
-                    _ => serde_json::from_str(&text).with_context(|| {
-                        format!("`{}` is not valid JSON", a.predicate.display())
-                    })?,
-                };
-            let object = value.as_object_mut().with_context(|| {
-                format!("`{}` must hold an object (table)", a.predicate.display())
-            })?;
-            match object.get("role").and_then(serde_json::Value::as_str) {
-                Some(in_file) if common.role.as_deref().is_some_and(|r| r != in_file) => {
-                    anyhow::bail!(
-                        "`{}` says role `{in_file}` but --role says `{role}`: give one",
-                        a.predicate.display()
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    object.insert("role".to_owned(), serde_json::Value::from(role.name()));
-                }
-            }
-            object
-                .entry("attestedAt")
-                .or_insert_with(|| serde_json::Value::from(now.to_string()));
-            // The binding is taken from the model, never from the file.
-            if object.contains_key(modelseal::attestation::MANIFEST_DIGEST_FIELD) {
-                anyhow::bail!(
-                    "`{}` has `{}`: modelseal binds the statement to the model's manifest \
-                     digest itself; remove the field",
-                    a.predicate.display(),
-                    modelseal::attestation::MANIFEST_DIGEST_FIELD
-                );
-            }
-            Predicate::from_json(&a.predicate_type, value)
-                .with_context(|| format!("predicate file `{}`", a.predicate.display()))?
-        }
+        AttestCommand::Dataset(a) => dataset(a, role, now)?,
+        AttestCommand::Lineage(a) => lineage(a, &options, &own, role, now)?,
+        AttestCommand::Test(a) => security_test(a, role, now)?,
+        AttestCommand::Exception(a) => exception(a, role, now)?,
+        AttestCommand::File(a) => from_file(a, role, now)?,
     };
     let options = modelseal::AttestOptions {
         certificates,
@@ -250,6 +76,209 @@ pub fn run(command: &AttestCommand) -> anyhow::Result<Status> {
     };
     let outcome = modelseal::attest_model(&common.model, predicate, &key, &options)?;
     render(common, &outcome)
+}
+
+/// `attest dataset`: hashes the local copy; the retrieval time is the one
+/// declared, else the copy's file time, else now (and the report says so).
+fn dataset(a: &AttestDatasetArgs, role: Role, now: Timestamp) -> anyhow::Result<Predicate> {
+    let copy = modelseal::hash_local_copy(&a.path)?;
+    let (retrieved_at, basis) = match (&a.retrieved_at, copy.obtained_at) {
+        (Some(text), _) => (time(text, "--retrieved-at")?, TimeBasis::Declared),
+        (None, Some(t)) => (t, TimeBasis::FileTime),
+        (None, None) => (now, TimeBasis::AttestationTime),
+    };
+    if basis != TimeBasis::Declared {
+        crate::output::print_warning(&format!(
+            "no --retrieved-at: the retrieval time recorded is {}; the report flags it \
+             as not declared",
+            if basis == TimeBasis::FileTime {
+                "the local copy's file time"
+            } else {
+                "now"
+            }
+        ));
+    }
+    let usage = a
+        .usage
+        .iter()
+        .map(|u| u.parse().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Predicate::DatasetProvenance(DatasetProvenance {
+        role,
+        attested_at: now,
+        datasets: vec![Dataset {
+            name: a.name.clone(),
+            source_uri: a.source.clone(),
+            retrieved_at_basis: Some(basis),
+            retrieved_at,
+            digest: copy.digest,
+            size: copy.size,
+            files: Some(copy.files),
+            license: a.license.clone(),
+            obtained_by: a.obtained_by.clone(),
+            usage,
+            custodian: a.custodian.clone(),
+        }],
+    }))
+}
+
+/// `attest lineage`: a parent version or dataset named without a digest is
+/// looked up in the model's attestations file (signed by this key, else a
+/// warning names who signed it).
+fn lineage(
+    a: &AttestLineageArgs,
+    options: &modelseal::AttestOptions,
+    own: &modelseal::PublicKey,
+    role: Role,
+    now: Timestamp,
+) -> anyhow::Result<Predicate> {
+    let common = &a.common;
+    let parent = match (&a.parent_version, &a.parent_digest) {
+        (None, _) => None,
+        (Some(version), Some(digest)) => Some(ParentVersion {
+            version: version.clone(),
+            root_digest: digest_arg(digest, "--parent-digest")?,
+            manifest_digest: None,
+        }),
+        (Some(version), None) => {
+            let found = modelseal::find_version_digest(&common.model, options, version, own)?
+                .with_context(|| {
+                    format!(
+                        "no lineage statement for version {version} in the model's \
+                             attestations file: give --parent-digest"
+                    )
+                })?;
+            warn_if_foreign(&found, &format!("version {version}'s root digest"));
+            Some(ParentVersion {
+                version: version.clone(),
+                root_digest: found.digest,
+                manifest_digest: found.manifest_digest,
+            })
+        }
+    };
+    let base_model = match (&a.base_model, &a.base_model_source, &a.base_model_digest) {
+        (Some(name), Some(source), Some(digest)) => Some(BaseModel {
+            name: name.clone(),
+            source: source.clone(),
+            digest: digest_arg(digest, "--base-model-digest")?,
+        }),
+        _ => None,
+    };
+    let mut training_data = Vec::new();
+    for spec in &a.datasets {
+        training_data.push(match spec.split_once('=') {
+            Some((name, digest)) => TrainingData {
+                name: name.to_owned(),
+                digest: digest_arg(digest, "--dataset")?,
+            },
+            None => {
+                let found = modelseal::find_dataset_digest(&common.model, options, spec, own)?
+                    .with_context(|| {
+                        format!(
+                            "no dataset provenance for `{spec}` in the model's \
+                                 attestations file: give --dataset {spec}=sha256:HEX"
+                        )
+                    })?;
+                warn_if_foreign(&found, &format!("dataset `{spec}`'s digest"));
+                TrainingData {
+                    name: spec.clone(),
+                    digest: found.digest,
+                }
+            }
+        });
+    }
+    Ok(Predicate::Lineage(Lineage {
+        role,
+        attested_at: now,
+        version: a.model_version.clone(),
+        parent,
+        base_model,
+        change: a.change.clone(),
+        training_data,
+    }))
+}
+
+/// `attest test`.
+fn security_test(a: &AttestTestArgs, role: Role, now: Timestamp) -> anyhow::Result<Predicate> {
+    Ok(Predicate::SecurityTest(SecurityTest {
+        role,
+        attested_at: now,
+        test: TestRun {
+            name: a.name.clone(),
+            kind: enum_arg(&a.kind, "--kind")?,
+        },
+        result: enum_arg(&a.result, "--result")?,
+        report: document(&a.report, a.report_uri.as_deref())?,
+        tester: a.tester.clone(),
+        performed_at: match &a.performed_at {
+            Some(text) => time(text, "--performed-at")?,
+            None => now,
+        },
+    }))
+}
+
+/// `attest exception`: warns when it has already expired.
+fn exception(a: &AttestExceptionArgs, role: Role, now: Timestamp) -> anyhow::Result<Predicate> {
+    Ok(Predicate::Exception(Exception {
+        role,
+        attested_at: now,
+        component: a.component.clone(),
+        justification: a.justification.clone(),
+        risk_assessment: document(&a.risk_assessment, a.risk_assessment_uri.as_deref())?,
+        mitigations: a.mitigations.clone(),
+        approver: a.approver.clone(),
+        expires: {
+            let expires = time(&a.expires, "--expires")?;
+            if expires <= now {
+                output::print_warning(&format!(
+                    "--expires {expires} is already past: a policy will not accept this exception"
+                ));
+            }
+            expires
+        },
+    }))
+}
+
+/// `attest file`: any modelseal predicate from JSON or TOML; the role and
+/// time are filled in, the model binding never taken from the file.
+fn from_file(a: &AttestFileArgs, role: Role, now: Timestamp) -> anyhow::Result<Predicate> {
+    let common = &a.common;
+    let text = read_input(&a.predicate)?;
+    let mut value: serde_json::Value = match a.predicate.extension().and_then(|e| e.to_str()) {
+        Some("toml") => toml::from_str(&text)
+            .with_context(|| format!("`{}` is not valid TOML", a.predicate.display()))?,
+        _ => serde_json::from_str(&text)
+            .with_context(|| format!("`{}` is not valid JSON", a.predicate.display()))?,
+    };
+    let object = value
+        .as_object_mut()
+        .with_context(|| format!("`{}` must hold an object (table)", a.predicate.display()))?;
+    match object.get("role").and_then(serde_json::Value::as_str) {
+        Some(in_file) if common.role.as_deref().is_some_and(|r| r != in_file) => {
+            anyhow::bail!(
+                "`{}` says role `{in_file}` but --role says `{role}`: give one",
+                a.predicate.display()
+            );
+        }
+        Some(_) => {}
+        None => {
+            object.insert("role".to_owned(), serde_json::Value::from(role.name()));
+        }
+    }
+    object
+        .entry("attestedAt")
+        .or_insert_with(|| serde_json::Value::from(now.to_string()));
+    // The binding is taken from the model, never from the file.
+    if object.contains_key(modelseal::attestation::MANIFEST_DIGEST_FIELD) {
+        anyhow::bail!(
+            "`{}` has `{}`: modelseal binds the statement to the model's manifest \
+             digest itself; remove the field",
+            a.predicate.display(),
+            modelseal::attestation::MANIFEST_DIGEST_FIELD
+        );
+    }
+    Predicate::from_json(&a.predicate_type, value)
+        .with_context(|| format!("predicate file `{}`", a.predicate.display()))
 }
 
 fn render(common: &AttestCommon, outcome: &modelseal::AttestOutcome) -> anyhow::Result<Status> {

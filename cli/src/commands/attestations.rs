@@ -85,6 +85,7 @@ fn to_text(list: &modelseal::AttestationList) -> String {
             ("predicate type", a.predicate_type.map(str::to_owned)),
             ("statement digest", a.statement_digest.clone()),
             ("key id", a.key_id.clone()),
+            ("key algorithm", a.key_algorithm.map(str::to_owned)),
             ("certificate", a.certificate_subject.clone()),
         ] {
             if let Some(value) = value {

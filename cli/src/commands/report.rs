@@ -317,8 +317,17 @@ fn to_markdown(r: &EvidenceReport) -> String {
 /// One evidence bullet, with what traces it to signed bytes nested.
 fn write_item(md: &mut String, e: &modelseal::EvidenceItem) {
     let _ = writeln!(md, "- evidence: {}", md_text(&e.text));
-    if let Some(k) = &e.key_id {
-        let _ = writeln!(md, "  - key id: `{k}`");
+    match (&e.key_id, e.key_algorithm) {
+        (Some(k), Some(a)) => {
+            let _ = writeln!(md, "  - key id: `{k}` ({a})");
+        }
+        (Some(k), None) => {
+            let _ = writeln!(md, "  - key id: `{k}`");
+        }
+        (None, Some(a)) => {
+            let _ = writeln!(md, "  - signature algorithm: {a}");
+        }
+        (None, None) => {}
     }
     if let Some(c) = &e.certificate_subject {
         let _ = writeln!(md, "  - certificate subject: {}", md_text(c));

@@ -171,6 +171,9 @@ fn to_text(report: &VerificationReport) -> String {
             })
     });
     write_findings_noting(&mut text, &report.findings, pickle_note);
+    for fix in content_fixes(&report.findings) {
+        let _ = writeln!(text, "  fix           {fix}");
+    }
     let mut keyless_lines: Vec<String> = Vec::new();
     let signer = match &report.signer {
         SignerReport::Key {
@@ -245,6 +248,50 @@ fn to_text(report: &VerificationReport) -> String {
         write_policy(&mut text, policy);
     }
     text
+}
+
+/// The commands (or the one step) that resolve the failing findings, one
+/// line per kind of problem, in a fixed order. A digest mismatch has two
+/// honest answers: the files are not the published ones (restore them), or
+/// they are a new version (sign it, which makes a new release).
+fn content_fixes(findings: &[Finding]) -> Vec<&'static str> {
+    let failing = |f: &&Finding| match f {
+        Finding::Unsigned { fails, .. } | Finding::UnsafeFormat { fails, .. } => *fails,
+        _ => true,
+    };
+    let mut fixes = Vec::new();
+    let mut add = |fix: &'static str| {
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    };
+    for finding in findings.iter().filter(failing) {
+        match finding {
+            Finding::Modified { .. }
+            | Finding::SizeChanged { .. }
+            | Finding::Missing { .. }
+            | Finding::Renamed { .. } => add(
+                "restore the published files (a known-good copy), or sign this as a new version: \
+                 `modelseal sign MODEL --key KEY --force`",
+            ),
+            Finding::Unsigned { .. } => {
+                add("remove the files nobody signed, or accept them with `--ignore-unsigned-files`")
+            }
+            Finding::NotSigned { .. } => {
+                add("name only files the signature lists (`modelseal inspect MODEL` shows them)")
+            }
+            Finding::PathProblem { .. } => add(
+                "replace links and special files with regular files (or allow links inside the \
+                 model with `--allow-symlinks`)",
+            ),
+            Finding::UnsafeFormat { .. } => add(
+                "convert pickle-based files to safetensors, or record an exception \
+                 (`modelseal attest exception`) that a policy accepts",
+            ),
+            _ => {}
+        }
+    }
+    fixes
 }
 
 /// The policy section: one line per rule, then the attestation count.

@@ -96,6 +96,22 @@ pub enum Identity {
 }
 
 impl Identity {
+    /// Whether two entries name the same signer: the same key, or the same
+    /// roots and subject (one entry with both roles is the way to say it).
+    fn same_signer(&self, other: &Identity) -> bool {
+        match (self, other) {
+            (Identity::Key(a), Identity::Key(b)) => a == b,
+            (
+                Identity::Certificate { roots, subject },
+                Identity::Certificate {
+                    roots: r,
+                    subject: t,
+                },
+            ) => roots == r && subject == t,
+            _ => false,
+        }
+    }
+
     /// A short description: the key id, or the subject.
     pub fn describe(&self) -> String {
         match self {
@@ -311,10 +327,7 @@ impl Policy {
 
     /// Parses policy text; `base` is where relative file names start.
     pub fn from_toml(path: &Path, text: &str, base: &Path) -> Result<Self, PolicyError> {
-        let invalid = |message: String| PolicyError::Invalid {
-            path: path.to_owned(),
-            message,
-        };
+        let invalid = |message: String| invalid(path, message);
         let file: PolicyFile = toml::from_str(text).map_err(|source| PolicyError::Toml {
             path: path.to_owned(),
             source,
@@ -325,196 +338,11 @@ impl Policy {
                 file.version
             )));
         }
-        let mut signers: Vec<PolicySigner> = Vec::with_capacity(file.signers.len());
-        for entry in file.signers {
-            if signers.iter().any(|s| s.name == entry.name) {
-                return Err(invalid(format!("signer `{}` is listed twice", entry.name)));
-            }
-            if entry.roles.is_empty() {
-                return Err(invalid(format!("signer `{}` has no roles", entry.name)));
-            }
-            if let (Some(from), Some(until)) = (entry.valid_from, entry.valid_until) {
-                if from >= until {
-                    return Err(invalid(format!(
-                        "signer `{}`: valid_from {from} is not before valid_until {until}",
-                        entry.name
-                    )));
-                }
-            }
-            let material = |file: &Path, message: String| PolicyError::Material {
-                path: path.to_owned(),
-                signer: entry.name.clone(),
-                file: file.to_owned(),
-                message,
-            };
-            let keyless = entry.identity.is_some()
-                || entry.identity_regex.is_some()
-                || entry.issuer.is_some()
-                || entry.issuer_regex.is_some();
-            let identity = match (&entry.key, &entry.roots, &entry.subject) {
-                (None, None, None) if keyless => keyless_identity(&entry).map_err(invalid)?,
-                _ if keyless => {
-                    return Err(invalid(format!(
-                        "signer `{}`: a keyless signer (identity and issuer) takes no `key`, \
-                         `roots` or `subject`",
-                        entry.name
-                    )));
-                }
-                (Some(key), None, None) => {
-                    let file = base.join(key);
-                    let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
-                    let key = PublicKey::from_pem_named(&file.display().to_string(), &text)
-                        .map_err(|e| material(&file, e.to_string()))?;
-                    Identity::Key(key)
-                }
-                (None, Some(roots), Some(subject)) => {
-                    let file = base.join(roots);
-                    let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
-                    let roots = modelseal_oms::x509::certificates_from_pem(&text)
-                        .map_err(|e| material(&file, e.to_string()))?;
-                    if roots.is_empty() {
-                        return Err(material(&file, "no `CERTIFICATE` PEM block".to_owned()));
-                    }
-                    Identity::Certificate {
-                        roots,
-                        subject: subject.clone(),
-                    }
-                }
-                _ => {
-                    return Err(invalid(format!(
-                        "signer `{}` needs either `key`, `roots` with `subject`, or `identity` \
-                         with `issuer` (keyless)",
-                        entry.name
-                    )));
-                }
-            };
-            if let Identity::Certificate { roots, subject } = &identity {
-                if let Some(other) = signers.iter().find(|s| {
-                    matches!(&s.identity, Identity::Certificate { roots: r, subject: t }
-                        if r == roots && t == subject)
-                }) {
-                    return Err(invalid(format!(
-                        "signers `{}` and `{}` have the same roots and subject; give it one \
-                         entry with both roles",
-                        other.name, entry.name
-                    )));
-                }
-            }
-            if let Identity::Key(key) = &identity {
-                if let Some(other) = signers
-                    .iter()
-                    .find(|s| matches!(&s.identity, Identity::Key(k) if k == key))
-                {
-                    return Err(invalid(format!(
-                        "signers `{}` and `{}` have the same key; give it one entry with both roles",
-                        other.name, entry.name
-                    )));
-                }
-            }
-            signers.push(PolicySigner {
-                name: entry.name,
-                identity,
-                roles: entry.roles.into_iter().collect(),
-                valid_from: entry.valid_from,
-                valid_until: entry.valid_until,
-                revoked: None,
-            });
-        }
-        for revocation in file.revocations {
-            let mut found = false;
-            for signer in signers.iter_mut().filter(|s| {
-                revocation.signer.as_deref() == Some(s.name.as_str())
-                    || matches!((&s.identity, &revocation.key_id),
-                        (Identity::Key(k), Some(id)) if k.key_id().eq_ignore_ascii_case(id))
-            }) {
-                found = true;
-                signer.revoked = Some(Revocation {
-                    reason: revocation.reason.clone(),
-                    revoked_at: revocation.revoked_at,
-                });
-            }
-            match found {
-                true => {}
-                // A revoked key the policy does not list is distrusted anyway.
-                false if revocation.signer.is_none() && revocation.key_id.is_some() => {}
-                false => {
-                    return Err(invalid(format!(
-                        "a revocation names `{}`, which is not a signer",
-                        revocation
-                            .signer
-                            .or(revocation.key_id)
-                            .unwrap_or_else(|| "nobody".to_owned())
-                    )));
-                }
-            }
-        }
-        let rules = file.rules;
-        for (name, rule) in [
-            ("model_signature", &rules.model_signature),
-            ("lineage", &rules.lineage),
-            ("datasets", &rules.datasets),
-        ] {
-            if let Some(rule) = rule {
-                // One signature signs a model, and one lineage statement
-                // describes a version: k-of-n applies to the others.
-                if rule.threshold != 1 && matches!(name, "model_signature" | "lineage") {
-                    return Err(invalid(format!(
-                        "[rules.{name}] takes no threshold (k-of-n applies to datasets, tests \
-                         and unsafe_formats)"
-                    )));
-                }
-                check_rule(name, &rule.roles, rule.threshold, &signers).map_err(&invalid)?;
-            }
-        }
-        if let Some(rule) = &rules.tests {
-            check_rule("tests", &rule.roles, rule.threshold, &signers).map_err(&invalid)?;
-        }
-        if let Some(rule) = &rules.unsafe_formats {
-            check_rule("unsafe_formats", &rule.roles, rule.threshold, &signers)
-                .map_err(&invalid)?;
-            // The full check (no dangerous global) is the format gate's,
-            // when `verify` builds it; the shape is checked here.
-            if let Some(bad) = rule.allow_globals.iter().find(|entry| {
-                let mut segments = entry.split('.');
-                entry.split('.').count() < 2
-                    || !segments.all(|s| {
-                        !s.is_empty()
-                            && s.chars()
-                                .all(|c| c == '_' || c == '*' || c.is_alphanumeric())
-                    })
-            }) {
-                return Err(invalid(format!(
-                    "[rules.unsafe_formats] allow_globals: `{bad}` is not MODULE.NAME or MODULE.*"
-                )));
-            }
-        }
-        let sigstore_root = if signers
-            .iter()
-            .any(|s| matches!(s.identity, Identity::Keyless { .. }))
-        {
-            Some(match &file.sigstore_trusted_root {
-                Some(root) => {
-                    let root_path = base.join(root);
-                    let bytes = read_capped(&root_path).map_err(|e| {
-                        invalid(format!(
-                            "sigstore_trusted_root `{}`: {e}",
-                            root_path.display()
-                        ))
-                    })?;
-                    std::sync::Arc::new(
-                        modelseal_oms::keyless::SigstoreRoot::from_trusted_root_json(
-                            bytes.as_bytes(),
-                            &format!("`{}`", root_path.display()),
-                        )
-                        .map_err(|e| invalid(e.to_string()))?,
-                    )
-                }
-                None => modelseal_oms::keyless::SigstoreRoot::public_good()
-                    .map_err(|e| invalid(e.to_string()))?,
-            })
-        } else {
-            None
-        };
+        let mut signers = read_signers(path, base, file.signers)?;
+        apply_revocations(&mut signers, file.revocations).map_err(invalid)?;
+        check_rules(&file.rules, &signers).map_err(invalid)?;
+        let sigstore_root = sigstore_root(file.sigstore_trusted_root.as_deref(), base, &signers)
+            .map_err(invalid)?;
         Ok(Self {
             path: path.to_owned(),
             sigstore_root,
@@ -522,7 +350,7 @@ impl Policy {
                 .digest(text.as_bytes())
                 .to_hex(),
             signers,
-            rules,
+            rules: file.rules,
         })
     }
 
@@ -747,6 +575,221 @@ impl PolicySigner {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// A policy that parses but says something impossible.
+fn invalid(path: &Path, message: String) -> PolicyError {
+    PolicyError::Invalid {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+/// The `[[signers]]` stage of [`Policy::from_toml`]: each entry's shape,
+/// its key, roots or keyless identity (files relative to `base`), and no
+/// signer listed twice under two names.
+fn read_signers(
+    path: &Path,
+    base: &Path,
+    entries: Vec<SignerEntry>,
+) -> Result<Vec<PolicySigner>, PolicyError> {
+    let invalid = |message: String| invalid(path, message);
+    let mut signers: Vec<PolicySigner> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if signers.iter().any(|s| s.name == entry.name) {
+            return Err(invalid(format!("signer `{}` is listed twice", entry.name)));
+        }
+        if entry.roles.is_empty() {
+            return Err(invalid(format!("signer `{}` has no roles", entry.name)));
+        }
+        if let (Some(from), Some(until)) = (entry.valid_from, entry.valid_until) {
+            if from >= until {
+                return Err(invalid(format!(
+                    "signer `{}`: valid_from {from} is not before valid_until {until}",
+                    entry.name
+                )));
+            }
+        }
+        let identity = signer_identity(path, base, &entry)?;
+        if let Some(other) = signers.iter().find(|s| s.identity.same_signer(&identity)) {
+            return Err(invalid(format!(
+                "signers `{}` and `{}` have the same {}; give it one entry with both roles",
+                other.name,
+                entry.name,
+                match identity {
+                    Identity::Key(_) => "key",
+                    _ => "roots and subject",
+                }
+            )));
+        }
+        signers.push(PolicySigner {
+            name: entry.name,
+            identity,
+            roles: entry.roles.into_iter().collect(),
+            valid_from: entry.valid_from,
+            valid_until: entry.valid_until,
+            revoked: None,
+        });
+    }
+    Ok(signers)
+}
+
+/// One signer entry's identity: `key`, `roots` with `subject`, or a
+/// keyless identity with issuer, and never a mix.
+fn signer_identity(path: &Path, base: &Path, entry: &SignerEntry) -> Result<Identity, PolicyError> {
+    let invalid = |message: String| invalid(path, message);
+    let material = |file: &Path, message: String| PolicyError::Material {
+        path: path.to_owned(),
+        signer: entry.name.clone(),
+        file: file.to_owned(),
+        message,
+    };
+    let keyless = entry.identity.is_some()
+        || entry.identity_regex.is_some()
+        || entry.issuer.is_some()
+        || entry.issuer_regex.is_some();
+    match (&entry.key, &entry.roots, &entry.subject) {
+        (None, None, None) if keyless => keyless_identity(entry).map_err(invalid),
+        _ if keyless => Err(invalid(format!(
+            "signer `{}`: a keyless signer (identity and issuer) takes no `key`, \
+             `roots` or `subject`",
+            entry.name
+        ))),
+        (Some(key), None, None) => {
+            let file = base.join(key);
+            let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
+            let key = PublicKey::from_pem_named(&file.display().to_string(), &text)
+                .map_err(|e| material(&file, e.to_string()))?;
+            Ok(Identity::Key(key))
+        }
+        (None, Some(roots), Some(subject)) => {
+            let file = base.join(roots);
+            let text = read_capped(&file).map_err(|e| material(&file, e.to_string()))?;
+            let roots = modelseal_oms::x509::certificates_from_pem(&text)
+                .map_err(|e| material(&file, e.to_string()))?;
+            if roots.is_empty() {
+                return Err(material(&file, "no `CERTIFICATE` PEM block".to_owned()));
+            }
+            Ok(Identity::Certificate {
+                roots,
+                subject: subject.clone(),
+            })
+        }
+        _ => Err(invalid(format!(
+            "signer `{}` needs either `key`, `roots` with `subject`, or `identity` \
+             with `issuer` (keyless)",
+            entry.name
+        ))),
+    }
+}
+
+/// The `[[revocations]]` stage: each names a listed signer, or a key id
+/// (a revoked key the policy does not list is distrusted anyway).
+fn apply_revocations(
+    signers: &mut [PolicySigner],
+    revocations: Vec<RevocationEntry>,
+) -> Result<(), String> {
+    for revocation in revocations {
+        let mut found = false;
+        for signer in signers.iter_mut().filter(|s| {
+            revocation.signer.as_deref() == Some(s.name.as_str())
+                || matches!((&s.identity, &revocation.key_id),
+                    (Identity::Key(k), Some(id)) if k.key_id().eq_ignore_ascii_case(id))
+        }) {
+            found = true;
+            signer.revoked = Some(Revocation {
+                reason: revocation.reason.clone(),
+                revoked_at: revocation.revoked_at,
+            });
+        }
+        if !found && (revocation.signer.is_some() || revocation.key_id.is_none()) {
+            return Err(format!(
+                "a revocation names `{}`, which is not a signer",
+                revocation
+                    .signer
+                    .or(revocation.key_id)
+                    .unwrap_or_else(|| "nobody".to_owned())
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `[rules]` stage: every role a rule asks for is held by enough
+/// signers, thresholds only where k-of-n means something, and
+/// `allow_globals` entries shaped `MODULE.NAME` or `MODULE.*`.
+fn check_rules(rules: &Rules, signers: &[PolicySigner]) -> Result<(), String> {
+    for (name, rule) in [
+        ("model_signature", &rules.model_signature),
+        ("lineage", &rules.lineage),
+        ("datasets", &rules.datasets),
+    ] {
+        if let Some(rule) = rule {
+            // One signature signs a model, and one lineage statement
+            // describes a version: k-of-n applies to the others.
+            if rule.threshold != 1 && matches!(name, "model_signature" | "lineage") {
+                return Err(format!(
+                    "[rules.{name}] takes no threshold (k-of-n applies to datasets, tests \
+                     and unsafe_formats)"
+                ));
+            }
+            check_rule(name, &rule.roles, rule.threshold, signers)?;
+        }
+    }
+    if let Some(rule) = &rules.tests {
+        check_rule("tests", &rule.roles, rule.threshold, signers)?;
+    }
+    if let Some(rule) = &rules.unsafe_formats {
+        check_rule("unsafe_formats", &rule.roles, rule.threshold, signers)?;
+        // The full check (no dangerous global) is the format gate's, when
+        // `verify` builds it; the shape is checked here.
+        if let Some(bad) = rule.allow_globals.iter().find(|entry| {
+            let mut segments = entry.split('.');
+            entry.split('.').count() < 2
+                || !segments.all(|s| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c == '_' || c == '*' || c.is_alphanumeric())
+                })
+        }) {
+            return Err(format!(
+                "[rules.unsafe_formats] allow_globals: `{bad}` is not MODULE.NAME or MODULE.*"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The Sigstore trusted root keyless signers are checked against: the
+/// file `sigstore_trusted_root` names, or the embedded public-good root;
+/// none when no signer is keyless.
+fn sigstore_root(
+    file: Option<&Path>,
+    base: &Path,
+    signers: &[PolicySigner],
+) -> Result<Option<std::sync::Arc<modelseal_oms::keyless::SigstoreRoot>>, String> {
+    if !signers
+        .iter()
+        .any(|s| matches!(s.identity, Identity::Keyless { .. }))
+    {
+        return Ok(None);
+    }
+    let root = match file {
+        Some(root) => {
+            let root_path = base.join(root);
+            let bytes = read_capped(&root_path)
+                .map_err(|e| format!("sigstore_trusted_root `{}`: {e}", root_path.display()))?;
+            std::sync::Arc::new(
+                modelseal_oms::keyless::SigstoreRoot::from_trusted_root_json(
+                    bytes.as_bytes(),
+                    &format!("`{}`", root_path.display()),
+                )
+                .map_err(|e| e.to_string())?,
+            )
+        }
+        None => modelseal_oms::keyless::SigstoreRoot::public_good().map_err(|e| e.to_string())?,
+    };
+    Ok(Some(root))
 }
 
 fn check_rule(

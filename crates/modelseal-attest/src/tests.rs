@@ -651,6 +651,173 @@ fn history_follows_parents_and_flags_broken_links() {
     assert!(matches!(chain[0].link, crate::Link::ParentNotRecorded(_)));
 }
 
+/// The two broken links `history_follows_parents_and_flags_broken_links`
+/// does not reach: a version whose content changed under the same version
+/// number, and a chain that comes back to a version already shown.
+#[test]
+fn history_flags_an_unchanged_version_and_a_cycle() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let policy = w.policy(SIGNERS).expect("policy");
+    let (v1, v2) = (digest(1), digest(2));
+    let name = |i: usize| policy.signers[i].name.clone();
+    let at = t("2026-07-01T00:00:00Z");
+
+    // Retrained (new root digest) but still called 1.0.
+    let unchanged = [
+        w.sign("dev", &v1, lineage("1.0", None, &[]), 1),
+        w.sign(
+            "dev",
+            &v2,
+            lineage("1.0", Some(("1.0", v1.clone())), &[]),
+            2,
+        ),
+    ];
+    let checked = check_attestations(&policy, &unchanged, None, at);
+    let chain = history(&checked, &model(&v2), &[Role::Developer], name);
+    assert_eq!(chain.len(), 2, "{chain:?}");
+    assert!(
+        matches!(&chain[0].link, crate::Link::VersionUnchanged(d)
+            if d.contains(&v1.to_string()) && d.contains("still 1.0")),
+        "{:?}",
+        chain[0].link
+    );
+    assert!(chain[0].link.is_broken());
+    assert_eq!(chain[1].link, crate::Link::FirstVersion);
+
+    // 2.0 names 1.0 as parent, and 1.0 names 2.0: the walk stops at the
+    // repeat and marks the last version shown.
+    let cycle = [
+        w.sign(
+            "dev",
+            &v1,
+            lineage("1.0", Some(("2.0", v2.clone())), &[]),
+            1,
+        ),
+        w.sign(
+            "dev",
+            &v2,
+            lineage("2.0", Some(("1.0", v1.clone())), &[]),
+            2,
+        ),
+    ];
+    let checked = check_attestations(&policy, &cycle, None, at);
+    let chain = history(&checked, &model(&v2), &[Role::Developer], name);
+    let versions: Vec<&str> = chain.iter().map(|v| v.version.as_str()).collect();
+    assert_eq!(versions, ["2.0", "1.0"]);
+    assert_eq!(chain[0].link, crate::Link::Verified);
+    assert!(
+        matches!(&chain[1].link, crate::Link::Cycle(d)
+            if d.contains(&v2.to_string()) && d.contains("twice")),
+        "{:?}",
+        chain[1].link
+    );
+    assert!(chain[1].link.is_broken());
+}
+
+/// Each way the lineage rule fails, with its reason: no statement, one from
+/// a signer without the role, statements that disagree on the version.
+#[test]
+fn the_lineage_rule_fails_for_each_reason() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let v1 = digest(1);
+    let policy = format!("{SIGNERS}[rules.lineage]\nroles = [\"developer\"]\n");
+    let lineage_of = |stored: &[StoredAttestation]| {
+        let outcomes = outcomes(&w, &policy, stored, &v1, &[]);
+        outcomes["lineage"].clone()
+    };
+
+    // Passing first, so the failures below are the statements' doing.
+    let (ok, reason) = lineage_of(&[w.sign("dev", &v1, lineage("1.0", None, &[]), 1)]);
+    assert!(
+        ok && reason.contains("version 1.0 (no parent version)"),
+        "{reason}"
+    );
+
+    let (ok, reason) = lineage_of(&[]);
+    assert!(
+        !ok && reason.contains("no lineage statement from developer is bound"),
+        "{reason}"
+    );
+
+    // Signed by a tester: not counted, and the reason says why.
+    let (ok, reason) = lineage_of(&[w.sign("tess", &v1, lineage("1.0", None, &[]), 1)]);
+    assert!(!ok, "{reason}");
+    assert!(
+        reason.contains("no lineage statement from developer") && reason.contains("line 1"),
+        "{reason}"
+    );
+
+    let (ok, reason) = lineage_of(&[
+        w.sign("dev", &v1, lineage("1.0", None, &[]), 1),
+        w.sign("dev", &v1, lineage("1.1", None, &[]), 2),
+    ]);
+    assert!(
+        !ok && reason.contains("conflicting lineage statements") && reason.contains("1.0, 1.1"),
+        "{reason}"
+    );
+}
+
+/// Evidence lines are listed in numeric order (10 after 9, not after 1),
+/// whatever order the statements were read in.
+#[test]
+fn evidence_lines_are_in_numeric_order() {
+    let w = World::new(&["dev", "cust", "tess", "tom"]);
+    let root = digest(1);
+    let names: Vec<String> = (1..=12).map(|i| format!("d{i}")).collect();
+    let data: Vec<(&str, DigestSet)> = names
+        .iter()
+        .zip(20u8..)
+        .map(|(n, b)| (n.as_str(), digest(b)))
+        .collect();
+    // Read out of order: lines 12, 11, …, 2, then the lineage on line 1.
+    let mut stored: Vec<StoredAttestation> = data
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| *i > 0)
+        .map(|(i, (n, d))| {
+            w.sign(
+                "cust",
+                &root,
+                dataset(Role::DataCustodian, n, d.clone()),
+                i + 1,
+            )
+        })
+        .collect();
+    stored.push(w.sign(
+        "cust",
+        &root,
+        dataset(Role::DataCustodian, data[0].0, data[0].1.clone()),
+        13,
+    ));
+    // The lineage names them last first: the rule collects in that order.
+    let named: Vec<(&str, DigestSet)> = data.iter().rev().cloned().collect();
+    stored.push(w.sign("dev", &root, lineage("1.0", None, &named), 1));
+    let policy = w
+        .policy(&format!(
+            "{SIGNERS}[rules.lineage]\nroles = [\"developer\"]\n[rules.datasets]\nroles = [\"data-custodian\"]\n"
+        ))
+        .expect("policy");
+    let at = t("2026-07-01T00:00:00Z");
+    let digests = model(&root);
+    let checked = check_attestations(&policy, &stored, Some(&digests), at);
+    let facts = ModelFacts {
+        digests,
+        model_signer: 0,
+        unsafe_files: Vec::new(),
+        at,
+    };
+    let rules = evaluate(&policy, &facts, &checked);
+    let datasets = rules
+        .iter()
+        .find(|r| r.rule == "datasets")
+        .expect("datasets rule");
+    assert!(datasets.passed, "{}", datasets.reason);
+    // The datasets' own lines (the lineage that names them is the lineage
+    // rule's evidence).
+    assert_eq!(datasets.evidence, (2..=13).collect::<Vec<usize>>());
+}
+
 /// Finding 3 of issue 13: the root digest covers no names, so two models
 /// can share it. A statement counts only for the manifest it is bound to.
 #[test]

@@ -883,257 +883,335 @@ impl<R: Read> Source<R> {
 impl<R: Read> Walker<'_, R> {
     /// Walks one pickle from `self.pos` to its `STOP`.
     fn walk_one(&mut self, seg: &mut Segment) -> Result<(), Stop> {
-        let Walker {
-            src,
-            limits,
-            opcodes_before,
-            allow,
-        } = self;
         let mut stack = Stack::default();
         let mut memo = Memo::default();
         loop {
-            if *opcodes_before + seg.opcodes >= limits.max_opcodes {
+            if self.opcodes_before + seg.opcodes >= self.limits.max_opcodes {
                 return Err(Stop::OpcodeLimit);
             }
-            if stack.len() > limits.max_stack || memo.len() > limits.max_stack {
+            if stack.len() > self.limits.max_stack || memo.len() > self.limits.max_stack {
                 return Err(Stop::StackLimit);
             }
             // Capacities rather than lengths: what is allocated, including
             // the doubling a push or insert is about to make.
-            let held = stack.held() + memo.held();
-            if held > limits.max_memory {
+            if stack.held() + memo.held() > self.limits.max_memory {
                 return Err(Stop::MemoryLimit);
             }
-            let offset = src.pos();
-            let op = src.peek()?.ok_or(Stop::Truncated("opcode"))?;
-            let arg = arg_of(op).ok_or(Stop::BadOpcode(op))?;
-            src.skip(1, "opcode")?;
+            let op = read_op(&mut self.src, &self.limits)?;
             seg.opcodes += 1;
-            let name = opcode_name(op);
-            // GLOBAL and INST take two lines: the first is copied out of
-            // the window before the second is read.
-            let mut first_line = Vec::new();
-            let mut skipped = false;
-            let payload: &[u8] = match arg {
-                Arg::None => &[],
-                Arg::Fixed(n) => src.take(n, name)?,
-                Arg::Line => src.line(limits.max_line, name)?,
-                Arg::TwoLines => {
-                    first_line = src.line(limits.max_line, name)?.to_vec();
-                    src.line(limits.max_line, name)?
-                }
-                Arg::Len1 => payload_bytes(src.len_prefixed(1, false, name)?, &mut skipped),
-                Arg::Len4 => payload_bytes(src.len_prefixed(4, false, name)?, &mut skipped),
-                Arg::Len4Signed => payload_bytes(src.len_prefixed(4, true, name)?, &mut skipped),
-                Arg::Len8 => payload_bytes(src.len_prefixed(8, false, name)?, &mut skipped),
-            };
-            let lines = [first_line.as_slice(), payload];
-            // Stack effects as CPython's `_pickle.c` checks them: a value
-            // popped from an empty stack, or from below the last mark, is an
-            // underflow, and so is a mark that is not there.
-            let pop = |stack: &mut Stack| match stack.pop() {
-                Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
-                Some(s) => Ok(s),
-            };
-            let top = |stack: &Stack| match stack.last() {
-                Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
-                Some(s) => Ok(s.clone()),
-            };
-            let pop_mark = |stack: &mut Stack| {
-                let mut items = 0usize;
-                loop {
-                    match stack.pop() {
-                        Some(Sym::Mark) => return Ok(items),
-                        Some(_) => items += 1,
-                        None => return Err(Stop::Underflow(name)),
-                    }
-                }
-            };
-            match op {
-                b'.' => {
-                    pop(&mut stack)?;
-                    return Ok(());
-                }
-                0x80 => {
-                    seg.protocol = payload.first().copied().unwrap_or(0);
-                    if seg.protocol > 5 {
-                        return Err(Stop::BadArgument(name));
-                    }
-                }
-                b'(' => stack.push(Sym::Mark),
-                b'0' => {
-                    // POP drops the top value, or else the last mark.
-                    stack.pop().ok_or(Stop::Underflow(name))?;
-                }
-                b'1' => {
-                    pop_mark(&mut stack)?;
-                }
-                b'2' => {
-                    let value = top(&stack)?;
-                    stack.push(value);
-                }
-                // String pushes: the candidates for STACK_GLOBAL operands.
-                b'S' => {
-                    let inner = quoted(payload).ok_or(Stop::BadArgument(name))?;
-                    // Escapes are decoded by the unpickler (`\x6fs` is
-                    // `os`): such a string is a string of unknown value.
-                    stack.push(if inner.contains(&b'\\') || !inner.is_ascii() {
-                        Sym::Text
-                    } else {
-                        text_sym(inner)
-                    });
-                }
-                b'V' => {
-                    // raw-unicode-escape: `\u` escapes, other bytes Latin-1.
-                    stack.push(if payload.contains(&b'\\') || !payload.is_ascii() {
-                        Sym::Text
-                    } else {
-                        text_sym(payload)
-                    });
-                }
-                b'X' | 0x8c | 0x8d | b'U' | b'T' => stack.push(if skipped {
-                    Sym::Text
-                } else {
-                    text_sym(payload)
-                }),
-                b'I' | b'L' | b'F' => {
-                    if !number_like(payload, op == b'F') {
-                        return Err(Stop::BadArgument(name));
-                    }
-                    stack.push(Sym::Other);
-                }
-                b'c' | b'i' => {
-                    let (module, gname) =
-                        match (std::str::from_utf8(lines[0]), std::str::from_utf8(lines[1])) {
-                            (Ok(m), Ok(n)) => (m, n),
-                            // The unpickler decodes both as strict UTF-8.
-                            _ => return Err(Stop::BadArgument(name)),
-                        };
-                    if op == b'i' {
-                        pop_mark(&mut stack)?;
-                        seg.inst_obj += 1;
-                    }
-                    seg.named_import |= is_dotted_name(module) && is_dotted_name(gname);
-                    seg.record(allow, module.to_owned(), gname.to_owned(), name, offset);
-                    stack.push(Sym::Other);
-                }
-                0x93 => {
-                    let gname = pop(&mut stack)?;
-                    let module = pop(&mut stack)?;
-                    let (module, gname) = match (module, gname) {
-                        (Sym::Str(m), Sym::Str(n)) => {
-                            seg.named_import |= is_dotted_name(&m) && is_dotted_name(&n);
-                            (m.to_string(), n.to_string())
-                        }
-                        (m @ (Sym::Str(_) | Sym::Text), n @ (Sym::Str(_) | Sym::Text)) => {
-                            seg.named_import |= m == Sym::Text || n == Sym::Text;
-                            (DYNAMIC.to_owned(), DYNAMIC.to_owned())
-                        }
-                        _ => (DYNAMIC.to_owned(), DYNAMIC.to_owned()),
-                    };
-                    seg.record(allow, module, gname, name, offset);
-                    stack.push(Sym::Other);
-                }
-                // Memo stores and loads. Text keys follow `int()`: see
-                // `memo_key`.
-                b'p' | b'q' | b'r' | 0x94 => {
-                    let key = match op {
-                        b'p' => memo_key(payload).ok_or(Stop::BadArgument(name))?,
-                        0x94 => memo.len() as u64,
-                        _ => le(payload),
-                    };
-                    let value = top(&stack)?;
-                    memo.insert(key, value);
-                }
-                b'g' | b'h' | b'j' => {
-                    let key = if op == b'g' {
-                        memo_key(payload).ok_or(Stop::BadArgument(name))?
-                    } else {
-                        le(payload)
-                    };
-                    let value = memo.get(key).ok_or(Stop::MemoMissing(key))?;
-                    stack.push(value.clone());
-                }
-                b'R' => {
-                    pop(&mut stack)?;
-                    pop(&mut stack)?;
-                    seg.reduce += 1;
-                    stack.push(Sym::Other);
-                }
-                b'b' => {
-                    pop(&mut stack)?;
-                    top(&stack)?;
-                    seg.build += 1;
-                }
-                b'o' => {
-                    if pop_mark(&mut stack)? == 0 {
-                        return Err(Stop::Underflow(name));
-                    }
-                    seg.inst_obj += 1;
-                    stack.push(Sym::Other);
-                }
-                0x81 => {
-                    pop(&mut stack)?;
-                    pop(&mut stack)?;
-                    seg.newobj += 1;
-                    stack.push(Sym::Other);
-                }
-                0x92 => {
-                    for _ in 0..3 {
-                        pop(&mut stack)?;
-                    }
-                    seg.newobj += 1;
-                    stack.push(Sym::Other);
-                }
-                b'P' => {
-                    seg.persistent_ids += 1;
-                    stack.push(Sym::Other);
-                }
-                b'Q' => {
-                    pop(&mut stack)?;
-                    seg.persistent_ids += 1;
-                    stack.push(Sym::Other);
-                }
-                0x82..=0x84 => {
-                    seg.extension_codes
-                        .push(u32::try_from(le(payload)).unwrap_or(u32::MAX));
-                    stack.push(Sym::Other);
-                }
-                // Collections built from everything above the mark.
-                b't' | b'l' | b'd' | 0x91 => {
-                    pop_mark(&mut stack)?;
-                    stack.push(Sym::Other);
-                }
-                // Items above the mark added to the collection below it.
-                b'e' | b'u' | 0x90 => {
-                    pop_mark(&mut stack)?;
-                    top(&stack)?;
-                }
-                b'a' => {
-                    pop(&mut stack)?;
-                    top(&stack)?;
-                }
-                b's' => {
-                    pop(&mut stack)?;
-                    pop(&mut stack)?;
-                    top(&stack)?;
-                }
-                0x85..=0x87 => {
-                    for _ in 0..(op - 0x84) {
-                        pop(&mut stack)?;
-                    }
-                    stack.push(Sym::Other);
-                }
-                // No stack effect.
-                0x95 => {}
-                0x98 => {
-                    top(&stack)?;
-                }
-                // Every other opcode pushes one non-string value.
-                _ => stack.push(Sym::Other),
+            if apply(&op, &mut stack, &mut memo, seg, self.allow)? == Flow::End {
+                return Ok(());
             }
         }
     }
+}
+
+/// One opcode as read: its byte, name, offset and argument.
+struct Op<'b> {
+    code: u8,
+    name: &'static str,
+    offset: u64,
+    /// GLOBAL and INST take two lines: the first is copied out of the
+    /// window before the second is read. Empty for other opcodes.
+    first_line: Vec<u8>,
+    /// The argument (the second line of a two-line one); empty for none.
+    payload: &'b [u8],
+    /// The argument was longer than the walker keeps (its value unknown).
+    skipped: bool,
+}
+
+/// Whether the pickle's STOP was reached.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    End,
+}
+
+/// Reads the next opcode and its argument.
+fn read_op<'s, R: Read>(src: &'s mut Source<R>, limits: &PickleLimits) -> Result<Op<'s>, Stop> {
+    let offset = src.pos();
+    let code = src.peek()?.ok_or(Stop::Truncated("opcode"))?;
+    let arg = arg_of(code).ok_or(Stop::BadOpcode(code))?;
+    src.skip(1, "opcode")?;
+    let name = opcode_name(code);
+    let mut first_line = Vec::new();
+    let mut skipped = false;
+    let payload: &[u8] = match arg {
+        Arg::None => &[],
+        Arg::Fixed(n) => src.take(n, name)?,
+        Arg::Line => src.line(limits.max_line, name)?,
+        Arg::TwoLines => {
+            first_line = src.line(limits.max_line, name)?.to_vec();
+            src.line(limits.max_line, name)?
+        }
+        Arg::Len1 => payload_bytes(src.len_prefixed(1, false, name)?, &mut skipped),
+        Arg::Len4 => payload_bytes(src.len_prefixed(4, false, name)?, &mut skipped),
+        Arg::Len4Signed => payload_bytes(src.len_prefixed(4, true, name)?, &mut skipped),
+        Arg::Len8 => payload_bytes(src.len_prefixed(8, false, name)?, &mut skipped),
+    };
+    Ok(Op {
+        code,
+        name,
+        offset,
+        first_line,
+        payload,
+        skipped,
+    })
+}
+
+// Stack effects as CPython's `_pickle.c` checks them: a value popped from an
+// empty stack, or from below the last mark, is an underflow, and so is a
+// mark that is not there.
+
+fn pop(stack: &mut Stack, name: &'static str) -> Result<Sym, Stop> {
+    match stack.pop() {
+        Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
+        Some(s) => Ok(s),
+    }
+}
+
+fn top(stack: &Stack, name: &'static str) -> Result<Sym, Stop> {
+    match stack.last() {
+        Some(Sym::Mark) | None => Err(Stop::Underflow(name)),
+        Some(s) => Ok(s.clone()),
+    }
+}
+
+/// Pops everything down to the last mark, and the mark: how many items.
+fn pop_mark(stack: &mut Stack, name: &'static str) -> Result<usize, Stop> {
+    let mut items = 0usize;
+    loop {
+        match stack.pop() {
+            Some(Sym::Mark) => return Ok(items),
+            Some(_) => items += 1,
+            None => return Err(Stop::Underflow(name)),
+        }
+    }
+}
+
+/// Applies one opcode's effect: imports are recorded in `seg`, strings
+/// tracked for STACK_GLOBAL, everything else a shape on the stack.
+fn apply(
+    op: &Op<'_>,
+    stack: &mut Stack,
+    memo: &mut Memo,
+    seg: &mut Segment,
+    allow: &AllowGlobals,
+) -> Result<Flow, Stop> {
+    let (name, payload) = (op.name, op.payload);
+    match op.code {
+        b'.' => {
+            pop(stack, name)?;
+            return Ok(Flow::End);
+        }
+        0x80 => {
+            seg.protocol = payload.first().copied().unwrap_or(0);
+            if seg.protocol > 5 {
+                return Err(Stop::BadArgument(name));
+            }
+        }
+        b'S' | b'V' | b'X' | 0x8c | 0x8d | b'U' | b'T' => stack.push(string_sym(op)?),
+        b'c' | b'i' | 0x93 => record_global(op, stack, seg, allow)?,
+        b'p' | b'q' | b'r' | 0x94 | b'g' | b'h' | b'j' => memo_op(op, stack, memo)?,
+        _ => stack_effect(op, stack, seg)?,
+    }
+    Ok(Flow::Continue)
+}
+
+/// What a string push leaves on the stack: a known string, or a string of
+/// unknown value (escaped, non-ASCII, or too long to keep).
+fn string_sym(op: &Op<'_>) -> Result<Sym, Stop> {
+    let payload = op.payload;
+    Ok(match op.code {
+        b'S' => {
+            let inner = quoted(payload).ok_or(Stop::BadArgument(op.name))?;
+            // Escapes are decoded by the unpickler (`\x6fs` is `os`): such
+            // a string is a string of unknown value.
+            if inner.contains(&b'\\') || !inner.is_ascii() {
+                Sym::Text
+            } else {
+                text_sym(inner)
+            }
+        }
+        // raw-unicode-escape: `\u` escapes, other bytes Latin-1.
+        b'V' if payload.contains(&b'\\') || !payload.is_ascii() => Sym::Text,
+        _ if op.skipped => Sym::Text,
+        _ => text_sym(payload),
+    })
+}
+
+/// GLOBAL, INST and STACK_GLOBAL: the import is recorded (a STACK_GLOBAL
+/// whose operands are not known strings as `DYNAMIC`).
+fn record_global(
+    op: &Op<'_>,
+    stack: &mut Stack,
+    seg: &mut Segment,
+    allow: &AllowGlobals,
+) -> Result<(), Stop> {
+    let name = op.name;
+    let (module, gname) = if op.code == 0x93 {
+        let gname = pop(stack, name)?;
+        let module = pop(stack, name)?;
+        match (module, gname) {
+            (Sym::Str(m), Sym::Str(n)) => {
+                seg.named_import |= is_dotted_name(&m) && is_dotted_name(&n);
+                (m.to_string(), n.to_string())
+            }
+            (m @ (Sym::Str(_) | Sym::Text), n @ (Sym::Str(_) | Sym::Text)) => {
+                seg.named_import |= m == Sym::Text || n == Sym::Text;
+                (DYNAMIC.to_owned(), DYNAMIC.to_owned())
+            }
+            _ => (DYNAMIC.to_owned(), DYNAMIC.to_owned()),
+        }
+    } else {
+        let (module, gname) = match (
+            std::str::from_utf8(&op.first_line),
+            std::str::from_utf8(op.payload),
+        ) {
+            (Ok(m), Ok(n)) => (m, n),
+            // The unpickler decodes both as strict UTF-8.
+            _ => return Err(Stop::BadArgument(name)),
+        };
+        if op.code == b'i' {
+            pop_mark(stack, name)?;
+            seg.inst_obj += 1;
+        }
+        seg.named_import |= is_dotted_name(module) && is_dotted_name(gname);
+        (module.to_owned(), gname.to_owned())
+    };
+    seg.record(allow, module, gname, name, op.offset);
+    stack.push(Sym::Other);
+    Ok(())
+}
+
+/// Memo stores and loads. Text keys follow `int()`: see `memo_key`.
+fn memo_op(op: &Op<'_>, stack: &mut Stack, memo: &mut Memo) -> Result<(), Stop> {
+    let (name, payload) = (op.name, op.payload);
+    match op.code {
+        b'p' | b'q' | b'r' | 0x94 => {
+            let key = match op.code {
+                b'p' => memo_key(payload).ok_or(Stop::BadArgument(name))?,
+                0x94 => memo.len() as u64,
+                _ => le(payload),
+            };
+            let value = top(stack, name)?;
+            memo.insert(key, value);
+        }
+        _ => {
+            let key = if op.code == b'g' {
+                memo_key(payload).ok_or(Stop::BadArgument(name))?
+            } else {
+                le(payload)
+            };
+            let value = memo.get(key).ok_or(Stop::MemoMissing(key))?;
+            stack.push(value.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Every other opcode: its shape on the stack, and the counts of calls,
+/// object builds, persistent ids and extension codes.
+fn stack_effect(op: &Op<'_>, stack: &mut Stack, seg: &mut Segment) -> Result<(), Stop> {
+    let (name, payload) = (op.name, op.payload);
+    match op.code {
+        b'(' => stack.push(Sym::Mark),
+        b'0' => {
+            // POP drops the top value, or else the last mark.
+            stack.pop().ok_or(Stop::Underflow(name))?;
+        }
+        b'1' => {
+            pop_mark(stack, name)?;
+        }
+        b'2' => {
+            let value = top(stack, name)?;
+            stack.push(value);
+        }
+        b'I' | b'L' | b'F' => {
+            if !number_like(payload, op.code == b'F') {
+                return Err(Stop::BadArgument(name));
+            }
+            stack.push(Sym::Other);
+        }
+        b'R' => {
+            pop(stack, name)?;
+            pop(stack, name)?;
+            seg.reduce += 1;
+            stack.push(Sym::Other);
+        }
+        b'b' => {
+            pop(stack, name)?;
+            top(stack, name)?;
+            seg.build += 1;
+        }
+        b'o' => {
+            if pop_mark(stack, name)? == 0 {
+                return Err(Stop::Underflow(name));
+            }
+            seg.inst_obj += 1;
+            stack.push(Sym::Other);
+        }
+        0x81 => {
+            pop(stack, name)?;
+            pop(stack, name)?;
+            seg.newobj += 1;
+            stack.push(Sym::Other);
+        }
+        0x92 => {
+            for _ in 0..3 {
+                pop(stack, name)?;
+            }
+            seg.newobj += 1;
+            stack.push(Sym::Other);
+        }
+        b'P' => {
+            seg.persistent_ids += 1;
+            stack.push(Sym::Other);
+        }
+        b'Q' => {
+            pop(stack, name)?;
+            seg.persistent_ids += 1;
+            stack.push(Sym::Other);
+        }
+        0x82..=0x84 => {
+            seg.extension_codes
+                .push(u32::try_from(le(payload)).unwrap_or(u32::MAX));
+            stack.push(Sym::Other);
+        }
+        // Collections built from everything above the mark.
+        b't' | b'l' | b'd' | 0x91 => {
+            pop_mark(stack, name)?;
+            stack.push(Sym::Other);
+        }
+        // Items above the mark added to the collection below it.
+        b'e' | b'u' | 0x90 => {
+            pop_mark(stack, name)?;
+            top(stack, name)?;
+        }
+        b'a' => {
+            pop(stack, name)?;
+            top(stack, name)?;
+        }
+        b's' => {
+            pop(stack, name)?;
+            pop(stack, name)?;
+            top(stack, name)?;
+        }
+        0x85..=0x87 => {
+            for _ in 0..(op.code - 0x84) {
+                pop(stack, name)?;
+            }
+            stack.push(Sym::Other);
+        }
+        // No stack effect.
+        0x95 => {}
+        0x98 => {
+            top(stack, name)?;
+        }
+        // Every other opcode pushes one non-string value.
+        _ => stack.push(Sym::Other),
+    }
+    Ok(())
 }
 
 /// The inside of a `STRING` argument, which the unpickler requires to be

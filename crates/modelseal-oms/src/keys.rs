@@ -420,42 +420,26 @@ fn algorithm_name(oid: ObjectIdentifier) -> String {
 /// and any `EC PARAMETERS` block (`openssl ecparam -genkey` writes one), and
 /// decodes it. The DER is wiped on drop, as it may be a secret.
 fn decode_pem(name: &str, text: &str) -> Result<(String, Zeroizing<Vec<u8>>), KeyError> {
-    let mut rest = text;
-    loop {
-        let Some(start) = rest.find("-----BEGIN ") else {
-            return Err(KeyError::NotPem {
-                name: name.to_owned(),
-            });
-        };
-        let block = &rest[start..];
-        let label_end =
-            block["-----BEGIN ".len()..]
-                .find("-----")
-                .ok_or_else(|| KeyError::NotPem {
-                    name: name.to_owned(),
-                })?;
-        let label = &block["-----BEGIN ".len().."-----BEGIN ".len() + label_end];
-        let end_marker = format!("-----END {label}-----");
-        let Some(end) = block.find(&end_marker) else {
-            return Err(KeyError::Pem {
-                name: name.to_owned(),
-                source: pkcs8::der::pem::Error::PostEncapsulationBoundary
-                    .to_string()
-                    .into(),
-            });
-        };
-        let this = &block[..end + end_marker.len()];
-        rest = &block[end + end_marker.len()..];
-        if label == "EC PARAMETERS" {
+    let unterminated = || KeyError::Pem {
+        name: name.to_owned(),
+        source: pkcs8::der::pem::Error::PostEncapsulationBoundary
+            .to_string()
+            .into(),
+    };
+    for block in crate::pem::blocks(text) {
+        let block = block.map_err(|_| unterminated())?;
+        if block.label == "EC PARAMETERS" {
             continue;
         }
-        let (label, der) =
-            pkcs8::der::pem::decode_vec(this.as_bytes()).map_err(|e| KeyError::Pem {
-                name: name.to_owned(),
-                source: e.to_string().into(),
-            })?;
-        return Ok((label.to_owned(), Zeroizing::new(der)));
+        let der = Zeroizing::new(block.decode().map_err(|e| KeyError::Pem {
+            name: name.to_owned(),
+            source: e.to_string().into(),
+        })?);
+        return Ok((block.label.to_owned(), der));
     }
+    Err(KeyError::NotPem {
+        name: name.to_owned(),
+    })
 }
 
 #[derive(Clone)]

@@ -73,6 +73,7 @@ pub mod bundle;
 mod error;
 pub mod keyless;
 pub mod keys;
+mod pem;
 mod sign;
 pub mod statement;
 mod verify;

@@ -185,19 +185,16 @@ impl SignatureVerificationAlgorithm for StandInLink<'_> {
 
 /// Reads every `CERTIFICATE` block of PEM text (other blocks and text
 /// between them are skipped) as DER.
+///
+/// # Errors
+/// A block that does not end, or a certificate block that does not decode.
 pub fn certificates_from_pem(text: &str) -> Result<Vec<Vec<u8>>, pkcs8::der::pem::Error> {
     let mut out = Vec::new();
-    let mut rest = text;
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    while let Some(start) = rest.find(BEGIN) {
-        let block = &rest[start..];
-        let end = block
-            .find(END)
-            .ok_or(pkcs8::der::pem::Error::PostEncapsulationBoundary)?;
-        let (_, der) = pkcs8::der::pem::decode_vec(&block.as_bytes()[..end + END.len()])?;
-        out.push(der);
-        rest = &block[end + END.len()..];
+    for block in crate::pem::blocks(text) {
+        let block = block?;
+        if block.label == "CERTIFICATE" {
+            out.push(block.decode()?);
+        }
     }
     Ok(out)
 }

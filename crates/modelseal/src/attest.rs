@@ -15,9 +15,9 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::formats::UnsafeFormats;
+use crate::layout::default_signature_path;
 use crate::report::AttestationEntry;
 use crate::report::REPORT_VERSION;
-use crate::sign::default_signature_path;
 use crate::verify::{Check, check_model, open_cache, read_policy_bundle, read_unverified_manifest};
 
 /// Options for [`attest_model`] and [`bind_model`].
@@ -394,6 +394,7 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
             predicate_type: Some(s.predicate_type()),
             statement_digest,
             key_id: None,
+            key_algorithm: None,
             certificate_subject: None,
             status: "unverified",
             reason: Some("no policy given: the signature and signer were not checked".to_owned()),
@@ -411,6 +412,7 @@ fn unverified_entry(stored: &StoredAttestation) -> AttestationEntry {
             predicate_type: None,
             statement_digest,
             key_id: None,
+            key_algorithm: None,
             certificate_subject: None,
             status: "malformed",
             reason: Some(message),
@@ -615,28 +617,6 @@ pub fn find_dataset_digest(
     ))
 }
 
-/// When the model's attestations file exists but is not a regular file (a
-/// symbolic link, a FIFO), what is wrong with it. It is left out of every
-/// walk, so this check stands in for the walk's own.
-pub(crate) fn attestations_file_problem(model: &Path) -> Option<(PathBuf, String)> {
-    let path = default_attestations_path(model);
-    let meta = std::fs::symlink_metadata(&path).ok()?;
-    let kind = if meta.file_type().is_symlink() {
-        "a symbolic link"
-    } else if meta.is_file() {
-        return None;
-    } else {
-        "a special file or directory"
-    };
-    Some((
-        path.clone(),
-        format!(
-            "`{}` (the attestations file) is {kind}, not a regular file",
-            path.display()
-        ),
-    ))
-}
-
 /// A few words on what a predicate says.
 pub(crate) fn summary(predicate: &Predicate) -> String {
     match predicate {
@@ -663,5 +643,54 @@ pub(crate) fn summary(predicate: &Predicate) -> String {
             e.component, e.expires, e.approver
         ),
         _ => String::new(),
+    }
+}
+
+impl crate::report::AttestationEntry {
+    pub(crate) fn new(
+        policy: &modelseal_attest::Policy,
+        a: &modelseal_attest::CheckedAttestation,
+    ) -> Self {
+        let statement = a.statement.as_ref();
+        Self {
+            line: a.line,
+            predicate: statement.map(|s| s.predicate.kind()),
+            signer: a.signer.map(|i| policy.signers[i].name.clone()),
+            role: statement.map(|s| s.predicate.role().name()),
+            attested_at: statement.map(|s| s.predicate.attested_at().to_string()),
+            subject_digest: statement.map(|s| s.subject_digest.to_string()),
+            manifest_digest: statement
+                .and_then(|s| s.manifest_digest.as_ref())
+                .map(ToString::to_string),
+            predicate_type: statement.map(modelseal_attest::Statement::predicate_type),
+            statement_digest: a.statement_digest.as_ref().map(|d| format!("sha256:{d}")),
+            key_id: a.signer.and_then(|i| match &policy.signers[i].identity {
+                modelseal_attest::Identity::Key(key) => Some(key.key_id()),
+                _ => None,
+            }),
+            key_algorithm: a.signer.and_then(|i| match &policy.signers[i].identity {
+                modelseal_attest::Identity::Key(key) => Some(key.algorithm().name()),
+                _ => None,
+            }),
+            certificate_subject: a.signer.and_then(|i| match &policy.signers[i].identity {
+                modelseal_attest::Identity::Certificate { subject, .. } => Some(subject.clone()),
+                _ => None,
+            }),
+            status: a.status.name(),
+            reason: a.status.reason().map(str::to_owned),
+            summary: statement.map(|s| summary(&s.predicate)),
+            counted_by: Vec::new(),
+        }
+    }
+
+    /// Fills [`Self::counted_by`] from the rules' evidence lines.
+    pub(crate) fn count_by(entries: &mut [Self], rules: &[modelseal_attest::RuleOutcome]) {
+        for entry in entries {
+            entry.counted_by = rules
+                .iter()
+                .filter(|r| r.evidence.contains(&entry.line))
+                .map(|r| r.rule)
+                .collect();
+        }
     }
 }

@@ -71,6 +71,10 @@ pub struct EvidenceItem {
     /// The signer's key id (hex SHA-256 of the public key PEM).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// The signer's key algorithm (`p256`, `ed25519`, …): of the policy's
+    /// key for an attestation, of the signature for the model signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_algorithm: Option<&'static str>,
     /// The required leaf subject of a certificate signer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_subject: Option<String>,
@@ -99,6 +103,7 @@ impl EvidenceItem {
             text,
             signer: None,
             key_id: None,
+            key_algorithm: None,
             certificate_subject: None,
             statement_digest: None,
             predicate_type: None,
@@ -405,6 +410,7 @@ impl Ctx<'_> {
             ),
             signer: a.signer.clone(),
             key_id: a.key_id.clone(),
+            key_algorithm: a.key_algorithm,
             certificate_subject: a.certificate_subject.clone(),
             statement_digest: a.statement_digest.clone(),
             predicate_type: a.predicate_type,
@@ -446,6 +452,7 @@ impl Ctx<'_> {
         EvidenceItem {
             signer: Some(self.model_signer.to_owned()),
             key_id,
+            key_algorithm: Some(r.signature_algorithm),
             certificate_subject,
             ..EvidenceItem::note(
                 "model-signature",
@@ -727,6 +734,7 @@ impl Ctx<'_> {
                     line: Some(v.line),
                     signer: Some(v.signer.clone()),
                     key_id: from.and_then(|a| a.key_id.clone()),
+                    key_algorithm: from.and_then(|a| a.key_algorithm),
                     statement_digest: from.and_then(|a| a.statement_digest.clone()),
                     ..EvidenceItem::note(
                         "version",

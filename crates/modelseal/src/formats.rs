@@ -128,18 +128,7 @@ pub fn check_files<'a>(
     check_files_noting(files, gate).map(|(findings, _)| findings)
 }
 
-/// A model file whose format was identified but whose contents the gate
-/// does not inspect (HDF5, ONNX, SavedModel, a ZIP of no known layout, JSON
-/// over the size cap): nothing was checked about what it does when loaded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct UncheckedFile {
-    /// Its name in the model.
-    pub name: String,
-    /// The format identified (`onnx`, `hdf5`, …).
-    pub format: String,
-    /// Why it was not checked.
-    pub reason: String,
-}
+pub use crate::report::UncheckedFile;
 
 /// [`check_files`], also listing the files it could not inspect. Files of
 /// no known format (`unknown`) are not listed: nothing identifies them as

@@ -67,6 +67,7 @@ mod evidence;
 mod files;
 mod formats;
 mod keys;
+mod layout;
 mod load;
 mod report;
 mod report_sign;
@@ -91,6 +92,7 @@ pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
     public_key_path,
 };
+pub use layout::{SIGNATURE_FILE_NAME, default_signature_path};
 pub use load::{LoadOptions, load_safetensors};
 pub use modelseal_attest as attestation;
 pub use modelseal_attest::{Policy, default_attestations_path};
@@ -108,7 +110,7 @@ pub use report_sign::{
     REPORT_PREDICATE_V1, ReportPredicate, ReportTrust, ReportVerification,
     signature_path as report_signature_path, verify_report, write_signed_report,
 };
-pub use sign::{SIGNATURE_FILE_NAME, SignOptions, SignOutcome, default_signature_path, sign_model};
+pub use sign::{SignOptions, SignOutcome, sign_model};
 pub use status::{CacheReport, STATUS_TRUST_NOTE, StatusOptions, StatusReport, status_model};
 pub use verify::{VerifyOptions, verify_model};
 

@@ -7,7 +7,7 @@ use modelseal_hash::Method;
 use modelseal_oms::Trust;
 
 use crate::error::Error;
-use crate::sign::default_signature_path;
+use crate::layout::default_signature_path;
 use crate::verify::read_verified_bundle;
 
 /// Options for [`load_safetensors`].

@@ -62,7 +62,7 @@ pub struct VerificationReport {
     /// inspected (ONNX, HDF5, SavedModel, …): nothing was checked about
     /// what they do when loaded. Omitted when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unchecked_files: Vec<crate::formats::UncheckedFile>,
+    pub unchecked_files: Vec<UncheckedFile>,
 }
 
 /// Which symbolic links were followed to reach the model's bytes: the
@@ -165,6 +165,9 @@ pub struct AttestationEntry {
     /// The key id (hex SHA-256 of the public key PEM) of a key signer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// The key algorithm of a key signer (`p256`, `ed25519`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_algorithm: Option<&'static str>,
     /// The required leaf subject of a certificate signer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_subject: Option<String>,
@@ -181,51 +184,6 @@ pub struct AttestationEntry {
     /// no rule uses, or one that does not count). Filled where rules were
     /// evaluated (`verify --policy`, `report`).
     pub counted_by: Vec<&'static str>,
-}
-
-impl AttestationEntry {
-    pub(crate) fn new(
-        policy: &modelseal_attest::Policy,
-        a: &modelseal_attest::CheckedAttestation,
-    ) -> Self {
-        let statement = a.statement.as_ref();
-        Self {
-            line: a.line,
-            predicate: statement.map(|s| s.predicate.kind()),
-            signer: a.signer.map(|i| policy.signers[i].name.clone()),
-            role: statement.map(|s| s.predicate.role().name()),
-            attested_at: statement.map(|s| s.predicate.attested_at().to_string()),
-            subject_digest: statement.map(|s| s.subject_digest.to_string()),
-            manifest_digest: statement
-                .and_then(|s| s.manifest_digest.as_ref())
-                .map(ToString::to_string),
-            predicate_type: statement.map(modelseal_attest::Statement::predicate_type),
-            statement_digest: a.statement_digest.as_ref().map(|d| format!("sha256:{d}")),
-            key_id: a.signer.and_then(|i| match &policy.signers[i].identity {
-                modelseal_attest::Identity::Key(key) => Some(key.key_id()),
-                _ => None,
-            }),
-            certificate_subject: a.signer.and_then(|i| match &policy.signers[i].identity {
-                modelseal_attest::Identity::Certificate { subject, .. } => Some(subject.clone()),
-                _ => None,
-            }),
-            status: a.status.name(),
-            reason: a.status.reason().map(str::to_owned),
-            summary: statement.map(|s| crate::attest::summary(&s.predicate)),
-            counted_by: Vec::new(),
-        }
-    }
-
-    /// Fills [`Self::counted_by`] from the rules' evidence lines.
-    pub(crate) fn count_by(entries: &mut [Self], rules: &[modelseal_attest::RuleOutcome]) {
-        for entry in entries {
-            entry.counted_by = rules
-                .iter()
-                .filter(|r| r.evidence.contains(&entry.line))
-                .map(|r| r.rule)
-                .collect();
-        }
-    }
 }
 
 /// Who signed a verified model.
@@ -420,4 +378,17 @@ pub struct TensorChanges {
     pub added: Vec<String>,
     /// Signed tensors that are gone.
     pub removed: Vec<String>,
+}
+
+/// A model file whose format was identified but whose contents the gate
+/// does not inspect (HDF5, ONNX, SavedModel, a ZIP of no known layout, JSON
+/// over the size cap): nothing was checked about what it does when loaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct UncheckedFile {
+    /// Its name in the model.
+    pub name: String,
+    /// The format identified (`onnx`, `hdf5`, …).
+    pub format: String,
+    /// Why it was not checked.
+    pub reason: String,
 }

@@ -12,20 +12,7 @@ use crate::formats::{FormatGate, UnsafeFormats, check_files};
 use crate::report::Finding;
 use modelseal_formats::AllowGlobals;
 
-/// The signature file name inside a directory model.
-pub const SIGNATURE_FILE_NAME: &str = "model.sig";
-
-/// Where a model's signature goes by default: `MODEL/model.sig` for a
-/// directory, `MODEL.sig` beside a single-file model.
-pub fn default_signature_path(model: &Path) -> PathBuf {
-    if model.is_dir() {
-        model.join(SIGNATURE_FILE_NAME)
-    } else {
-        let mut name = model.as_os_str().to_owned();
-        name.push(".sig");
-        PathBuf::from(name)
-    }
-}
+use crate::layout::default_signature_path;
 
 /// Options for [`sign_model`].
 #[derive(Debug, Clone, Default)]
@@ -116,7 +103,7 @@ pub fn sign_model(
             "per-tensor digests (--tensors) need the files method, not shards".to_owned(),
         ));
     }
-    if let Some((_, message)) = crate::attest::attestations_file_problem(model) {
+    if let Some((_, message)) = crate::layout::attestations_file_problem(model) {
         return Err(Error::Usage(format!("refusing to sign: {message}")));
     }
     let mut walk_options = options.walk.clone();

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::formats::UnsafeFormats;
+use crate::layout::default_signature_path;
 use crate::report::{Finding, LinksReport, REPORT_VERSION, SerializationReport};
-use crate::sign::default_signature_path;
 use crate::verify::{Check, check_model, open_cache, read_unverified_manifest};
 
 /// What `status` says about trust, in every report.

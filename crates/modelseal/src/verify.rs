@@ -14,11 +14,11 @@ use modelseal_oms::{SignedManifest, Signer, Trust, VerifiedBundle, bundle::MAX_B
 use crate::error::Error;
 use crate::files::read_capped;
 use crate::formats::{FormatGate, UncheckedFile, UnsafeFormats, check_files_noting};
+use crate::layout::default_signature_path;
 use crate::report::{AttestationEntry, LinksReport, PolicyReport};
 use crate::report::{
     Finding, REPORT_VERSION, SerializationReport, SignerReport, TensorChanges, VerificationReport,
 };
-use crate::sign::default_signature_path;
 use modelseal_attest::policy::Unidentified;
 use modelseal_attest::{
     CheckedAttestation, ModelDigests, ModelFacts, Policy, Timestamp, default_attestations_path,
@@ -351,6 +351,83 @@ pub(crate) fn check_model(
     options: &Check<'_>,
     cache: Option<&mut DigestCache>,
 ) -> Result<Checked, Error> {
+    let walked = walk_model(model, signed, signature, options)?;
+    let mut findings: Vec<Finding> = walked
+        .problems()
+        .iter()
+        .map(|problem| Finding::PathProblem {
+            path: problem_path(problem),
+            message: problem.to_string(),
+        })
+        .collect();
+    if let Some((path, message)) = crate::layout::attestations_file_problem(model) {
+        findings.push(Finding::PathProblem {
+            path: path.display().to_string(),
+            message,
+        });
+    }
+
+    let mut expected = Expected::from_signed(signed, &walked, signature)?;
+    let mut on_disk: BTreeMap<&str, &ModelFile> = walked
+        .files()
+        .iter()
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    if !options.only.is_empty() {
+        let only = only_names(model, options.only, &walked)?;
+        restrict_to_only(model, &only, &mut expected, &mut on_disk, &mut findings);
+    }
+    presence(signed, &expected, &on_disk, options, &mut findings);
+    detect_renames(signed, &expected, &on_disk, options, &mut findings)?;
+
+    // Formats: every file present that is being checked, signed or not,
+    // excluded or not (an ignore path hides a file from the manifest, not
+    // from a loader).
+    let (format_findings, unchecked_files) = check_files_noting(
+        on_disk
+            .values()
+            .copied()
+            .chain(walked.ignored_files())
+            .map(|f| (f.name.as_str(), f.content_path())),
+        &FormatGate {
+            unsafe_formats: options.unsafe_formats,
+            allow_globals: options.allow_globals.clone(),
+        },
+    )?;
+    findings.extend(format_findings);
+
+    let hashed = hash_signed(&walked, signed, &expected, options, cache, &mut findings)?;
+    compare(
+        &expected,
+        &hashed.compared,
+        &hashed.actual,
+        signed.serialization.method,
+        &mut findings,
+    );
+
+    findings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
+    Ok(Checked {
+        findings,
+        resources_checked: resources_checked(&expected),
+        resources_signed: signed.resources.len(),
+        bytes_hashed: hashed.actual.iter().map(|r| r.size).sum(),
+        lfs_pointers: hashed.lfs_pointers,
+        cache: hashed.cache,
+        links: LinksReport::of(&walked),
+        unused_ignore_paths: unused_extra_ignores(model, options.ignore_paths, &walked),
+        unchecked_files,
+    })
+}
+
+/// Walks the model as the signature says it was walked (its ignore paths
+/// and link allowance), plus the caller's, leaving out the signature and
+/// attestations files.
+fn walk_model(
+    model: &Path,
+    signed: &SignedManifest,
+    signature: &Path,
+    options: &Check<'_>,
+) -> Result<modelseal_hash::Model, Error> {
     let mut ignore_paths: Vec<PathBuf> = signed
         .serialization
         .ignore_paths
@@ -373,48 +450,45 @@ pub(crate) fn check_model(
         // files only, never into directories.
         file_symlinks_only: !options.signature_verified && !options.allow_symlinks,
     };
-    let walked = modelseal_hash::walk(model, &walk_options)?;
-    let mut findings: Vec<Finding> = walked
-        .problems()
-        .iter()
-        .map(|problem| Finding::PathProblem {
-            path: problem_path(problem),
-            message: problem.to_string(),
-        })
-        .collect();
-    if let Some((path, message)) = crate::attest::attestations_file_problem(model) {
-        findings.push(Finding::PathProblem {
-            path: path.display().to_string(),
-            message,
-        });
-    }
+    Ok(modelseal_hash::walk(model, &walk_options)?)
+}
 
-    let mut expected = Expected::from_signed(signed, &walked, signature)?;
-    let mut on_disk: BTreeMap<&str, &ModelFile> = walked
-        .files()
-        .iter()
-        .map(|f| (f.name.as_str(), f))
-        .collect();
-    if !options.only.is_empty() {
-        let only = only_names(model, options.only, &walked)?;
-        for name in &only {
-            if !expected.files.contains_key(name) {
-                findings.push(Finding::NotSigned { name: name.clone() });
-            }
+/// `--only`: keeps the named files (exact names) on both sides, and the
+/// path problems of those files; a named file the signature lacks is
+/// unsigned.
+fn restrict_to_only(
+    model: &Path,
+    only: &std::collections::BTreeSet<String>,
+    expected: &mut Expected,
+    on_disk: &mut BTreeMap<&str, &ModelFile>,
+    findings: &mut Vec<Finding>,
+) {
+    for name in only {
+        if !expected.files.contains_key(name) {
+            findings.push(Finding::NotSigned { name: name.clone() });
         }
-        expected.files.retain(|name, _| only.contains(name));
-        on_disk.retain(|name, _| only.contains(*name));
-        findings.retain(|finding| match finding {
-            // Exact names, as for files: `a.bin` is not `sub/a.bin`.
-            Finding::PathProblem { path, .. } => Path::new(path)
-                .strip_prefix(model)
-                .ok()
-                .and_then(Path::to_str)
-                .is_some_and(|name| only.contains(name)),
-            _ => true,
-        });
     }
+    expected.files.retain(|name, _| only.contains(name));
+    on_disk.retain(|name, _| only.contains(*name));
+    findings.retain(|finding| match finding {
+        // Exact names, as for files: `a.bin` is not `sub/a.bin`.
+        Finding::PathProblem { path, .. } => Path::new(path)
+            .strip_prefix(model)
+            .ok()
+            .and_then(Path::to_str)
+            .is_some_and(|name| only.contains(name)),
+        _ => true,
+    });
+}
 
+/// Signed files that are not on disk, and files on disk nobody signed.
+fn presence(
+    signed: &SignedManifest,
+    expected: &Expected,
+    on_disk: &BTreeMap<&str, &ModelFile>,
+    options: &Check<'_>,
+    findings: &mut Vec<Finding>,
+) {
     for name in expected.files.keys() {
         if !on_disk.contains_key(name.as_str()) {
             findings.push(Finding::Missing { name: name.clone() });
@@ -425,7 +499,7 @@ pub(crate) fn check_model(
     let no_shards = |file: &ModelFile| {
         matches!(signed.serialization.method, Method::Shards { .. }) && file.size == 0
     };
-    for (name, file) in &on_disk {
+    for (name, file) in on_disk {
         if !expected.files.contains_key(*name) && options.only.is_empty() && !no_shards(file) {
             findings.push(Finding::Unsigned {
                 name: (*name).to_owned(),
@@ -433,25 +507,30 @@ pub(crate) fn check_model(
             });
         }
     }
+}
 
-    detect_renames(signed, &expected, &on_disk, options, &mut findings)?;
+/// What [`hash_signed`] hashed.
+struct Hashed {
+    /// The files compared with the signature (sizes that differ from the
+    /// signed ones were compared without hashing).
+    compared: Vec<ModelFile>,
+    /// Their digests as hashed now.
+    actual: Vec<modelseal_hash::Resource>,
+    lfs_pointers: Vec<String>,
+    cache: Option<CacheStats>,
+}
 
-    // Formats: every file present that is being checked, signed or not,
-    // excluded or not (an ignore path hides a file from the manifest, not
-    // from a loader).
-    let (format_findings, unchecked_files) = check_files_noting(
-        on_disk
-            .values()
-            .copied()
-            .chain(walked.ignored_files())
-            .map(|f| (f.name.as_str(), f.content_path())),
-        &FormatGate {
-            unsafe_formats: options.unsafe_formats,
-            allow_globals: options.allow_globals.clone(),
-        },
-    )?;
-    findings.extend(format_findings);
-
+/// Hashes the signed files that are present: Git LFS pointers compared by
+/// their recorded digest (with `lfs_pointers`), files whose size already
+/// differs from the signed one not read at all.
+fn hash_signed(
+    walked: &modelseal_hash::Model,
+    signed: &SignedManifest,
+    expected: &Expected,
+    options: &Check<'_>,
+    cache: Option<&mut DigestCache>,
+    findings: &mut Vec<Finding>,
+) -> Result<Hashed, Error> {
     // Hash only what was signed and is present: extra files need no hashing.
     let to_hash: Vec<ModelFile> = walked
         .files()
@@ -467,7 +546,7 @@ pub(crate) fn check_model(
     };
     let mut lfs_pointers = Vec::new();
     let to_hash = if options.lfs_pointers {
-        lfs_compare(to_hash, signed, &expected, &mut lfs_pointers, &mut findings)
+        lfs_compare(to_hash, signed, expected, &mut lfs_pointers, findings)
     } else {
         to_hash
     };
@@ -505,26 +584,11 @@ pub(crate) fn check_model(
             None,
         ),
     };
-    let bytes_hashed = actual.iter().map(|r| r.size).sum();
-    compare(
-        &expected,
-        &to_hash,
-        &actual,
-        signed.serialization.method,
-        &mut findings,
-    );
-
-    findings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
-    Ok(Checked {
-        findings,
-        resources_checked: resources_checked(&expected),
-        resources_signed: signed.resources.len(),
-        bytes_hashed,
+    Ok(Hashed {
+        compared: to_hash,
+        actual,
         lfs_pointers,
         cache: cache_stats,
-        links: LinksReport::of(&walked),
-        unused_ignore_paths: unused_extra_ignores(model, options.ignore_paths, &walked),
-        unchecked_files,
     })
 }
 
