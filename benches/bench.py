@@ -11,7 +11,8 @@ Usage:
                 with the formats cases), and as much free RAM to stay in page
                 cache (+4 GiB for case g).
   --only GROUP  hash (a-d), sign (e), formats (f-g), status (h-j), policy (k),
-                layouts (l), keyless (n), memory (m) or all (default).
+                layouts (l), keyless (n), memory (m), python (p) or all
+                (default).
   --runs N      runs of each side of a seconds case (default 3). Millisecond
                 cases always make 10 (case i: 5), after one warm-up run.
   --no-build    use the existing release binaries (no `cargo build`).
@@ -439,6 +440,29 @@ CASES = [
          bytes=lambda c: c.st_bytes, needs=("sign", "keygen", "loader"),
          targets=(Ratio(1 / 1.1, shown="≥ 0.91× (load ≤ 1.1 × hash)"), RssWithin(64)),
          setup=lambda c: c.setup_g(), after=lambda c, r: c.check_g(r)),
+    # python: p1-p2, the Python package in the test virtualenv
+    Case("p1", "python", "p. `modelseal.verify` of model/ (P-256) from Python",
+         baseline=Side("`modelseal verify` (baseline: the CLI, same work)",
+                       ms_cmd("verify", "{model}", "--signature", "{ms_sig}", "--key", "{p256_pub}")),
+         tool=Side("`python -c 'modelseal.verify(...)'` (in-process, GIL released)",
+                   lambda c: [c.python, "-c", "import modelseal, sys; modelseal.verify(sys.argv[1], "
+                              "signature=sys.argv[2], key=sys.argv[3])", c.model, c.ms_sig, c.p256_pub]),
+         bytes=lambda c: c.model_bytes, needs=("python",),
+         targets=(Ratio(0.95, shown="≥ 0.95× (within 5% of the CLI)"),),
+         setup=lambda c: c.setup_p1()),
+    Case("p2", "python", "p. verified load of weights-4g.safetensors into NumPy",
+         baseline=Side("`modelseal verify` then `safetensors.numpy.load_file` (baseline: two passes)",
+                       lambda c: ["sh", "-c", '"$0" verify "$1" --key "$2" >/dev/null && "$3" -c '
+                                  '"import sys; from safetensors.numpy import load_file; load_file(sys.argv[1])" '
+                                  '"$4"', c.bin, c.st_model, c.ed_key + ".pub", c.python, c.st_linked]),
+         tool=Side("`modelseal.load_safetensors` (reads and hashes once; arrays view that buffer)",
+                   lambda c: [c.python, "-c", "import modelseal, sys; t = modelseal.load_safetensors("
+                              "sys.argv[1], signature=sys.argv[2], key=sys.argv[3]); "
+                              "print(sum(a.nbytes for a in t.values()))",
+                              c.st_linked, f"{c.st_model}/model.sig", c.ed_key + ".pub"]),
+         bytes=lambda c: c.st_bytes, needs=("python", "sign", "keygen"),
+         targets=(Ratio(1.0, shown="≥ 1× (faster than verify + load_file)"), RssWithin(64)),
+         setup=lambda c: c.setup_g(), after=lambda c, r: c.check_p2(r)),
     # status: h, j, i (j runs before i: i changes config.json)
     Case("h", "status", "h. status model/ ({files} files), unchanged, warm cache",
          tool=Side("`modelseal status`", ms_cmd("status", "{model}", "--signature", "{status_sig}")),
@@ -493,7 +517,7 @@ CASES = [
          targets=(MaxRss(128),), needs=("sign", "keygen"),
          setup=lambda c: setup_hostile(c), after=lambda c, r: check_hostile(c, r)),
 ]
-GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "keyless", "memory"]
+GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "keyless", "memory", "python"]
 KEYLESS = f"{REPO}/fixtures/keyless/v1.1.0"
 
 # Case m: (model, file planted in it, what the error or finding names).
@@ -630,6 +654,7 @@ class Ctx:
         self.have: dict = {}
         self.b3sum = self.b3sum_note = self.ref = self.ref_note = self.loader = ""
         self.loader_note = ""
+        self.python = self.python_note = ""
         self.parts: list = []
         self.all_files: list = []
 
@@ -671,6 +696,8 @@ class Ctx:
             return "" if self.ref else f"reference tool not available ({self.ref_note})"
         if need == "loader":
             return "" if self.loader else f"load_verified example not available ({self.loader_note})"
+        if need == "python":
+            return "" if self.python else f"the Python package is not available ({self.python_note})"
         if need not in self.have:
             self.have[need] = self.run([self.bin, need, "--help"]).returncode == 0
         return "" if self.have[need] else f"modelseal {need} not available ({need} --help fails)"
@@ -723,6 +750,24 @@ class Ctx:
             if p.returncode != 0:
                 self.notes.append(f"e3: model_signing sign of one-file/ failed: {tail_text(p.stderr)}")
         return None
+
+    def setup_p1(self) -> Optional[str]:
+        """p1 needs model/ signed with P-256 (case e1 makes it; alone, p1 does)."""
+        self.ensure_p256()
+        if os.path.exists(self.ms_sig):
+            return None
+        p = self.ms("sign", self.model, "--key", self.p256_pk8, "--signature", self.ms_sig)
+        if p.returncode != 0:
+            return f"modelseal sign of model/ failed: {tail_text(p.stderr)}"
+        return None
+
+    def check_p2(self, r: Result) -> None:
+        if not (r.tool and r.tool.ok):
+            return
+        out = self.out("p2", "tool").strip()
+        want = str(self.big_bytes)
+        self.check(out.endswith(want), f"p2. load_safetensors returned {out or 'nothing'} bytes of arrays "
+                                       f"(want {want})")
 
     def setup_g(self) -> Optional[str]:
         why = self.ensure_ed()
@@ -1396,6 +1441,22 @@ def find_tools(c: Ctx, cases: list) -> None:
             shutil.copy2(built, c.loader)
         elif not c.loader_note:
             c.loader_note = f"{built} not found"
+    if "python" in groups:
+        venv = os.environ.get("MODELSEAL_REFERENCE_VENV", f"{REPO}/target/oms-reference-venv")
+        python = f"{venv}/bin/python"
+        if not os.access(python, os.X_OK):
+            c.python_note = f"no virtualenv at {venv}: run bash scripts/test.sh first"
+        else:
+            if not c.args.no_build:
+                say(f"pip install . (the Python package, into {venv})")
+                if subprocess.run([f"{venv}/bin/pip", "install", "--quiet", "--disable-pip-version-check", "."],
+                                  cwd=REPO, stdout=sys.stderr).returncode:
+                    c.python_note = "pip install . failed"
+            probe = subprocess.run([python, "-c", "import modelseal, numpy, safetensors"], capture_output=True)
+            if not c.python_note and probe.returncode == 0:
+                c.python = python
+            elif not c.python_note:
+                c.python_note = f"{python} cannot import modelseal, numpy and safetensors"
     if "hash" in groups:
         c.b3sum = shutil.which("b3sum") or ""
         if not c.b3sum and os.access(f"{c.dir}/tools/bin/b3sum", os.X_OK):
@@ -1500,7 +1561,7 @@ def main() -> int:
         else:
             make_data(c)
         c.big_bytes = os.path.getsize(c.big)
-        if "formats" in groups:
+        if groups & {"formats", "python"}:
             make_st_data(c)
             c.st_bytes = os.path.getsize(c.st)
         c.all_files = walk_files(c.model)
@@ -1516,7 +1577,7 @@ def main() -> int:
         say("warming the page cache")
         warm([c.model, c.small_only, c.one] if groups - {"formats", "policy"} else [])
         warm([c.big] if "hash" in groups else [])
-        warm([c.st] if "formats" in groups else [])
+        warm([c.st] if groups & {"formats", "python"} else [])
         results = {}
         for case in cases:
             say(f"case {case.id}: {case.title.format(**c.names())}")

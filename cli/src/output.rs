@@ -191,6 +191,15 @@ pub fn human_bytes(bytes: u64) -> String {
 
 /// Writes a JSON document and a newline to stdout.
 pub fn write_json(value: &impl Serialize) -> io::Result<()> {
+    if let Some(()) = CAPTURE.with_borrow_mut(|c| {
+        c.as_mut().map(|buffer| {
+            // Serializing a document of owned values cannot fail.
+            let _ = serde_json::to_writer_pretty(&mut *buffer, value);
+            buffer.push(b'\n');
+        })
+    }) {
+        return Ok(());
+    }
     let mut out = io::stdout().lock();
     let written = serde_json::to_writer_pretty(&mut out, value)
         .map_err(io::Error::from)
@@ -216,8 +225,30 @@ fn reader_gone_is_fine(written: io::Result<()>) -> io::Result<()> {
     }
 }
 
+thread_local! {
+    /// Where this thread's stdout goes while [`capture`] runs a command
+    /// (the Python package calls the CLI in its own process).
+    static CAPTURE: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with everything it writes to stdout collected instead, and
+/// returns that with `f`'s result. Per thread: commands on other threads
+/// keep their own output.
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
+    CAPTURE.with_borrow_mut(|c| *c = Some(Vec::new()));
+    let result = f();
+    let out = CAPTURE.with_borrow_mut(Option::take).unwrap_or_default();
+    (result, out)
+}
+
 /// Writes text to stdout.
 pub fn write_text(text: &str) -> io::Result<()> {
+    if let Some(()) = CAPTURE.with_borrow_mut(|c| {
+        c.as_mut()
+            .map(|buffer| buffer.extend_from_slice(escape_controls(text).as_bytes()))
+    }) {
+        return Ok(());
+    }
     if STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(());
     }
@@ -274,8 +305,13 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-/// Prints an error and its causes to stderr: `error: what: why`.
+/// Prints an error and its causes to stderr: `error: what: why`. Not
+/// while [`capture`] runs a command: its caller gets the error in the
+/// document (or as the command's error) and reports it itself.
 pub fn print_error(error: &anyhow::Error) {
+    if CAPTURE.with_borrow(Option::is_some) {
+        return;
+    }
     let color = std::env::var_os(crate::env::NO_COLOR).is_none() && io::stderr().is_terminal();
     let label = if color {
         "\x1b[1;31merror\x1b[0m"

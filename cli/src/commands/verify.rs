@@ -61,10 +61,12 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
             ..
         }) = &outcome
         {
-            anyhow::bail!(
+            return Err(modelseal::Error::Usage(
                 "verify needs to know whom to trust: --key PUB.pem, --cert-chain ROOT.pem, \
                  --policy POLICY.toml, or --identity and --issuer for a Sigstore keyless bundle"
-            );
+                    .to_owned(),
+            )
+            .into());
         }
     }
     if let Ok(report) = &outcome {

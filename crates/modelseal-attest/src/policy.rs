@@ -842,8 +842,8 @@ fn read_capped(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-/// An error and its causes on one line.
-pub(crate) fn chain_text(error: &dyn std::error::Error) -> String {
+/// An error and its causes on one line: `what: why: why`.
+pub fn chain_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

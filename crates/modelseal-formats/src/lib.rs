@@ -85,5 +85,5 @@ pub use report::{
 pub use safetensors::{
     MAX_DIMS, MAX_HEADER_LEN, MAX_HEADER_STRING, SafeTensorsBuffer, SafetensorsError,
     SafetensorsHeader, TensorDigest, TensorInfo, TensorView, VerifyOptions, dtype_bits,
-    tensor_digests,
+    read_verified_into, tensor_digests,
 };

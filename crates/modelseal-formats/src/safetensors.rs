@@ -1480,31 +1480,12 @@ impl SafeTensorsBuffer {
             .map_err(|e| io_error(path, e))?;
         #[cfg(target_os = "linux")]
         let _ = bytes.advise(memmap2::Advice::HugePage);
-        // Read once, hashed on the way in, with page faults taken off the
-        // reader's path (see `read_once`).
-        let digest = read_once::read_hashed(
-            &mut f,
-            path,
-            &mut bytes[..capacity],
-            options.algorithm,
-            read_once::Plan::DEFAULT,
-        )?;
-        // `Digest`'s equality is constant time.
-        if digest != *expected {
-            return Err(FormatError::DigestMismatch {
-                path: path.to_path_buf(),
-                algorithm: options.algorithm.name(),
-                expected: expected.to_hex(),
-                actual: digest.to_hex(),
-            });
-        }
-        let header =
-            SafetensorsHeader::from_bytes(&path.display().to_string(), &bytes[..capacity])?;
+        let header = read_verified_into(&mut f, path, expected, options, &mut bytes[..capacity])?;
         Ok(Self {
             bytes,
             len: capacity,
             header,
-            digest,
+            digest: *expected,
         })
     }
 
@@ -1554,3 +1535,49 @@ impl SafeTensorsBuffer {
 #[cfg(test)]
 #[path = "safetensors_tests.rs"]
 mod tests;
+
+/// [`SafeTensorsBuffer::read_verified`] into memory the caller owns: reads
+/// `file` (opened from `path` with [`modelseal_hash::open_regular`]) into
+/// `buf`, hashing each chunk as it arrives; then the digest must equal
+/// `expected` (constant time) and the header must validate. `buf` must be
+/// exactly the file's size: a file that is shorter or longer now than when
+/// the caller sized `buf` is an error, never a partial read. On any error
+/// the bytes in `buf` must not be used.
+///
+/// For callers whose buffer must belong to someone else, as the Python
+/// package's `bytearray` that NumPy arrays then view without a copy.
+///
+/// # Errors
+/// As [`SafeTensorsBuffer::read_verified`].
+pub fn read_verified_into(
+    file: &mut std::fs::File,
+    path: &Path,
+    expected: &Digest,
+    options: &VerifyOptions,
+    buf: &mut [u8],
+) -> Result<SafetensorsHeader, FormatError> {
+    if buf.len() as u64 > options.max_size {
+        return Err(FormatError::FileTooLarge {
+            path: path.to_path_buf(),
+            size: buf.len() as u64,
+            max: options.max_size,
+        });
+    }
+    // Read once, hashed on the way in, with page faults taken off the
+    // reader's path (see `read_once`).
+    let digest =
+        read_once::read_hashed(file, path, buf, options.algorithm, read_once::Plan::DEFAULT)?;
+    // `Digest`'s equality is constant time.
+    if digest != *expected {
+        return Err(FormatError::DigestMismatch {
+            path: path.to_path_buf(),
+            algorithm: options.algorithm.name(),
+            expected: expected.to_hex(),
+            actual: digest.to_hex(),
+        });
+    }
+    Ok(SafetensorsHeader::from_bytes(
+        &path.display().to_string(),
+        buf,
+    )?)
+}

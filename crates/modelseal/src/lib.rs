@@ -93,7 +93,7 @@ pub use keys::{
     public_key_path,
 };
 pub use layout::{SIGNATURE_FILE_NAME, default_signature_path};
-pub use load::{LoadOptions, load_safetensors};
+pub use load::{LoadOptions, SignedSafetensors, load_safetensors, open_signed_safetensors};
 pub use modelseal_attest as attestation;
 pub use modelseal_attest::{Policy, default_attestations_path};
 pub use modelseal_formats::{AllowGlobalError, AllowGlobals};

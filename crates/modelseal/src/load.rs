@@ -54,6 +54,100 @@ pub fn load_safetensors(
     file: &str,
     options: &LoadOptions,
 ) -> Result<SafeTensorsBuffer, Error> {
+    let (path, digest, verify) = signed_file(model, file, options)?;
+    SafeTensorsBuffer::read_verified(&path, &digest, &verify)
+        .map_err(|e| Error::Format(Box::new(e)))
+}
+
+/// One safetensors file of a signed model whose signature verified, open
+/// and sized, for a caller that reads it into memory it owns
+/// ([`SignedSafetensors::read_into`]): [`load_safetensors`] for a buffer
+/// that must belong to someone else (the Python package's `bytearray`).
+#[derive(Debug)]
+pub struct SignedSafetensors {
+    file: std::fs::File,
+    path: PathBuf,
+    size: u64,
+    digest: modelseal_hash::Digest,
+    verify: modelseal_formats::VerifyOptions,
+}
+
+impl SignedSafetensors {
+    /// The file's size now: the buffer [`Self::read_into`] needs.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Reads the file into `buf` (exactly [`Self::size`] bytes), hashed as
+    /// it is read, and returns its validated header only if the digest is
+    /// the signed one. On an error `buf` holds unverified bytes: drop it.
+    ///
+    /// # Errors
+    /// As [`load_safetensors`].
+    pub fn read_into(
+        mut self,
+        buf: &mut [u8],
+    ) -> Result<modelseal_formats::SafetensorsHeader, Error> {
+        modelseal_formats::read_verified_into(
+            &mut self.file,
+            &self.path,
+            &self.digest,
+            &self.verify,
+            buf,
+        )
+        .map_err(|e| Error::Format(Box::new(e)))
+    }
+}
+
+/// Verifies the signature and opens `file`, as [`load_safetensors`] does
+/// before it reads.
+///
+/// # Errors
+/// As [`load_safetensors`], and a file larger than `options.max_size`.
+pub fn open_signed_safetensors(
+    model: &Path,
+    file: &str,
+    options: &LoadOptions,
+) -> Result<SignedSafetensors, Error> {
+    let (path, digest, verify) = signed_file(model, file, options)?;
+    let handle = modelseal_hash::open_regular(&path, modelseal_hash::Links::Follow)
+        .map_err(|e| Error::io("open", &path, e))?;
+    let size = handle
+        .metadata()
+        .map_err(|e| Error::io("stat", &path, e))?
+        .len();
+    if size > options.max_size {
+        return Err(Error::Format(Box::new(
+            modelseal_formats::FormatError::FileTooLarge {
+                path,
+                size,
+                max: options.max_size,
+            },
+        )));
+    }
+    Ok(SignedSafetensors {
+        file: handle,
+        path,
+        size,
+        digest,
+        verify,
+    })
+}
+
+/// The signature checked against `options.trust`, then the path of `file`
+/// and its signed whole-file digest.
+fn signed_file(
+    model: &Path,
+    file: &str,
+    options: &LoadOptions,
+) -> Result<
+    (
+        PathBuf,
+        modelseal_hash::Digest,
+        modelseal_formats::VerifyOptions,
+    ),
+    Error,
+> {
     let signature = options
         .signature
         .clone()
@@ -86,6 +180,5 @@ pub fn load_safetensors(
         algorithm: signed.serialization.hash_type,
         max_size: options.max_size,
     };
-    SafeTensorsBuffer::read_verified(&path, &resource.digest, &verify)
-        .map_err(|e| Error::Format(Box::new(e)))
+    Ok((path, resource.digest, verify))
 }
