@@ -235,10 +235,26 @@ thread_local! {
 /// returns that with `f`'s result. Per thread: commands on other threads
 /// keep their own output.
 pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
+    /// Ends the capture however `f` ends, a panic included: the thread's
+    /// next command prints again.
+    struct Stop;
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            CAPTURE.with_borrow_mut(Option::take);
+        }
+    }
     CAPTURE.with_borrow_mut(|c| *c = Some(Vec::new()));
+    let stop = Stop;
     let result = f();
     let out = CAPTURE.with_borrow_mut(Option::take).unwrap_or_default();
+    drop(stop);
     (result, out)
+}
+
+/// Forgets an earlier command's closed stdout (a process that runs several
+/// commands, as Python does, starts each with its stdout open).
+pub fn reopen_stdout() {
+    STDOUT_CLOSED.store(false, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Writes text to stdout.

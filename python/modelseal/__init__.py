@@ -14,10 +14,14 @@ Verify in the loader's own process, then load the same files::
 Every function runs the same code as the ``modelseal`` command line (in
 this process, with the GIL released), and every report is the command's
 ``--format json`` document: ``Report.to_dict()`` equals it field for
-field. A model that does not verify raises :class:`VerificationError`,
-carrying the report; anything that stopped the check (a missing file, a
-malformed signature, a bad key) raises :class:`Error`,
-``FileNotFoundError`` or ``ValueError``, never ``VerificationError``.
+field. A model that is not proven to be the signed one raises
+:class:`VerificationError`, carrying the report: files that differ, a
+signature that does not verify with the trust given (a malformed or
+forged one included), a failing policy rule, each an exit 1 of the
+command line. Anything that stopped the check (a missing file, an
+unreadable key, arguments that do not make sense together) raises
+:class:`Error`, ``FileNotFoundError`` or ``ValueError``, never
+``VerificationError``.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ __all__ = [
 
 __version__: str = _native.__version__
 
-#: An error that stopped modelseal (I/O, a malformed signature, a bad key).
+#: An error that stopped modelseal before a verdict (I/O, a bad key file).
 Error = _native.Error
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -104,6 +108,12 @@ class Report:
         """For ``verify``: the files match a trusted signature (and the
         policy passes, with one)."""
         return bool(self._document.get("verified", False))
+
+    @property
+    def partial(self) -> bool:
+        """For ``verify`` with ``only=``: only the named files were checked;
+        the rest of the model was not."""
+        return bool(self._document.get("partial", False))
 
     @property
     def root_digest(self) -> Optional[str]:
@@ -170,6 +180,14 @@ def _flag(argv: List[str], name: str, value: Optional[PathLike]) -> None:
         argv += [name, os.fspath(value)]
 
 
+def _paths(name: str, values: Sequence[PathLike]) -> List[str]:
+    """A sequence argument as paths; one path given alone is a mistake (a
+    string would be split into characters)."""
+    if isinstance(values, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} takes a list of paths, not one path: {name}=[{values!r}]")
+    return [os.fspath(v) for v in values]
+
+
 def verify(
     model: PathLike,
     *,
@@ -196,7 +214,8 @@ def verify(
     forms) for a Sigstore keyless signature, or ``policy`` (a policy TOML).
 
     Returns the :class:`Report` when the model verifies; raises
-    :class:`VerificationError` (with the report) when it does not.
+    :class:`VerificationError` (with the report) when it does not. With
+    ``only``, just those files are checked (``report.partial`` is true).
 
     >>> modelseal.verify("my-model", key="publisher.pub").verified  # doctest: +SKIP
     True
@@ -204,7 +223,7 @@ def verify(
     argv = ["verify", os.fspath(model), "--format", "json"]
     _flag(argv, "--signature", signature)
     _flag(argv, "--key", key)
-    for root in cert_chain:
+    for root in _paths("cert_chain", cert_chain):
         _flag(argv, "--cert-chain", root)
     _flag(argv, "--identity", identity)
     _flag(argv, "--issuer", issuer)
@@ -212,8 +231,9 @@ def verify(
     _flag(argv, "--issuer-regex", issuer_regex)
     _flag(argv, "--trust-root", trust_root)
     _flag(argv, "--policy", policy)
-    for path in ignore:
+    for path in _paths("ignore", ignore):
         _flag(argv, "--ignore", path)
+    only = _paths("only", only)
     if only:
         argv += ["--only", *only]
     if ignore_unsigned_files:
@@ -248,11 +268,11 @@ def sign(
     argv = ["sign", os.fspath(model), "--key", os.fspath(key), "--format", "json", "--hash", hash]
     _flag(argv, "--signature", signature)
     _flag(argv, "--cert", cert)
-    for chain in cert_chain:
+    for chain in _paths("cert_chain", cert_chain):
         _flag(argv, "--cert-chain", chain)
     if shard_size is not None:
         argv += ["--shard-size", str(shard_size)]
-    for path in ignore:
+    for path in _paths("ignore", ignore):
         _flag(argv, "--ignore", path)
     if allow_symlinks:
         argv.append("--allow-symlinks")
@@ -276,7 +296,7 @@ def hash(
     argv = ["hash", os.fspath(model), "--format", "json", "--hash", algorithm]
     if shard_size is not None:
         argv += ["--shard-size", str(shard_size)]
-    for path in ignore:
+    for path in _paths("ignore", ignore):
         _flag(argv, "--ignore", path)
     _, report = _run(argv)
     return report
@@ -324,7 +344,10 @@ def load_safetensors(
     (no second read, no window for a swap between check and use); on a
     mismatch :class:`Error` is raised and nothing is returned. ``path`` is
     the file; ``model`` the signed model it belongs to (default: the
-    file's folder, or the file itself when the signature is ``PATH.sig``).
+    file's folder, or the file itself when the signature is ``PATH.sig``;
+    for a single-file model signed elsewhere pass ``model=path``). Trust
+    is ``key`` or ``cert_chain`` (keyless and policy trust: use
+    :func:`verify`).
     ``framework="pt"`` returns torch tensors (torch must be installed).
     """
     path = os.fspath(path)
@@ -339,7 +362,7 @@ def load_safetensors(
         name,
         signature=signature,
         key=None if key is None else os.fspath(key),
-        cert_chain=[os.fspath(c) for c in cert_chain],
+        cert_chain=_paths("cert_chain", cert_chain),
         max_size=max_size,
     )
     if framework == "np":
@@ -368,6 +391,9 @@ def load_safetensors(
             count = (end - start) // kind.itemsize
             if count == 0:
                 return torch.empty(shape, dtype=kind)
+            if start % kind.itemsize:
+                # Misaligned for its dtype: a copy of the verified bytes.
+                return torch.frombuffer(bytearray(buffer[start:end]), dtype=kind).reshape(shape)
             return torch.frombuffer(buffer, dtype=kind, count=count, offset=start).reshape(shape)
 
     else:
@@ -376,28 +402,40 @@ def load_safetensors(
 
 
 def hub_snapshot(repo_id: str, *, revision: str = "main", cache_dir: Optional[PathLike] = None) -> str:
-    """The local snapshot folder of a Hugging Face hub repository, as the
-    hub library lays out its cache (no network): ``HF_HUB_CACHE``, else
-    ``HF_HOME/hub``, else ``~/.cache/huggingface/hub``; ``revision`` a
+    """The local snapshot folder of a Hugging Face hub model repository, as
+    the hub library lays out its cache (no network): ``HF_HUB_CACHE`` (or
+    ``HUGGINGFACE_HUB_CACHE``), else ``HF_HOME/hub``, else
+    ``XDG_CACHE_HOME/huggingface/hub`` (``~/.cache``); ``revision`` a
     branch or tag (through ``refs/``) or a commit hash. Pass it to
     :func:`verify`, then to ``from_pretrained``.
 
     Raises ``FileNotFoundError`` when the repository or revision is not in
     the cache."""
     if cache_dir is None:
-        cache_dir = os.environ.get("HF_HUB_CACHE") or os.path.join(
-            os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"),
-            "hub",
-        )
+        # huggingface_hub's order: HF_HUB_CACHE, the older
+        # HUGGINGFACE_HUB_CACHE, then HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub.
+        cache_dir = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+        if not cache_dir:
+            home = os.environ.get("HF_HOME") or os.path.join(
+                os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache"), "huggingface"
+            )
+            cache_dir = os.path.join(home, "hub")
+    cache_dir = os.path.expanduser(os.fspath(cache_dir))
+    if repo_id.count("/") > 1 or any(p in ("", ".", "..") for p in repo_id.split("/")):
+        raise ValueError(f"not a hub repository id: {repo_id!r}")
     # Model repositories: `models--OWNER--NAME`.
-    folder = os.path.join(os.fspath(cache_dir), "models--" + repo_id.replace("/", "--"))
+    folder = os.path.join(cache_dir, "models--" + repo_id.replace("/", "--"))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{repo_id} is not in the hub cache {cache_dir} ({folder})")
+    if os.path.isabs(revision) or ".." in revision.split("/"):
+        raise ValueError(f"not a revision: {revision!r}")
     ref = os.path.join(folder, "refs", revision)
     commit = revision
     if os.path.isfile(ref):
         with open(ref, encoding="utf-8") as f:
             commit = f.read().strip()
+    if not commit or "/" in commit or commit in (".", ".."):
+        raise ValueError(f"{ref} does not name a commit: {commit!r}")
     snapshot = os.path.join(folder, "snapshots", commit)
     if not os.path.isdir(snapshot):
         raise FileNotFoundError(f"{repo_id} revision {revision} is not in the hub cache ({snapshot})")

@@ -8,7 +8,7 @@ _Path = Union[str, "os.PathLike[str]"]
 __version__: str
 
 class Error(Exception):
-    """An error that stopped modelseal (I/O, a malformed signature, a bad key)."""
+    """An error that stopped modelseal before a verdict (I/O, a bad key file)."""
 
 def main(argv: Sequence[str]) -> int:
     """Runs the command line `argv` (program name first), printing as the binary does."""

@@ -79,6 +79,18 @@ def test_a_signed_model_verifies_and_the_report_is_the_cli_document(signed) -> N
     assert without_time(report.to_dict()) == without_time(document)
 
 
+def test_only_checks_the_named_files_and_says_so(signed) -> None:
+    model, public = signed
+    (model / "README.md").write_text("changed")
+    report = modelseal.verify(model, key=public, only=[Path("config.json")])
+    assert report.verified and report.partial
+    assert report["checked_resource_count"] == 1
+    assert not modelseal.verify(model / ".." / "model", key=public, only=["config.json"]).findings
+    with pytest.raises(modelseal.VerificationError):
+        modelseal.verify(model, key=public, only=["README.md"])
+    assert not modelseal.hash(model).to_dict().get("partial", False)
+
+
 def test_each_finding_kind_raises_verification_error_with_the_report(signed) -> None:
     model, public = signed
     config = model / "config.json"
@@ -115,6 +127,11 @@ def test_problems_that_stop_the_check_are_errors_never_verification_errors(signe
         modelseal.verify(model)
     with pytest.raises(ValueError):
         modelseal.verify(model, key=public, unsafe_formats="sometimes")
+    # One path where a list is wanted would be split into characters.
+    with pytest.raises(TypeError, match="list of paths"):
+        modelseal.verify(model, cert_chain="root.pem")
+    with pytest.raises(TypeError, match="list of paths"):
+        modelseal.verify(model, key=public, only=Path("config.json"))
     # Not a key file at all: an error about the key, not a verdict.
     with pytest.raises(modelseal.Error) as caught:
         modelseal.verify(model, key=model / "config.json")
@@ -286,6 +303,14 @@ def test_a_hub_snapshot_is_found_offline_and_verifies(tmp_path, keys, monkeypatc
     assert Path(modelseal.hub_snapshot("acme/tiny", revision=commit)) == snapshot
     with pytest.raises(FileNotFoundError):
         modelseal.hub_snapshot("acme/other")
+    # Names that would leave the cache are refused, not joined.
+    with pytest.raises(ValueError):
+        modelseal.hub_snapshot("acme/tiny", revision="../../../etc")
+    with pytest.raises(ValueError):
+        modelseal.hub_snapshot("../acme")
+    (repo / "refs" / "evil").write_text("../../x")
+    with pytest.raises(ValueError, match="does not name a commit"):
+        modelseal.hub_snapshot("acme/tiny", revision="evil")
     signature = tmp_path / "tiny.sig"
     modelseal.sign(found, key=key, signature=signature)
     assert modelseal.verify(found, signature=signature, key=public).verified

@@ -21,7 +21,7 @@ create_exception!(
     _native,
     Error,
     PyException,
-    "An error that stopped modelseal (I/O, a malformed signature, a bad key)."
+    "An error that stopped modelseal before a verdict (I/O, a bad key file)."
 );
 
 /// The command line `argv` (program name first), printing as the binary
@@ -94,12 +94,38 @@ fn load_safetensors(
         .map_err(error)?;
     let size = usize::try_from(signed.size())
         .map_err(|_| Error::new_err(format!("`{file}` is too large for this platform")))?;
-    let buffer = PyByteArray::new_with(py, size, |_| Ok(()))?;
-    // SAFETY: the bytearray was just created and no Python code has seen
-    // it: nothing can resize or read it while the GIL is released, and the
-    // slice is dropped before it is returned.
-    let bytes: &mut [u8] = unsafe { buffer.as_bytes_mut() };
-    let header = py.detach(|| signed.read_into(bytes)).map_err(error)?;
+    let len = pyo3::ffi::Py_ssize_t::try_from(size)
+        .map_err(|_| Error::new_err(format!("`{file}` is too large for this platform")))?;
+    // Allocated without initialising (a NULL source): zeroed, then filled,
+    // below with the GIL released, so other threads run meanwhile.
+    // SAFETY: a new reference, or NULL with a Python error set.
+    let buffer = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyByteArray_FromStringAndSize(std::ptr::null(), len),
+        )?
+    }
+    .cast_into::<PyByteArray>()?;
+    // The address travels as an integer: raw pointers are not `Send`.
+    let base = buffer.data() as usize;
+    let header = py
+        .detach(|| {
+            let bytes: &mut [u8] = if size == 0 {
+                &mut []
+            } else {
+                // SAFETY: `base` is the start of the bytearray's `size`
+                // bytes. It was just created and no Python code has seen
+                // it, so nothing resizes, frees or reads it while the GIL
+                // is released; zeroed before the slice is made, and the
+                // slice ends with this closure.
+                unsafe {
+                    std::ptr::write_bytes(base as *mut u8, 0, size);
+                    std::slice::from_raw_parts_mut(base as *mut u8, size)
+                }
+            };
+            signed.read_into(bytes)
+        })
+        .map_err(error)?;
     let tensors = header
         .tensors
         .into_iter()
