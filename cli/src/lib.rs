@@ -67,11 +67,7 @@ where
     match outcome {
         Ok(status) => Ok((status as u8, out)),
         Err(error) => {
-            let text = error
-                .chain()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(": ");
+            let text = modelseal::attestation::policy::chain_text(error.as_ref());
             let not_found = error
                 .chain()
                 .filter_map(|e| e.downcast_ref::<std::io::Error>())

@@ -691,10 +691,9 @@ fn unprivileged(dir: &std::path::Path) -> std::process::Command {
         std::fs::copy(env!("CARGO_BIN_EXE_modelseal"), &binary).expect("copy binary");
         std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    let mut command = std::process::Command::new(binary);
+    let mut command = crate::support::modelseal_at(&binary);
+    // A cache `nobody` may write.
     command
-        .env_remove("NO_COLOR")
-        .env_remove("RAYON_NUM_THREADS")
         .env("MODELSEAL_CACHE_DIR", dir.join("out/cache"))
         .uid(65534)
         .gid(65534);

@@ -10,7 +10,13 @@ use serde::Deserialize;
 
 /// The `modelseal` binary under test.
 pub fn modelseal() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_modelseal"));
+    modelseal_at(Path::new(env!("CARGO_BIN_EXE_modelseal")))
+}
+
+/// [`modelseal`] for a copy of the binary at `binary`, in the same
+/// environment.
+pub fn modelseal_at(binary: &Path) -> Command {
+    let mut command = Command::new(binary);
     command
         .env_remove("NO_COLOR")
         .env_remove("RAYON_NUM_THREADS")
