@@ -11,8 +11,8 @@ Usage:
                 with the formats cases), and as much free RAM to stay in page
                 cache (+4 GiB for case g).
   --only GROUP  hash (a-d), sign (e), formats (f-g), status (h-j), policy (k),
-                layouts (l), keyless (n), memory (m), python (p) or all
-                (default).
+                layouts (l), keyless (n), memory (m), python (p), inventory
+                (q) or all (default).
   --runs N      runs of each side of a seconds case (default 3). Millisecond
                 cases always make 10 (case i: 5), after one warm-up run.
   --no-build    use the existing release binaries (no `cargo build`).
@@ -77,7 +77,10 @@ Data (made once, reused while DIR/.modelseal-bench-data matches):
   need trusted cache entries (entries younger than 2 s are not: git's racy
   rule); i rewrites model/config.json before each run and restores it after
   (at the next start too, if killed). k: one-file/ with 100 attestations and a
-  policy with every rule. l: model/ as a hub cache snapshot (DIR/hub). m: five
+  policy with every rule. l: model/ as a hub cache snapshot (DIR/hub). q:
+  DIR/inventory, 100,000 small files (MODELSEAL_BENCH_INV_FILES) and 20 models
+  of every layout the inventory knows, the 4.3 GB one hard links to model/;
+  aisbom-cli in DIR/tools/aisbom-venv (pip, once). m: five
   small signed models with hostile 16 MiB inputs (made in the run's scratch
   folder, removed with it).
 
@@ -90,6 +93,7 @@ import argparse
 import concurrent.futures
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -365,6 +369,8 @@ def ms_cmd(*args):
 
 
 CACHE_ENV = {"MODELSEAL_CACHE_DIR": "{status_cache}"}
+INV_ENV = {"MODELSEAL_CACHE_DIR": "{inv_cache}", "AISBOM_OFFLINE": "1", "AISBOM_NO_TELEMETRY": "1"}
+INV_NOISE = int(os.environ.get("MODELSEAL_BENCH_INV_FILES", 100_000))
 
 CASES = [
     # hash: a-d
@@ -508,6 +514,29 @@ CASES = [
                               "--issuer", "https://sigstore.verify.ibm.com/oauth2"]),
          targets=(DeltaMs(10),), ms=True, needs=("sign",),
          setup=lambda c: c.setup_keyless()),
+    # inventory: q1-q3, a tree of 100,000 other files and 20 models
+    Case("q1", "inventory", "q. inventory of {inv_files} files, 20 models ({inv_size}), digest cache cold",
+         baseline=Side("`modelseal hash` of the 4.3 GB model (baseline: hashing its bytes, nothing else)",
+                       ms_cmd("hash", "{inv_big}")),
+         tool=Side("`modelseal inventory --format json` (scan, hash, status of each signature)",
+                   ms_cmd("inventory", "{inv_dir}", "--format", "json"),
+                   pre=lambda c: shutil.rmtree(c.inv_cache, ignore_errors=True)),
+         bytes=lambda c: c.inv_bytes, needs=("inventory", "sign", "keygen"), env=INV_ENV,
+         targets=(Ratio(0.8, shown="≥ 0.8× (bounded by hashing)"),),
+         setup=lambda c: setup_inventory(c), after=lambda c, r: check_inventory(c, r, "q1")),
+    Case("q2", "inventory", "q. the same inventory, digest cache warm",
+         tool=Side("`modelseal inventory --format json`", ms_cmd("inventory", "{inv_dir}", "--format", "json")),
+         targets=(MaxMs(2000), MaxRss(100)), ms=True, runs=5, needs=("inventory",), env=INV_ENV,
+         setup=lambda c: warm_inventory(c), after=lambda c, r: check_inventory(c, r, "q2")),
+    Case("q3", "inventory", "q. side by side with aisbom-cli 1.7.0 on the same tree (for information)",
+         baseline=Side("`aisbom scan --offline` (baseline: aisbom-cli from PyPI, CycloneDX 1.6)",
+                       lambda c: [c.aisbom, "scan", c.inv_dir, "--offline", "--no-fail-on-risk",
+                                  "--schema-version", "1.6", "--output", f"{c.scratch}/aisbom.cdx.json"]),
+         tool=Side("`modelseal inventory --format cyclonedx`, digest cache cold",
+                   ms_cmd("inventory", "{inv_dir}", "--format", "cyclonedx"),
+                   pre=lambda c: shutil.rmtree(c.inv_cache, ignore_errors=True)),
+         bytes=lambda c: c.inv_bytes, needs=("inventory",), base_needs=("aisbom",), env=INV_ENV,
+         after=lambda c, r: compare_aisbom(c, r)),
     # memory: m
     Case("m", "memory", "m. verify with one hostile 16 MiB input (before trust: issue 13, finding 1)",
          tool=Side("`modelseal verify` of the 7 models at once, each expected to fail (exit 1)",
@@ -517,8 +546,11 @@ CASES = [
          targets=(MaxRss(128),), needs=("sign", "keygen"),
          setup=lambda c: setup_hostile(c), after=lambda c, r: check_hostile(c, r)),
 ]
-GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "keyless", "memory", "python"]
+GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "keyless", "memory", "python",
+          "inventory"]
 KEYLESS = f"{REPO}/fixtures/keyless/v1.1.0"
+AISBOM_VERSION = "1.7.0"
+INV_LAYOUT = f"modelseal-bench inventory tree v1, {INV_NOISE} files"
 
 # Case m: (model, file planted in it, what the error or finding names).
 HOSTILE = [
@@ -534,6 +566,149 @@ HOSTILE = [
     ("pickle-zip", "extra.pt, unsigned: a PyTorch ZIP whose data.pkl inflates to 512 MiB of BINBYTES8",
      "extra.pt"),
 ]
+
+
+def setup_inventory(c) -> Optional[str]:
+    """Case q: DIR/inventory, a machine's worth of files: INV_NOISE small
+    non-model files (code, text, JSON) and 20 models laid out as the tools
+    that make them do: 5 hub cache snapshots (relative links into blobs,
+    a model card each), an Ollama store with 3 manifests (GGUF model
+    layers), 6 project model directories (3 signed), 5 lone model files
+    (real ONNX and TFLite from fixtures/real, a pickle, a GGUF, a .npy), and
+    the 4.3 GB model (hard links to model/'s files, signed). The tree is
+    made once (a marker holds INV_LAYOUT); the big model is linked and
+    signed again each run."""
+    why = c.ensure_ed()
+    if why:
+        return why
+    root = c.inv_dir
+    marker = f"{root}/.modelseal-bench-inventory"
+    if read_text(marker) != INV_LAYOUT:
+        say(f"q: making {root} ({INV_NOISE:,} files and 19 small models)")
+        shutil.rmtree(root, ignore_errors=True)
+        make_inventory_tree(c, root)
+        with open(marker, "w") as f:
+            f.write(INV_LAYOUT)
+    shutil.rmtree(c.inv_big, ignore_errors=True)
+    for path in c.all_files:
+        rel = os.path.relpath(path, c.model)
+        os.makedirs(os.path.dirname(f"{c.inv_big}/{rel}"), exist_ok=True)
+        os.link(path, f"{c.inv_big}/{rel}")
+    p = c.ms("sign", c.inv_big, "--key", c.ed_key, "--force")
+    if p.returncode != 0:
+        return f"modelseal sign of the 4.3 GB model failed: {tail_text(p.stderr)}"
+    files = walk_files(root)
+    c.inv_files = len(files)
+    c.inv_bytes = sum(os.path.getsize(f) for f in files if not os.path.islink(f))
+    return None
+
+
+def make_inventory_tree(c, root: str) -> None:
+    def write(path: str, data: bytes) -> str:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def weights(seed: int, n: int = 4096) -> bytes:
+        rnd = bytes((i * 2654435761 + seed) >> 11 & 0xFF for i in range(n))
+        header = st_header(n)
+        return struct.pack("<Q", len(header)) + header + rnd
+
+    per_dir = 500
+    for i in range(INV_NOISE):
+        kind = i % 4
+        name = ["mod.py", "notes.txt", "data.json", "page.html"][kind].replace(".", f"{i}.")
+        body = [f"def f{i}():\n    return {i}\n", f"line {i}\n" * 3, f'{{"id": {i}, "ok": true}}\n',
+                f"<p>{i}</p>\n"][kind]
+        write(f"{root}/home/src/pkg{i // per_dir:03d}/{name}", body.encode())
+    gguf = read_bytes(f"{REPO}/crates/modelseal-formats/tests/data/good.gguf")
+    for k in range(5):
+        repo = f"{root}/home/.cache/huggingface/hub/models--bench--small-{k}"
+        rev = f"{k:040x}"
+        files = {"config.json": b'{"model_type": "bench"}', "model.safetensors": weights(k),
+                 "README.md": f"---\nlicense: apache-2.0\nbase_model: bench/base\n---\n# small {k}\n".encode()}
+        for name, data in files.items():
+            blob = hashlib.sha256(data).hexdigest()
+            write(f"{repo}/blobs/{blob}", data)
+            os.makedirs(f"{repo}/snapshots/{rev}", exist_ok=True)
+            os.symlink(f"../../blobs/{blob}", f"{repo}/snapshots/{rev}/{name}")
+        write(f"{repo}/refs/main", rev.encode())
+    store = f"{root}/home/.ollama/models"
+    for k in range(3):
+        layers = []
+        for media, data in (("model", gguf + bytes([k])), ("template", b"{{ .Prompt }}"),
+                            ("params", b'{"temperature": 0.7}')):
+            digest = hashlib.sha256(data).hexdigest()
+            write(f"{store}/blobs/sha256-{digest}", data)
+            layers.append({"mediaType": f"application/vnd.ollama.image.{media}", "digest": f"sha256:{digest}",
+                           "size": len(data)})
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "layers": layers}
+        write(f"{store}/manifests/registry.ollama.ai/library/bench-{k}/latest", json.dumps(manifest).encode())
+    for k in range(6):
+        model = f"{root}/work/project-{k}/models/m{k}"
+        write(f"{model}/config.json", b'{"model_type": "bench"}')
+        write(f"{model}/model.safetensors", weights(100 + k))
+        if k < 3:
+            p = c.ms("sign", model, "--key", c.ed_key)
+            if p.returncode != 0:
+                raise Die(f"q: modelseal sign {model} failed: {tail_text(p.stderr)}")
+    real = f"{REPO}/fixtures/real/basic-pitch"
+    write(f"{root}/work/assets/nmp.onnx", read_bytes(f"{real}/nmp.onnx"))
+    write(f"{root}/work/assets/nmp.tflite", read_bytes(f"{real}/nmp.tflite"))
+    write(f"{root}/work/assets/features.pkl", b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s.")
+    write(f"{root}/work/assets/tiny.gguf", gguf)
+    write(f"{root}/work/assets/embeddings.npy", read_bytes(f"{REPO}/crates/modelseal-formats/tests/data/good.npy"))
+
+
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def warm_inventory(c) -> Optional[str]:
+    """q2: a run to fill the digest cache, then out of the racy window."""
+    env = dict(c.env, MODELSEAL_CACHE_DIR=c.inv_cache)
+    p = c.ms("inventory", c.inv_dir, "--format", "json", env=env)
+    if p.returncode != 0:
+        return f"modelseal inventory failed: {tail_text(p.stderr)}"
+    time.sleep(2.5)
+    return None
+
+
+def check_inventory(c, r, case: str) -> None:
+    if not (r.tool and r.tool.ok):
+        return
+    doc = parse_json(c.out(case, "tool")) or {}
+    models = doc.get("models", [])
+    big = [m for m in models if m.get("path") == c.inv_big]
+    status = big[0]["signature"]["status"] if big else None
+    c.check(len(models) == 20 and status == "signed",
+            f"{case}. {len(models)} models found (want 20); the 4.3 GB model: {status} (want signed)")
+    if case == "q2":
+        cache = doc.get("cache") or {}
+        c.check(cache.get("misses") == 0, f"q2. digest cache: {cache.get('hits')} hits, {cache.get('misses')} misses")
+
+
+def compare_aisbom(c, r) -> None:
+    """q3: what each tool found and says, from the BOMs they wrote."""
+    ours = parse_json(c.out("q3", "tool")) or {}
+    theirs = parse_json(read_text(f"{c.scratch}/aisbom.cdx.json")) or {}
+    models = [x for x in ours.get("components", []) if x.get("type") == "machine-learning-model"
+              and not any(p.get("name") == "modelseal:found" for p in x.get("properties", []))]
+    signed = sum(1 for x in models for p in x.get("properties", [])
+                 if p.get("name") == "modelseal:signature:status" and p.get("value") != "unsigned")
+    theirs_c = theirs.get("components", [])
+    kinds: dict = {}
+    for x in theirs_c:
+        kinds[x.get("type")] = kinds.get(x.get("type"), 0) + 1
+    c.notes.append(f"q3: modelseal: {len(models)} models ({signed} with a signature, status given), "
+                   f"spec {ours.get('specVersion')}; aisbom-cli: {len(theirs_c)} components "
+                   f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), spec {theirs.get('specVersion')}, "
+                   "no signature status")
+    names = sorted({x.get("name", "?") for x in theirs_c})
+    c.notes.append("q3: aisbom-cli component names: " + ", ".join(names[:40]) + (" ..." if len(names) > 40 else ""))
 
 
 def setup_hostile(c) -> Optional[str]:
@@ -644,6 +819,9 @@ class Ctx:
         self.hub_repo = f"{d}/hub/models--bench--model"
         self.hub_snapshot = f"{self.hub_repo}/snapshots/{HUB_REV}"
         self.hub_sig = f"{d}/hub.sig"
+        self.inv_dir, self.inv_cache = f"{d}/inventory", f"{d}/inventory-cache"
+        self.inv_big = f"{self.inv_dir}/work/bench-model"
+        self.aisbom = self.aisbom_note = ""
         self.sigs_made = [self.ms_sig, self.ref_sig, self.ms_one, self.ref_one,
                           f"{self.st_model}/model.sig", self.status_sig, self.hub_sig]
         self.cores = len(os.sched_getaffinity(0))
@@ -661,7 +839,9 @@ class Ctx:
     def names(self) -> dict:
         return {"cores": self.cores, "files": getattr(self, "model_files", "?"),
                 "big_size": size_str(getattr(self, "big_bytes", 0)),
-                "st_size": size_str(getattr(self, "st_bytes", 0)), "status_cache": self.status_cache}
+                "st_size": size_str(getattr(self, "st_bytes", 0)), "status_cache": self.status_cache,
+                "inv_files": f"{getattr(self, 'inv_files', 0):,}", "inv_size": size_str(getattr(self, "inv_bytes", 0)),
+                "inv_cache": self.inv_cache}
 
     def run(self, argv, env=None, cwd=None) -> subprocess.CompletedProcess:
         return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -698,6 +878,8 @@ class Ctx:
             return "" if self.loader else f"load_verified example not available ({self.loader_note})"
         if need == "python":
             return "" if self.python else f"the Python package is not available ({self.python_note})"
+        if need == "aisbom":
+            return "" if self.aisbom else f"aisbom-cli not available ({self.aisbom_note})"
         if need not in self.have:
             self.have[need] = self.run([self.bin, need, "--help"]).returncode == 0
         return "" if self.have[need] else f"modelseal {need} not available ({need} --help fails)"
@@ -1457,6 +1639,18 @@ def find_tools(c: Ctx, cases: list) -> None:
                 c.python = python
             elif not c.python_note:
                 c.python_note = f"{python} cannot import modelseal, numpy and safetensors"
+    if "inventory" in groups:
+        venv = f"{c.dir}/tools/aisbom-venv"
+        aisbom = f"{venv}/bin/aisbom"
+        if not os.access(aisbom, os.X_OK):
+            say(f"aisbom-cli {AISBOM_VERSION}: a virtualenv at {venv} (pip, from PyPI)")
+            ok = subprocess.run([sys.executable, "-m", "venv", venv], stdout=sys.stderr).returncode == 0 and \
+                subprocess.run([f"{venv}/bin/pip", "install", "--quiet", "--disable-pip-version-check",
+                                f"aisbom-cli=={AISBOM_VERSION}"], stdout=sys.stderr).returncode == 0
+            if not ok:
+                c.aisbom_note = f"pip install aisbom-cli=={AISBOM_VERSION} failed"
+        if not c.aisbom_note and os.access(aisbom, os.X_OK):
+            c.aisbom = aisbom
     if "hash" in groups:
         c.b3sum = shutil.which("b3sum") or ""
         if not c.b3sum and os.access(f"{c.dir}/tools/bin/b3sum", os.X_OK):

@@ -6,8 +6,10 @@
 # 1. Creates (once) a Python virtualenv with the reference OMS tool
 #    (model-signing 1.1.1, see scripts/reference-tool.sh) and the libraries
 #    that made the fixtures (safetensors, numpy, blake3, pinned), and the
-#    pre-commit framework for the hook tests, and jsonschema to check the
-#    attestation predicates against their published schemas; then the
+#    pre-commit framework for the hook tests, jsonschema to check the
+#    attestation predicates against their published schemas, and the
+#    CycloneDX Python library, whose validator (the official CycloneDX 1.6
+#    JSON schema) checks every BOM `inventory` writes; then the
 #    Python package itself (`pip install .`: maturin builds the extension)
 #    and pytest.
 # 2. Checks that regenerating the fixtures changes nothing.
@@ -22,7 +24,7 @@ export MODELSEAL_REFERENCE_VENV="${venv}"
 # Pinned: the fixtures must regenerate byte for byte.
 "${venv}/bin/pip" install --quiet --disable-pip-version-check \
     safetensors==0.8.0 numpy==2.4.6 blake3==1.0.11 pre-commit==4.7.0 jsonschema==4.26.0 \
-    pytest==9.0.1
+    pytest==9.0.1 "cyclonedx-python-lib[json-validation]==11.12.0"
 "${venv}/bin/python" fixtures/generate.py --check
 "${venv}/bin/python" crates/modelseal-formats/tests/data/make.py --check
 

@@ -48,6 +48,11 @@ pub enum Command {
     /// Check a signed evidence report (`report --out FILE --sign KEY`):
     /// the file is the one signed, by a trusted signer.
     VerifyReport(VerifyReportArgs),
+    /// Find every model under some paths (hub caches, model directories,
+    /// Ollama stores, lone model files) and list what each is, where it
+    /// came from and whether its signature holds; CycloneDX ML-BOM with
+    /// `--format cyclonedx`.
+    Inventory(InventoryArgs),
     /// Identify every file of a model and check it: safetensors and GGUF
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
@@ -55,6 +60,61 @@ pub enum Command {
     /// Print the JSON Schema (draft 2020-12) of a subcommand's `--format
     /// json` document; the same schemas are in `docs/schemas/`.
     Schema(SchemaArgs),
+}
+
+/// Arguments of `modelseal inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Directory trees or files to look for models in.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Whom to trust: every signature is verified with it. Without one,
+    /// signatures are checked against their manifests only (who signed is
+    /// not checked).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Exit 1 unless every model found is signed (a signature its files
+    /// match) or verified (with the trust given), listing those that fall
+    /// short.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub require: Option<RequireArg>,
+
+    /// Hash every file instead of reusing digests of unchanged files from
+    /// the digest cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Hashing threads (default: RAYON_NUM_THREADS, else one per CPU).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Output format: text, the JSON report, or a CycloneDX 1.6 ML-BOM.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: InventoryFormat,
+}
+
+/// `inventory --require`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequireArg {
+    /// A signature the files match (who signed is checked when a trust is
+    /// given).
+    Signed,
+    /// A signature verified with the trust given (needs one).
+    Verified,
+}
+
+/// `inventory --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum InventoryFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// The versioned JSON report.
+    Json,
+    /// A CycloneDX 1.6 JSON BOM.
+    Cyclonedx,
 }
 
 /// Arguments of `modelseal schema`.
@@ -78,6 +138,8 @@ pub enum SchemaDocument {
     Status,
     /// `modelseal inspect --format json`.
     Inspect,
+    /// `modelseal inventory --format json`.
+    Inventory,
     /// `modelseal attest … --format json`.
     Attest,
     /// `modelseal attestations --format json`.
@@ -99,6 +161,7 @@ impl SchemaDocument {
             Self::Verify => "verify",
             Self::Status => "status",
             Self::Inspect => "inspect",
+            Self::Inventory => "inventory",
             Self::Attest => "attest",
             Self::Attestations => "attestations",
             Self::Log => "log",
@@ -393,24 +456,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "SIG")]
     pub signature: Option<PathBuf>,
 
-    /// Trust this public key (SubjectPublicKeyInfo PEM): the bundle must be
-    /// signed by it.
-    #[arg(long, value_name = "PUB.pem")]
-    pub key: Option<PathBuf>,
-
-    /// Trust these root certificates (PEM; a file may hold several): the
-    /// bundle's certificate chain must lead to one of them. Repeatable.
-    #[arg(long = "cert-chain", value_name = "ROOT.pem")]
-    pub cert_chain: Vec<PathBuf>,
-
     #[command(flatten)]
-    pub keyless: KeylessArgs,
-
-    /// Verify with a trust policy (see docs/policy.md): its signers decide
-    /// who may sign the model, and its rules are checked against the
-    /// model's attestations. Replaces --key and --cert-chain.
-    #[arg(long, value_name = "POLICY.toml", conflicts_with_all = ["key", "cert_chain"])]
-    pub policy: Option<PathBuf>,
+    pub trust: TrustArgs,
 
     /// The attestations file (default: MODEL/model.att.jsonl, or
     /// MODEL.att.jsonl beside a single file).
@@ -777,6 +824,29 @@ pub enum ReportFormat {
     Md,
     /// A versioned JSON document.
     Json,
+}
+
+/// Whom to trust, as `verify` and `inventory` take it.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Trust this public key (SubjectPublicKeyInfo PEM): the bundle must be
+    /// signed by it.
+    #[arg(long, value_name = "PUB.pem")]
+    pub key: Option<PathBuf>,
+
+    /// Trust these root certificates (PEM; a file may hold several): the
+    /// bundle's certificate chain must lead to one of them. Repeatable.
+    #[arg(long = "cert-chain", value_name = "ROOT.pem")]
+    pub cert_chain: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+
+    /// Verify with a trust policy (see docs/policy.md): its signers decide
+    /// who may sign the model, and its rules are checked against the
+    /// model's attestations. Replaces --key and --cert-chain.
+    #[arg(long, value_name = "POLICY.toml", conflicts_with_all = ["key", "cert_chain"])]
+    pub policy: Option<PathBuf>,
 }
 
 /// Sigstore keyless verification: who must have signed, and the trusted

@@ -11,12 +11,12 @@ use crate::interop::{assert_reference_verifies, reference_sign_with, reference_v
 use crate::support::{FindingJson, copy_fixture, keygen, modelseal, run, sha256sum, verify_json};
 
 /// The revision folder name: a 40-hex commit, as the hub writes it.
-const REVISION: &str = "3f2a1c9e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
+pub(crate) const REVISION: &str = "3f2a1c9e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 
 /// Lays out `model` (a plain directory) as a hub cache repository under
 /// `cache`: `models--acme--tiny/{blobs/<sha256>, snapshots/REV/<file> ->
 /// ../../blobs/<sha256>, refs/main}`. Returns the repository and snapshot.
-fn hub_cache(model: &Path, cache: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn hub_cache(model: &Path, cache: &Path) -> (PathBuf, PathBuf) {
     let repo = cache.join("hub/models--acme--tiny");
     let snapshot = repo.join("snapshots").join(REVISION);
     std::fs::create_dir_all(repo.join("blobs")).expect("mkdir");

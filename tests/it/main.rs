@@ -8,6 +8,7 @@ mod formats;
 mod hash;
 mod hook;
 mod interop;
+mod inventory;
 mod keyless;
 mod keys;
 mod layouts;

@@ -425,7 +425,7 @@ fn auditor_golden_report_for_the_demo_scenario() {
             ("5.4.1-2", "met"),
             ("5.2.3-2, 5.2.3-2.1, 5.2.3-2.2", "not-applicable"),
             ("5.2.4-1", "met"),
-            ("5.2.1-1", "partial"),
+            ("5.2.1-1", "met"),
             ("5.2.1-3, 5.2.1-3.1", "partial"),
             ("5.5.1-1, 5.5.1-2", "missing"),
         ]
@@ -687,6 +687,33 @@ fn unchecked_formats_are_not_met() {
         [("model.onnx", "onnx")]
     );
     assert!(v.unchecked_files[0].reason.contains("not inspected"));
+}
+
+// 5.2.1-1 is met by the inventory with accepted dependencies only: a
+// re-signed model whose lineage and provenance name the old manifest has
+// an inventory, and nothing accepted saying what it depends on.
+#[test]
+fn the_inventory_provision_needs_accepted_dependencies() {
+    let demo = Demo::new(POLICY);
+    std::fs::write(demo.model.join("notes.md"), b"# changed\n").expect("change");
+    demo.resign(&[]);
+    let r = demo.report(1);
+    let p = r.provision("5.2.1-1");
+    assert_eq!(p.status, "partial", "{p:?}");
+    assert!(
+        p.missing
+            .iter()
+            .any(|m| m.starts_with("no accepted lineage or dataset-provenance statement")),
+        "{:?}",
+        p.missing
+    );
+    assert!(
+        p.evidence.iter().any(|e| e
+            .text
+            .starts_with("6 components with their SHA-256 digests")),
+        "{:?}",
+        p.evidence
+    );
 }
 
 // A trusted failing security test fails 5.4.1-2 and verify's tests rule.

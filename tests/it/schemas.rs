@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{keygen, modelseal, reference_tool, run, tiny_model};
 
-const DOCUMENTS: [&str; 10] = [
+const DOCUMENTS: [&str; 11] = [
     "hash",
     "sign",
     "verify",
     "status",
     "inspect",
+    "inventory",
     "attest",
     "attestations",
     "log",
@@ -97,6 +98,12 @@ fn every_document_validates_against_its_schema() {
     );
     docs.capture("status", "status", &[&"status", &model], 0);
     docs.capture(
+        "inventory",
+        "inventory",
+        &[&"inventory", &dir.path(), &"--key", &public],
+        0,
+    );
+    docs.capture(
         "attest",
         "attest",
         &[
@@ -168,6 +175,12 @@ fn every_document_validates_against_its_schema() {
     );
     docs.capture("status", "status-findings", &[&"status", &model], 1);
     docs.capture(
+        "inventory",
+        "inventory-findings",
+        &[&"inventory", &dir.path(), &"--require", &"signed"],
+        1,
+    );
+    docs.capture(
         "verify",
         "verify-wrong-key",
         &[&"verify", &model, &"--key", &stranger],
@@ -202,7 +215,7 @@ fn every_document_validates_against_its_schema() {
     }
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(docs.made.len(), 18);
+    assert_eq!(docs.made.len(), 20);
 }
 
 // A schema that admits anything proves nothing: a document with an extra

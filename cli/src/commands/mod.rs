@@ -5,6 +5,7 @@ mod attestations;
 mod hash;
 mod hook;
 mod inspect;
+mod inventory;
 mod keygen;
 mod log;
 mod report;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Inventory(args) => inventory::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Hook(command) => hook::run(&command),
         Command::Attest(command) => attest::run(&command),

@@ -32,6 +32,9 @@ pub fn schema(document: SchemaDocument) -> Value {
         }
         SchemaDocument::Status => generator().into_root_schema_for::<modelseal::StatusReport>(),
         SchemaDocument::Inspect => generator().into_root_schema_for::<modelseal::InspectReport>(),
+        SchemaDocument::Inventory => {
+            generator().into_root_schema_for::<modelseal::InventoryReport>()
+        }
         SchemaDocument::Attest => generator().into_root_schema_for::<super::attest::AttestJson>(),
         SchemaDocument::Attestations => {
             generator().into_root_schema_for::<modelseal::AttestationList>()

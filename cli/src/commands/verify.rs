@@ -10,32 +10,17 @@ use crate::output;
 use crate::progress::Progress;
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
-    let keyless = keyless_trust(&args.keyless)?;
     // No trust flag at all: a keyless bundle is refused with the identity
     // and issuer it claims (exit 2); any other, with what to give.
-    let no_trust = keyless.is_none()
-        && args.policy.is_none()
-        && args.key.is_none()
-        && args.cert_chain.is_empty();
-    let mut options = match (&args.policy, &args.key, keyless) {
-        (_, _, Some(trust)) => modelseal::VerifyOptions::new(trust),
-        (Some(policy), _, None) => {
-            modelseal::VerifyOptions::with_policy(modelseal::Policy::load(policy)?)
-        }
-        (None, Some(key), None) => {
-            modelseal::VerifyOptions::new(Trust::PublicKey(modelseal::load_public_key(key)?))
-        }
-        (None, None, None) if no_trust => modelseal::VerifyOptions::new(Trust::Sigstore {
-            root: modelseal::keyless::SigstoreRoot::public_good()?,
-            policy: None,
-        }),
-        (None, None, None) => {
-            let mut roots = Vec::new();
-            for path in &args.cert_chain {
-                roots.extend(modelseal::load_certificates(path)?);
-            }
-            modelseal::VerifyOptions::new(Trust::Roots { roots, time: None })
-        }
+    let (mut options, no_trust) = match trust_options(&args.trust)? {
+        Some(options) => (options, false),
+        None => (
+            modelseal::VerifyOptions::new(Trust::Sigstore {
+                root: modelseal::keyless::SigstoreRoot::public_good()?,
+                policy: None,
+            }),
+            true,
+        ),
     };
     let progress = Progress::for_model(&args.model);
     options.signature = args.signature.clone();
@@ -79,6 +64,31 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
         to_text,
         |r| r.verified,
     )
+}
+
+/// Verify options with the trust the flags give, or `None` when no trust
+/// flag was given.
+pub fn trust_options(
+    args: &crate::args::TrustArgs,
+) -> anyhow::Result<Option<modelseal::VerifyOptions>> {
+    let keyless = keyless_trust(&args.keyless)?;
+    Ok(Some(match (&args.policy, &args.key, keyless) {
+        (_, _, Some(trust)) => modelseal::VerifyOptions::new(trust),
+        (Some(policy), _, None) => {
+            modelseal::VerifyOptions::with_policy(modelseal::Policy::load(policy)?)
+        }
+        (None, Some(key), None) => {
+            modelseal::VerifyOptions::new(Trust::PublicKey(modelseal::load_public_key(key)?))
+        }
+        (None, None, None) if args.cert_chain.is_empty() => return Ok(None),
+        (None, None, None) => {
+            let mut roots = Vec::new();
+            for path in &args.cert_chain {
+                roots.extend(modelseal::load_certificates(path)?);
+            }
+            modelseal::VerifyOptions::new(Trust::Roots { roots, time: None })
+        }
+    }))
 }
 
 /// The keyless trust the flags ask for, if any: an identity form and an

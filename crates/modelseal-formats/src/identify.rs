@@ -39,6 +39,10 @@ pub enum FileFormat {
     Joblib,
     /// A TensorFlow SavedModel `saved_model.pb`.
     SavedModel,
+    /// A TensorFlow Lite flatbuffer (file identifier `TFL3`).
+    Tflite,
+    /// A Core ML `.mlmodel` (a protobuf `Model`).
+    Coreml,
     /// A ZIP archive of no known model layout.
     Zip,
     /// JSON (configs, tokenizers).
@@ -50,6 +54,29 @@ pub enum FileFormat {
 }
 
 impl FileFormat {
+    /// Its name, as in JSON (`safetensors`, `pytorch_zip`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Safetensors => "safetensors",
+            Self::Gguf => "gguf",
+            Self::Onnx => "onnx",
+            Self::Pickle => "pickle",
+            Self::PytorchZip => "pytorch_zip",
+            Self::Npy => "npy",
+            Self::Npz => "npz",
+            Self::Hdf5 => "hdf5",
+            Self::Keras => "keras",
+            Self::Joblib => "joblib",
+            Self::SavedModel => "saved_model",
+            Self::Tflite => "tflite",
+            Self::Coreml => "coreml",
+            Self::Zip => "zip",
+            Self::Json => "json",
+            Self::Text => "text",
+            Self::Unknown => "unknown",
+        }
+    }
+
     /// Whether loading a file of this format runs code the file chooses.
     pub fn runs_code_on_load(self) -> bool {
         matches!(self, Self::Pickle | Self::PytorchZip | Self::Joblib)
@@ -116,6 +143,10 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     if first.starts_with(NPY_MAGIC) {
         return FileFormat::Npy;
     }
+    // A flatbuffer's file identifier sits after its 4-byte root offset.
+    if first.get(4..8) == Some(b"TFL3") {
+        return FileFormat::Tflite;
+    }
     if first.starts_with(b"\x89HDF\r\n\x1a\n") {
         return FileFormat::Hdf5;
     }
@@ -141,6 +172,10 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     }
     if ext == "onnx" && looks_like_protobuf(first) {
         return FileFormat::Onnx;
+    }
+    // Core ML `Model` starts with `specificationVersion` (field 1, varint).
+    if ext == "mlmodel" && first.first() == Some(&0x08) {
+        return FileFormat::Coreml;
     }
     if ext == "joblib" {
         // Compressed joblib dumps (zlib, gzip, xz, lz4) hold a pickle.
@@ -289,6 +324,35 @@ pub(crate) fn classify_zip<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_the_json_names() {
+        use FileFormat::*;
+        for format in [
+            Safetensors,
+            Gguf,
+            Onnx,
+            Pickle,
+            PytorchZip,
+            Npy,
+            Npz,
+            Hdf5,
+            Keras,
+            Joblib,
+            SavedModel,
+            Tflite,
+            Coreml,
+            Zip,
+            Json,
+            Text,
+            Unknown,
+        ] {
+            assert_eq!(
+                serde_json::to_value(format).ok(),
+                Some(format.name().into())
+            );
+        }
+    }
 
     #[test]
     fn table() {

@@ -320,6 +320,12 @@ pub fn inspect_file_as(
         FileFormat::SavedModel => unchecked(format!(
             "`{name}`: SavedModel graphs are not inspected; they may use file or network ops"
         )),
+        FileFormat::Tflite => unchecked(format!(
+            "`{name}`: TensorFlow Lite models are identified but not inspected"
+        )),
+        FileFormat::Coreml => unchecked(format!(
+            "`{name}`: Core ML models are identified but not inspected"
+        )),
         FileFormat::Unknown => unchecked(format!("`{name}`: unknown format")),
     };
     Ok(FileReport {

@@ -235,7 +235,19 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
         .ok_or_else(|| Error::Usage("an evidence report needs a trust policy".to_owned()))?;
     let mut options = options.clone();
     options.at = Some(options.at.unwrap_or_else(Timestamp::now));
+    // The inventory (5.2.1-1) hashes the same files: without a cache of
+    // the caller's, one for this report alone, so they are read once.
+    let scratch = match &options.cache_dir {
+        Some(_) => None,
+        None => {
+            Some(tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?)
+        }
+    };
+    if let Some(dir) = &scratch {
+        options.cache_dir = Some(dir.path().to_owned());
+    }
     let v = verify_model_checked(model, &options)?;
+    let inventory = crate::inventory::inventory_model(model, options.cache_dir.clone())?;
     let (Some(outcome), Some(facts)) = (v.report.policy.clone(), v.facts.clone()) else {
         return Err(Error::Usage("the policy was not evaluated".to_owned()));
     };
@@ -255,6 +267,7 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
         history: &history,
         model_signer: &outcome.model_signer,
         manifest_digest: &outcome.manifest_digest,
+        inventory: &inventory,
     };
     let provisions = ctx.provisions();
     let report = &v.report;
@@ -351,6 +364,7 @@ struct Ctx<'a> {
     history: &'a [modelseal_attest::Version],
     model_signer: &'a str,
     manifest_digest: &'a str,
+    inventory: &'a crate::inventory::InventoryModel,
 }
 
 impl Ctx<'_> {
@@ -755,23 +769,85 @@ impl Ctx<'_> {
         }
     }
 
+    /// 5.2.1-1: the model's files as an inventory lists them (digests,
+    /// formats), and what it depends on, from accepted statements.
     fn inventory(&self) -> Provision {
-        let mut missing = vec![
-            "an asset inventory with dependencies (CycloneDX ML-BOM) is not produced yet"
-                .to_owned(),
-        ];
-        let status = self.gate(ProvisionStatus::Partial, &mut missing);
+        let inv = self.inventory;
+        let formats: Vec<&str> = inv.formats.iter().map(|f| f.name()).collect();
+        let mut evidence = vec![EvidenceItem::note(
+            "inventory",
+            format!(
+                "{} components with their SHA-256 digests ({}; {} bytes), root sha256:{} of the \
+                 files as found; `modelseal inventory {} --format cyclonedx` exports them as a \
+                 CycloneDX ML-BOM",
+                inv.file_count,
+                if formats.is_empty() {
+                    "no model format identified".to_owned()
+                } else {
+                    format!("formats: {}", formats.join(", "))
+                },
+                inv.size,
+                inv.root_digest.digest,
+                self.v.report.model
+            ),
+        )];
+        // Dependencies: base model, parent version, datasets, from
+        // statements the policy accepted.
+        let accepted: Vec<usize> = self
+            .v
+            .checked
+            .iter()
+            .filter(|a| {
+                a.status == modelseal_attest::AttestationStatus::Accepted
+                    && a.statement.as_ref().is_some_and(|s| {
+                        matches!(s.predicate.kind(), "lineage" | "dataset-provenance")
+                    })
+            })
+            .map(|a| a.line)
+            .collect();
+        let dependencies = self.items(accepted);
+        let mut missing: Vec<String> = inv.problems.clone();
+        if let Some(card) = &inv.card {
+            let mut declared = Vec::new();
+            if !card.base_model.is_empty() {
+                declared.push(format!("base model {}", card.base_model.join(", ")));
+            }
+            if !card.datasets.is_empty() {
+                declared.push(format!("datasets {}", card.datasets.join(", ")));
+            }
+            if let Some(license) = &card.license {
+                declared.push(format!("license {license}"));
+            }
+            if !declared.is_empty() {
+                evidence.push(EvidenceItem::note(
+                    "model-card",
+                    format!(
+                        "`{}` declares (unsigned): {}",
+                        card.source,
+                        declared.join("; ")
+                    ),
+                ));
+            }
+        }
+        if dependencies.is_empty() {
+            missing.push(
+                "no accepted lineage or dataset-provenance statement records what the model \
+                 depends on (base model, parent version, datasets)"
+                    .to_owned(),
+            );
+        }
+        evidence.extend(dependencies);
+        let status = if missing.is_empty() {
+            ProvisionStatus::Met
+        } else {
+            ProvisionStatus::Partial
+        };
+        let status = self.gate(status, &mut missing);
         Provision {
             id: "5.2.1-1",
             title: "inventory of AI assets and their interdependencies",
             status,
-            evidence: vec![EvidenceItem::note(
-                "manifest",
-                format!(
-                    "the signed manifest lists {} components",
-                    self.v.report.resources_signed
-                ),
-            )],
+            evidence,
             missing,
         }
     }

@@ -218,10 +218,7 @@ fn gates_invalid(format: modelseal_formats::FileFormat) -> bool {
 }
 
 fn format_name(report: &FileReport) -> String {
-    serde_json::to_value(report.format)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{:?}", report.format))
+    report.format.name().to_owned()
 }
 
 /// The pickles a file's details hold.

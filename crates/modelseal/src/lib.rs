@@ -29,6 +29,11 @@
 //!   [`model_history`] read them back; [`VerifyOptions::with_policy`] makes
 //!   [`verify_model`] check a trust [`Policy`] (who may sign, in which role,
 //!   and the rules the attestations must satisfy).
+//! - [`inventory`] with [`InventoryOptions`] finds every model under some
+//!   paths (hub cache snapshots, model directories, Ollama stores, lone
+//!   files) and gives an [`InventoryReport`]: formats, root digest,
+//!   signature status and signer, attestations, model-card declarations,
+//!   unsafe formats; [`to_cyclonedx`] turns it into a CycloneDX 1.6 ML-BOM.
 //! - [`Error`] tells a signature that does not verify from an I/O or usage
 //!   problem ([`Error::is_verification_failure`]).
 //!
@@ -66,6 +71,7 @@ mod error;
 mod evidence;
 mod files;
 mod formats;
+mod inventory;
 mod keys;
 mod layout;
 mod load;
@@ -87,6 +93,12 @@ pub use evidence::{
 };
 pub use formats::{
     FormatGate, InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model,
+};
+pub use inventory::{
+    BaseModelRef, Bom, CYCLONEDX_SPEC_VERSION, DatasetRef, InventoryAttestation, InventoryFile,
+    InventoryModel, InventoryOptions, InventoryReport, InventorySummary, Layout, ModelCard,
+    ParentRef, RequireReport, Requirement, SignatureReport, SignatureStatus, Skipped, inventory,
+    to_cyclonedx,
 };
 pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
