@@ -72,12 +72,16 @@ pub(crate) fn assess(
         .iter()
         .filter_map(|name| formats.iter().find(|f| f.name() == *name).copied())
         .collect();
-    model.format_findings = check_files(
-        files.iter().map(|f| (f.name.as_str(), f.content_path())),
-        &FormatGate::default(),
-    )?;
+    // A signature check runs the format gate over every file already.
+    let gated = candidate.layout != Layout::Ollama
+        && check_signature(&candidate.path, options, &mut model)?;
+    if !gated {
+        model.format_findings = check_files(
+            files.iter().map(|f| (f.name.as_str(), f.content_path())),
+            &FormatGate::default(),
+        )?;
+    }
     if candidate.layout != Layout::Ollama {
-        check_signature(&candidate.path, options, &mut model)?;
         model.attestations = attestations(&candidate.path, options, &mut model);
         let card_dir = if candidate.layout == Layout::File {
             None
@@ -232,27 +236,32 @@ fn ollama_files(
 }
 
 /// The signature's status: checked against its manifest (status), or
-/// verified with the trust given.
+/// verified with the trust given. True when the check ran the format gate
+/// (its format findings are then the model's).
 fn check_signature(
     path: &Path,
     options: &InventoryOptions,
     model: &mut InventoryModel,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let signature = default_signature_path(path);
     if std::fs::symlink_metadata(&signature).is_err() {
-        return Ok(());
+        return Ok(false);
     }
     model.signature.path = Some(signature.display().to_string());
-    let failing = |findings: Vec<Finding>| -> Vec<Finding> {
-        findings.into_iter().filter(Finding::fails).collect()
+    // Format findings go to `format_findings`, failing or not; the other
+    // failing ones are what differs.
+    let split = |findings: Vec<Finding>, model: &mut InventoryModel| {
+        let (format, content): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| {
+            matches!(
+                f,
+                Finding::UnsafeFormat { .. } | Finding::InvalidFormat { .. }
+            )
+        });
+        model.format_findings = format;
+        model.findings = content.into_iter().filter(Finding::fails).collect();
+        model.intact = Some(model.findings.is_empty());
     };
-    // Format findings are the inventory's own (`format_findings`).
-    let content = |f: &Finding| {
-        !matches!(
-            f,
-            Finding::UnsafeFormat { .. } | Finding::InvalidFormat { .. }
-        )
-    };
+    let mut gated = false;
     match &options.verify {
         None => {
             let status = crate::status_model(
@@ -267,9 +276,8 @@ fn check_signature(
             match status {
                 Ok(report) => {
                     model.signature.root_digest = Some(report.root_digest.clone());
-                    model.findings = failing(report.findings);
-                    model.findings.retain(content);
-                    model.intact = Some(model.findings.is_empty());
+                    split(report.findings, model);
+                    gated = true;
                     model.signature.status = if model.findings.is_empty() {
                         SignatureStatus::Signed
                     } else {
@@ -292,9 +300,8 @@ fn check_signature(
                     model.signature.root_digest = Some(report.root_digest.clone());
                     model.signature.signer = Some(report.signer.clone());
                     let policy_failed = report.policy.as_ref().is_some_and(|p| !p.passed);
-                    model.findings = failing(report.findings.clone());
-                    model.findings.retain(content);
-                    model.intact = Some(model.findings.is_empty());
+                    split(report.findings.clone(), model);
+                    gated = true;
                     model.signature.status = if model.findings.is_empty() && !policy_failed {
                         SignatureStatus::Verified
                     } else {
@@ -326,7 +333,7 @@ fn check_signature(
             }
         }
     }
-    Ok(())
+    Ok(gated)
 }
 
 /// The statements of the model's attestations file: under a policy, with

@@ -196,6 +196,24 @@ mod tests {
         assert!(from_readme("---\nlicense: [unclosed\n---\n").is_err());
     }
 
+    proptest::proptest! {
+        // Whatever follows the opening `---`, parsing ends in a card, no
+        // card or an error: never a panic.
+        #[test]
+        fn any_front_matter_parses_or_fails_cleanly(body in ".{0,400}", end in proptest::bool::ANY) {
+            let text = format!("---\n{body}{}", if end { "\n---\n" } else { "" });
+            let _ = from_readme(&text);
+        }
+
+        #[test]
+        fn yaml_like_front_matter_parses_or_fails_cleanly(
+            lines in proptest::collection::vec("[-a-z_ :\\[\\]{},&*!|>'\"#0-9]{0,30}", 0..20)
+        ) {
+            let text = format!("---\n{}\n---\n", lines.join("\n"));
+            let _ = from_readme(&text);
+        }
+    }
+
     #[test]
     fn aliases_are_refused_not_expanded() {
         // A "billion laughs" card: each level nine aliases of the last.

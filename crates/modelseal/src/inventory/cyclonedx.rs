@@ -118,6 +118,7 @@ struct ModelCard {
 
 #[derive(Debug, Serialize)]
 struct ModelParameters {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     datasets: Vec<DatasetChoice>,
 }
 
@@ -432,7 +433,7 @@ fn model_component(
         hashes: sha256(&model.root_digest.digest),
         licenses,
         properties,
-        model_card: Some(ModelCard {
+        model_card: (!datasets.is_empty() || !card_properties.is_empty()).then_some(ModelCard {
             model_parameters: ModelParameters { datasets },
             properties: card_properties,
         }),

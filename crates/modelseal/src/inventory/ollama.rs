@@ -172,3 +172,62 @@ pub(crate) fn read_model(store: &Path, path: &Path) -> Result<OllamaModel, Strin
         missing,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(manifest: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir
+            .path()
+            .join("manifests/registry.ollama.ai/library/m/latest");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::create_dir_all(dir.path().join("blobs")).expect("mkdir");
+        std::fs::write(&path, manifest).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn names_follow_ollama_list() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for rel in [
+            "registry.ollama.ai/library/llama3/latest",
+            "registry.ollama.ai/someone/tuned/q4",
+            "hf.co/org/repo/Q4_K_M",
+        ] {
+            let path = dir.path().join("manifests").join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, b"{}").expect("write");
+        }
+        let names: Vec<String> = store_models(dir.path())
+            .expect("store")
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["hf.co/org/repo:Q4_K_M", "llama3:latest", "someone/tuned:q4"]
+        );
+    }
+
+    #[test]
+    fn layer_digests_must_be_sha256_hex() {
+        for digest in ["sha256:../../etc/passwd", "sha512:00", "sha256:zz", ""] {
+            let manifest = format!(
+                r#"{{"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"{digest}"}}]}}"#
+            );
+            let (dir, path) = store_with(manifest.as_bytes());
+            let error = read_model(dir.path(), &path).expect_err(digest);
+            assert!(error.contains("not `sha256:HEX`"), "{error}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_manifest_bytes_read_or_fail_cleanly(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let (dir, path) = store_with(&bytes);
+            let _ = read_model(dir.path(), &path);
+        }
+    }
+}
