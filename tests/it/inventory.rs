@@ -873,3 +873,68 @@ fn the_cyclonedx_validator_refuses_a_broken_bom() {
         out.stderr
     );
 }
+
+#[test]
+fn keyless_and_policy_trust_verify_every_signature() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("models");
+    // A real Sigstore keyless signature (fixtures/keyless), its bundle
+    // placed as the model's own `model.sig`; the files are raw bytes, so
+    // the signature is what makes the directory a model.
+    let keyless = root.join("keyless");
+    copy_tree(&fixtures().join("keyless/v1.1.0/model"), &keyless);
+    std::fs::copy(
+        fixtures().join("keyless/v1.1.0/model.sig"),
+        keyless.join("model.sig"),
+    )
+    .expect("sig");
+    let identity = ["--identity", "stefanb@us.ibm.com"];
+    let issuer = ["--issuer", "https://sigstore.verify.ibm.com/oauth2"];
+    let (_, report) = inventory(
+        &[&root, &identity[0], &identity[1], &issuer[0], &issuer[1]],
+        0,
+    );
+    let model = report.model("keyless");
+    assert_eq!(model.layout, "directory");
+    assert_eq!(model.signature.status, "verified", "{model:#?}");
+    let signer = model.signature.signer.as_ref().expect("signer");
+    assert_eq!(signer["identity"], "stefanb@us.ibm.com");
+    let (_, report) = inventory(
+        &[
+            &root,
+            &"--identity",
+            &"someone@example.org",
+            &issuer[0],
+            &issuer[1],
+        ],
+        0,
+    );
+    assert_eq!(report.model("keyless").signature.status, "refused");
+
+    // A policy: its signer verifies the model and accepts its lineage.
+    let model = tiny_model(&root, "released");
+    let (key, _, _) = keygen(dir.path(), "dev", "ed25519");
+    run(modelseal().arg("sign").arg(&model).arg("--key").arg(&key)).expect_code(0);
+    run(modelseal()
+        .args(["attest", "lineage"])
+        .arg(&model)
+        .arg("--key")
+        .arg(&key)
+        .args(["--model-version", "1.0", "--change", "first release"]))
+    .expect_code(0);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n[[signers]]\nname = \"dev\"\nkey = \"dev.pub\"\nroles = [\"developer\"]\n",
+    )
+    .expect("policy");
+    let (_, report) = inventory(&[&root, &"--policy", &policy], 0);
+    let released = report.model("released");
+    assert_eq!(released.signature.status, "verified", "{released:#?}");
+    assert_eq!(
+        pairs(&released.attestations, "predicate", "status"),
+        [("lineage", "accepted")]
+    );
+    // The keyless model's signer is not a policy signer.
+    assert_eq!(report.model("keyless").signature.status, "refused");
+}
