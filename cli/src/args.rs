@@ -75,9 +75,10 @@ pub struct InventoryArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
 
-    /// Exit 1 unless every model found is signed (a signature its files
-    /// match) or verified (with the trust given), listing those that fall
-    /// short.
+    /// Exit 1 unless models were found, nothing was left unchecked, and
+    /// every model is signed (a signature its files match) or verified
+    /// (with the trust given), listing what falls short. Without a trust,
+    /// `signed` checks content only: anyone can write a matching model.sig.
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub require: Option<RequireArg>,
 

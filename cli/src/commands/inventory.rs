@@ -51,11 +51,15 @@ pub fn run(args: &InventoryArgs) -> anyhow::Result<Status> {
             Requirement::Signed => "signed",
             Requirement::Verified => "verified",
         };
-        let mut message = format!(
-            "{} of {} not {level} (--require {level}):",
-            plural(require.falling_short.len(), "model"),
-            report.models.len()
-        );
+        let mut message = if report.models.is_empty() {
+            format!("--require {level}: no model found")
+        } else {
+            format!(
+                "{} of {} not {level} (--require {level}):",
+                plural(require.falling_short.len(), "model"),
+                report.models.len()
+            )
+        };
         for model in report
             .models
             .iter()
@@ -67,6 +71,14 @@ pub fn run(args: &InventoryArgs) -> anyhow::Result<Status> {
                 output::one_line(&model.name),
                 model.signature.status.name(),
                 output::one_line(&model.path)
+            );
+        }
+        for skipped in report.skipped.iter().filter(|s| s.unchecked) {
+            let _ = write!(
+                message,
+                "\n  not checked: {}: {}",
+                output::one_line(&skipped.path),
+                output::one_line(&skipped.reason)
             );
         }
         output::print_error(&anyhow::anyhow!(message));
@@ -170,7 +182,7 @@ fn write_model(text: &mut String, model: &InventoryModel) {
     let signature = &model.signature;
     let mut line = signature.status.name().to_owned();
     if let Some(signer) = &signature.signer {
-        let _ = write!(line, ", signed by {}", signer_text(signer));
+        let _ = write!(line, ", signed by {}", output::one_line(&signer.describe()));
     }
     match signature.status {
         SignatureStatus::Signed => line.push_str(" (files match its manifest; signer not checked)"),
@@ -276,23 +288,6 @@ fn write_model(text: &mut String, model: &InventoryModel) {
     }
     for problem in &model.problems {
         let _ = writeln!(text, "  problem       {}", output::one_line(problem));
-    }
-}
-
-fn signer_text(signer: &modelseal::SignerReport) -> String {
-    match signer {
-        modelseal::SignerReport::Key { key_id, .. } => format!("key {key_id}"),
-        modelseal::SignerReport::Certificate { subject, .. } => {
-            format!("certificate `{}`", output::one_line(subject))
-        }
-        modelseal::SignerReport::Sigstore {
-            identity, issuer, ..
-        } => format!(
-            "{} ({})",
-            output::one_line(identity),
-            output::one_line(issuer)
-        ),
-        _ => "a signer".to_owned(),
     }
 }
 

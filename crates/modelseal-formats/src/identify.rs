@@ -143,10 +143,6 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     if first.starts_with(NPY_MAGIC) {
         return FileFormat::Npy;
     }
-    // A flatbuffer's file identifier sits after its 4-byte root offset.
-    if first.get(4..8) == Some(b"TFL3") {
-        return FileFormat::Tflite;
-    }
     if first.starts_with(b"\x89HDF\r\n\x1a\n") {
         return FileFormat::Hdf5;
     }
@@ -169,6 +165,12 @@ pub fn identify_bytes(name: &str, first: &[u8]) -> FileFormat {
     }
     if base == "saved_model.pb" || base == "saved_model.pbtxt" {
         return FileFormat::SavedModel;
+    }
+    // After the pickle check: `TFL3` in bytes 4..8 must not let a pickle
+    // pass as TensorFlow Lite. A flatbuffer's identifier follows its
+    // 4-byte root offset, which points inside the file, 4-aligned.
+    if looks_like_tflite(first) {
+        return FileFormat::Tflite;
     }
     if ext == "onnx" && looks_like_protobuf(first) {
         return FileFormat::Onnx;
@@ -251,6 +253,19 @@ fn says_pickle(ext: &str) -> bool {
     matches!(ext, "pkl" | "pickle" | "joblib")
 }
 
+/// A TensorFlow Lite flatbuffer: file identifier `TFL3` after a root table
+/// offset that is 4-aligned, past the header and within the sniffed bytes
+/// or a plausible distance (real files: 0x1c, 0x20).
+fn looks_like_tflite(first: &[u8]) -> bool {
+    let (Some(offset), Some(b"TFL3")) = (first.get(..4), first.get(4..8)) else {
+        return false;
+    };
+    let mut le = [0u8; 4];
+    le.copy_from_slice(offset);
+    let root = u32::from_le_bytes(le);
+    root >= 8 && root % 4 == 0 && root < 1 << 16
+}
+
 /// A protobuf message starts with a tag: field 1-20 of wire type 0 (varint)
 /// or 2 (length-delimited). ONNX `ModelProto` starts with `ir_version`
 /// (field 1, varint): byte `0x08`.
@@ -273,8 +288,21 @@ pub fn identify(path: &Path) -> Result<FileFormat, FormatError> {
 /// # Errors
 /// The file cannot be opened or read.
 pub fn identify_as(path: &Path, name: &str) -> Result<FileFormat, FormatError> {
-    let mut f = modelseal_hash::open_regular(path, modelseal_hash::Links::Follow)
-        .map_err(|e| io_error(path, e))?;
+    identify_as_with(path, name, modelseal_hash::Links::Follow)
+}
+
+/// [`identify_as`], opening `path` by `links`: [`modelseal_hash::Links::Refuse`]
+/// for a path that was a regular file when listed, so a file swapped for a
+/// link meanwhile is refused rather than followed.
+///
+/// # Errors
+/// The file cannot be opened (a link under `Refuse`) or read.
+pub fn identify_as_with(
+    path: &Path,
+    name: &str,
+    links: modelseal_hash::Links,
+) -> Result<FileFormat, FormatError> {
+    let mut f = modelseal_hash::open_regular(path, links).map_err(|e| io_error(path, e))?;
     let mut first = Vec::with_capacity(SNIFF_LEN);
     (&mut f)
         .take(SNIFF_LEN as u64)
@@ -324,6 +352,31 @@ pub(crate) fn classify_zip<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pickle_with_tfl3_in_its_first_bytes_is_a_pickle() {
+        // MARK, BININT (bytes 2..6), LONG 3: bytes 0..4 read as a
+        // plausible flatbuffer root offset (18984) and bytes 4..8 are
+        // `TFL3`; POP, POP_MARK, then os.system.
+        let evil = b"(J\x00\x00TFL3\n01cos\nsystem\n(S'id'\ntR.";
+        assert_eq!(&evil[4..8], b"TFL3");
+        assert!(
+            looks_like_tflite(evil),
+            "the header alone would pass for TFLite"
+        );
+        for name in ["model.pkl", "model.tflite", "weights"] {
+            assert_eq!(identify_bytes(name, evil), FileFormat::Pickle, "{name}");
+        }
+        // A real TFLite header (basic-pitch's nmp.tflite): offset 0x1c.
+        let tflite = b"\x1c\x00\x00\x00TFL3\x14\x00\x20\x00\x1c\x00\x18\x00";
+        assert_eq!(identify_bytes("nmp.tflite", tflite), FileFormat::Tflite);
+        assert_eq!(identify_bytes("blob", tflite), FileFormat::Tflite);
+        // `TFL3` after an implausible offset is not TFLite.
+        assert_ne!(
+            identify_bytes("x", b"\xff\xff\xff\x7fTFL3\x00\x00"),
+            FileFormat::Tflite
+        );
+    }
 
     #[test]
     fn names_are_the_json_names() {

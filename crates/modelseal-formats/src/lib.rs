@@ -71,7 +71,9 @@ pub const MAX_HEADER_MEMORY: u64 = 32 << 20;
 /// of the tables that hold it (measured, rounded up).
 pub const ENTRY_COST: usize = 256;
 pub use gguf::{GgufError, GgufHeader, GgufKv, GgufTensor, GgufValue};
-pub use identify::{FileFormat, SNIFF_LEN, identify, identify_as, identify_bytes};
+pub use identify::{
+    FileFormat, SNIFF_LEN, identify, identify_as, identify_as_with, identify_bytes,
+};
 pub use npy::{NpyError, NpyHeader};
 pub use pickle::{
     AllowGlobalError, AllowGlobals, DYNAMIC, GlobalRisk, MAX_GLOBALS, PickleGlobal, PickleLimits,

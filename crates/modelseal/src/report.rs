@@ -238,6 +238,20 @@ pub enum SignerReport {
     },
 }
 
+impl SignerReport {
+    /// One line naming the signer: `key HEX`, `certificate SUBJECT`, or
+    /// `IDENTITY (ISSUER)` for a keyless signature.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Key { key_id, .. } => format!("key {key_id}"),
+            Self::Certificate { subject, .. } => format!("certificate {subject}"),
+            Self::Sigstore {
+                identity, issuer, ..
+            } => format!("{identity} ({issuer})"),
+        }
+    }
+}
+
 /// The signed `serialization`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SerializationReport {

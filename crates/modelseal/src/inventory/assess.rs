@@ -20,10 +20,14 @@ use crate::formats::{FormatGate, check_files};
 use crate::layout::default_signature_path;
 use crate::report::Finding;
 
-/// Hashes and checks one candidate.
+/// Hashes and checks one candidate. `check_signature` false leaves the
+/// signature to the caller (the evidence report has verified it). An error
+/// reading the model (an unreadable folder, a file gone) is the model's
+/// problem, with status [`SignatureStatus::Unchecked`], not the run's.
 pub(crate) fn assess(
     candidate: &Candidate,
     options: &InventoryOptions,
+    check_signature: bool,
 ) -> Result<(InventoryModel, Option<CacheStats>), Error> {
     let mut model = InventoryModel {
         name: candidate.name.clone(),
@@ -50,31 +54,58 @@ pub(crate) fn assess(
         card: None,
         problems: Vec::new(),
     };
+    match check(candidate, options, check_signature, &mut model) {
+        Ok(cache) => Ok((model, cache)),
+        Err(e @ Error::Usage(_)) => Err(e),
+        Err(e) => {
+            model.signature.status = SignatureStatus::Unchecked;
+            model.intact = None;
+            model
+                .problems
+                .push(crate::attestation::policy::chain_text(&e));
+            Ok((model, None))
+        }
+    }
+}
+
+fn check(
+    candidate: &Candidate,
+    options: &InventoryOptions,
+    check_signature: bool,
+    model: &mut InventoryModel,
+) -> Result<Option<CacheStats>, Error> {
     let (files, cache) = if candidate.layout == Layout::Ollama {
-        ollama_files(candidate, options, &mut model)?
+        ollama_files(candidate, options, model)?
     } else {
-        model_files(&candidate.path, options, &mut model)?
+        model_files(&candidate.path, options, model)?
     };
-    let formats: Vec<FileFormat> = files
+    let formats: std::collections::BTreeMap<&str, FileFormat> = files
         .par_iter()
-        .map(|f| modelseal_formats::identify_as(f.content_path(), &f.name))
-        .map(|r| r.unwrap_or(FileFormat::Unknown))
+        .map(|f| {
+            let format = modelseal_formats::identify_as(f.content_path(), &f.name)
+                .unwrap_or(FileFormat::Unknown);
+            (f.name.as_str(), format)
+        })
         .collect();
-    for (file, format) in model.files.iter_mut().zip(&formats) {
-        file.format = *format;
+    for file in &mut model.files {
+        file.format = formats
+            .get(file.name.as_str())
+            .copied()
+            .unwrap_or(FileFormat::Unknown);
     }
     let distinct: BTreeSet<&str> = formats
-        .iter()
+        .values()
         .filter(|f| is_model_format(**f))
         .map(|f| f.name())
         .collect();
     model.formats = distinct
         .iter()
-        .filter_map(|name| formats.iter().find(|f| f.name() == *name).copied())
+        .filter_map(|name| formats.values().find(|f| f.name() == *name).copied())
         .collect();
     // A signature check runs the format gate over every file already.
     let gated = candidate.layout != Layout::Ollama
-        && check_signature(&candidate.path, options, &mut model)?;
+        && check_signature
+        && self::check_signature(&candidate.path, options, model)?;
     if !gated {
         model.format_findings = check_files(
             files.iter().map(|f| (f.name.as_str(), f.content_path())),
@@ -82,20 +113,23 @@ pub(crate) fn assess(
         )?;
     }
     if candidate.layout != Layout::Ollama {
-        model.attestations = attestations(&candidate.path, options, &mut model);
-        let card_dir = if candidate.layout == Layout::File {
-            None
-        } else {
-            Some(candidate.path.as_path())
+        model.attestations = attestations(&candidate.path, options, model);
+    }
+    if candidate.layout == Layout::Directory || candidate.layout == Layout::HubCache {
+        // Through the walk's files: a card link is followed only where the
+        // walk follows links (inside the model, or its hub repository).
+        let top = |name: &str| {
+            files
+                .iter()
+                .find(|f| f.name == name)
+                .map(ModelFile::content_path)
         };
-        if let Some(dir) = card_dir {
-            match super::card::read_card(dir) {
-                Ok(card) => model.card = card,
-                Err(problem) => model.problems.push(problem),
-            }
+        match super::card::read_card(top("README.md"), top("config.json")) {
+            Ok(card) => model.card = card,
+            Err(problem) => model.problems.push(problem),
         }
     }
-    Ok((model, cache))
+    Ok(cache)
 }
 
 fn open_cache(options: &InventoryOptions, key: &Path) -> Result<Option<DigestCache>, Error> {
@@ -124,6 +158,9 @@ fn model_files(
 ) -> Result<(Vec<ModelFile>, Option<CacheStats>), Error> {
     let walk_options = WalkOptions {
         allow_symlinks: true,
+        // Links to files only, never into directories: nothing checked
+        // this tree's links, and a file reached twice is listed twice.
+        file_symlinks_only: true,
         exclude_files: vec![
             default_signature_path(path),
             modelseal_attest::default_attestations_path(path),
@@ -284,10 +321,7 @@ fn check_signature(
                         SignatureStatus::Modified
                     };
                 }
-                Err(e) => {
-                    model.signature.status = SignatureStatus::Malformed;
-                    model.signature.reason = Some(crate::attestation::policy::chain_text(&e));
-                }
+                Err(e) => not_checked(&signature, e, model)?,
             }
         }
         Some(verify) => {
@@ -321,19 +355,36 @@ fn check_signature(
                         ));
                     }
                 }
-                Err(e) if e.is_verification_failure() => {
-                    model.signature.status = SignatureStatus::Refused;
-                    model.signature.reason = Some(crate::attestation::policy::chain_text(&e));
-                }
-                Err(e @ Error::Usage(_)) => return Err(e),
-                Err(e) => {
-                    model.signature.status = SignatureStatus::Malformed;
-                    model.signature.reason = Some(crate::attestation::policy::chain_text(&e));
-                }
+                Err(e) => not_checked(&signature, e, model)?,
             }
         }
     }
     Ok(gated)
+}
+
+/// A check that ended in an error, by stage: a bundle that does not parse
+/// is `malformed`; one that does not verify (another signer, a forged
+/// bundle, a policy that refuses it) `refused`; anything else (an
+/// unreadable file, a walk problem) `unchecked`. The signed root digest is
+/// still read, unverified, for the attestations' binding. Usage errors
+/// (a policy that cannot apply) end the run.
+fn not_checked(signature: &Path, e: Error, model: &mut InventoryModel) -> Result<(), Error> {
+    model.signature.status = match &e {
+        Error::Usage(_) => return Err(e),
+        Error::Signature {
+            source: modelseal_oms::VerifyError::Bundle(_),
+            ..
+        } => SignatureStatus::Malformed,
+        Error::Signature { .. } | Error::PolicySignature { .. } => SignatureStatus::Refused,
+        _ => SignatureStatus::Unchecked,
+    };
+    model.signature.reason = Some(crate::attestation::policy::chain_text(&e));
+    if model.signature.root_digest.is_none() {
+        model.signature.root_digest = crate::verify::read_unverified_manifest(signature)
+            .ok()
+            .map(|m| m.root_digest.to_hex());
+    }
+    Ok(())
 }
 
 /// The statements of the model's attestations file: under a policy, with

@@ -38,15 +38,21 @@ impl ModelCard {
     }
 }
 
-/// The declarations of the model directory `dir` (a hub snapshot's links
-/// are followed: they point into its own blobs), or `None` when it has
-/// none. A card that cannot be read or parsed is a problem, returned as
-/// the error text.
-pub(crate) fn read_card(dir: &Path) -> Result<Option<ModelCard>, String> {
-    let readme = dir.join("README.md");
-    if readme.exists() {
-        let bytes = modelseal_hash::read_regular(&readme, Links::Follow, MAX_CARD)
-            .map_err(|e| format!("`{}`: {e}", readme.display()))?;
+/// The declarations of a model directory, from its `README.md` and
+/// `config.json` as the model walk found them (`(path, is_link_target)`:
+/// a hub snapshot's links resolved into its own blobs; a plain file opened
+/// refusing links), or `None` when it has none. A card that cannot be read
+/// or parsed is a problem, returned as the error text.
+pub(crate) fn read_card(
+    readme: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<Option<ModelCard>, String> {
+    let read = |path: &Path| {
+        modelseal_hash::read_regular(path, Links::Refuse, MAX_CARD)
+            .map_err(|e| format!("`{}`: {e}", path.display()))
+    };
+    if let Some(readme) = readme {
+        let bytes = read(readme)?;
         if let Some(card) = from_readme(&String::from_utf8_lossy(&bytes))
             .map_err(|e| format!("`{}`: front matter: {e}", readme.display()))?
             .filter(|c| !c.is_empty())
@@ -54,10 +60,8 @@ pub(crate) fn read_card(dir: &Path) -> Result<Option<ModelCard>, String> {
             return Ok(Some(card));
         }
     }
-    let config = dir.join("config.json");
-    if config.exists() {
-        let bytes = modelseal_hash::read_regular(&config, Links::Follow, MAX_CARD)
-            .map_err(|e| format!("`{}`: {e}", config.display()))?;
+    if let Some(config) = config {
+        let bytes = read(config)?;
         // A config that is not JSON is `inspect`'s business, not the card's.
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
             let card = from_config(&value);
@@ -107,12 +111,16 @@ fn from_readme(text: &str) -> Result<Option<ModelCard>, String> {
 
 /// The YAML loader expands an alias by copying what it names: nine
 /// aliases of nine aliases of … make a card of a few hundred bytes cost
-/// gigabytes ("billion laughs"). Model cards use no anchors; one that does
-/// is refused before it is loaded.
+/// gigabytes ("billion laughs"); and it builds (and drops) the tree
+/// recursively, so `- - - - …` half a million levels deep would overflow
+/// the stack. Model cards use no anchors and little nesting: one with an
+/// alias, or nested deeper than [`MAX_NESTING`], is refused before it is
+/// loaded.
 fn refuse_aliases(yaml: &str) -> Result<(), String> {
     use yaml_rust2::Event;
     use yaml_rust2::parser::Parser;
     let mut parser = Parser::new_from_str(yaml);
+    let mut depth = 0usize;
     loop {
         match parser.next_token().map_err(|e| e.to_string())? {
             (Event::StreamEnd, _) => return Ok(()),
@@ -122,10 +130,23 @@ fn refuse_aliases(yaml: &str) -> Result<(), String> {
                     mark.line()
                 ));
             }
+            (Event::SequenceStart(..) | Event::MappingStart(..), mark) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!(
+                        "line {}: nested deeper than {MAX_NESTING} levels",
+                        mark.line()
+                    ));
+                }
+            }
+            (Event::SequenceEnd | Event::MappingEnd, _) => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
 }
+
+/// How deep a model card's YAML may nest (real ones: 3 or 4).
+const MAX_NESTING: usize = 64;
 
 fn yaml_strings(value: &Yaml) -> Vec<String> {
     let one = |v: &Yaml| match v {
@@ -212,6 +233,15 @@ mod tests {
             let text = format!("---\n{}\n---\n", lines.join("\n"));
             let _ = from_readme(&text);
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_loading() {
+        let deep = format!("---\n{}x\n---\n", "- ".repeat(100_000));
+        let error = from_readme(&deep).expect_err("refused");
+        assert!(error.contains("nested deeper than 64"), "{error}");
+        let fine = format!("---\n{}x\n---\n", "- ".repeat(10));
+        assert!(from_readme(&fine).is_ok());
     }
 
     #[test]

@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{InventoryModel, InventoryReport};
-use crate::report::SignerReport;
 
 /// The CycloneDX specification version written.
 pub const CYCLONEDX_SPEC_VERSION: &str = "1.6";
@@ -198,18 +197,6 @@ fn license(text: &str) -> LicenseChoice {
     }
 }
 
-fn signer_text(signer: &SignerReport) -> String {
-    match signer {
-        SignerReport::Key { key_id, .. } => format!("key {key_id}"),
-        SignerReport::Certificate { subject, .. } => format!("certificate {subject}"),
-        SignerReport::Sigstore {
-            identity, issuer, ..
-        } => format!("{identity} ({issuer})"),
-        #[allow(unreachable_patterns)]
-        _ => "unknown".to_owned(),
-    }
-}
-
 /// What the BOM knows of every model and dataset, by digest: one
 /// component each, however many models refer to it.
 #[derive(Default)]
@@ -282,12 +269,8 @@ fn model_ref(index: usize) -> String {
 }
 
 /// One model's component and what it depends on.
-fn model_component(
-    index: usize,
-    model: &InventoryModel,
-    refs: &mut Refs,
-) -> (Component, Vec<String>) {
-    let bom_ref = model_ref(index);
+/// The `modelseal:` properties of a model's component.
+fn model_properties(model: &InventoryModel) -> Vec<Property> {
     let mut properties = vec![
         property("layout", model.layout.name()),
         property("path", model.path.clone()),
@@ -303,7 +286,7 @@ fn model_component(
         properties.push(property("signature:path", path.clone()));
     }
     if let Some(signer) = &model.signature.signer {
-        properties.push(property("signature:signer", signer_text(signer)));
+        properties.push(property("signature:signer", signer.describe()));
     }
     if let Some(root) = &model.signature.root_digest {
         properties.push(property("signature:root-digest", format!("sha256:{root}")));
@@ -329,12 +312,30 @@ fn model_component(
     for r in &model.refs {
         properties.push(property("hub:ref", r.clone()));
     }
+    properties
+}
 
+/// What a model's bound statements say: its version, the datasets
+/// (references to `data` components added to `refs`), and what it
+/// depends on (base model, parent version).
+struct Lineage {
+    version: Option<String>,
+    datasets: Vec<DatasetChoice>,
+    depends_on: Vec<String>,
+}
+
+fn lineage(model: &InventoryModel, refs: &mut Refs) -> Lineage {
     let mut datasets = Vec::new();
     let mut depends_on = Vec::new();
     let mut version = model.revision.clone();
-    let mut card_properties = Vec::new();
-    for attestation in &model.attestations {
+    // Only statements bound to this model: accepted under a policy, or
+    // unverified (no policy) but naming its digest. A copied attestations
+    // file's `other-model` statements must not put lineage in the BOM.
+    let bound = model
+        .attestations
+        .iter()
+        .filter(|a| matches!(a.status, "accepted" | "unverified"));
+    for attestation in bound {
         if let Some(v) = &attestation.version {
             version = Some(v.clone());
         }
@@ -388,6 +389,28 @@ fn model_component(
             });
             push_unique(&mut depends_on, target);
         }
+    }
+    Lineage {
+        version,
+        datasets,
+        depends_on,
+    }
+}
+
+fn model_component(
+    index: usize,
+    model: &InventoryModel,
+    refs: &mut Refs,
+) -> (Component, Vec<String>) {
+    let bom_ref = model_ref(index);
+    let mut properties = model_properties(model);
+    let Lineage {
+        version,
+        datasets,
+        depends_on,
+    } = lineage(model, refs);
+    let mut card_properties = Vec::new();
+    for attestation in &model.attestations {
         card_properties.push(property(
             &format!("attestation:{}", attestation.line),
             format!(
@@ -425,12 +448,24 @@ fn model_component(
             ..Component::default()
         })
         .collect();
+    // A lone file's hash is the file's own SHA-256 (what `sha256sum` and
+    // other tools give); a model of several files carries its root digest.
+    let hash = match (&model.layout, model.files.as_slice()) {
+        (super::Layout::File, [file]) => {
+            properties.push(property(
+                "root-digest",
+                format!("sha256:{}", model.root_digest.digest),
+            ));
+            file.sha256.clone()
+        }
+        _ => model.root_digest.digest.clone(),
+    };
     let component = Component {
         kind: "machine-learning-model",
         bom_ref: Some(bom_ref),
         name: model.name.clone(),
         version,
-        hashes: sha256(&model.root_digest.digest),
+        hashes: sha256(&hash),
         licenses,
         properties,
         model_card: (!datasets.is_empty() || !card_properties.is_empty()).then_some(ModelCard {

@@ -93,6 +93,30 @@ pub struct Skipped {
     pub path: String,
     /// Why.
     pub reason: String,
+    /// True when what it leads to may be model content nothing checked (it
+    /// could not be read, or it is a link out of the tree, which a loader
+    /// would follow): `--require` fails on it.
+    pub unchecked: bool,
+}
+
+impl Skipped {
+    /// An entry that may hide model content.
+    fn unchecked(path: &Path, reason: String) -> Self {
+        Self {
+            path: path.display().to_string(),
+            reason,
+            unchecked: true,
+        }
+    }
+
+    /// An entry that holds no model content to check.
+    fn not_a_model(path: &Path, reason: String) -> Self {
+        Self {
+            path: path.display().to_string(),
+            reason,
+            unchecked: false,
+        }
+    }
 }
 
 /// What the scan of the given trees found.
@@ -114,6 +138,8 @@ struct Node {
     children: Vec<Node>,
     /// Weight files anywhere below (this directory included).
     weights_below: usize,
+    /// Weight files in this directory and its immediate subdirectories.
+    weights_near: usize,
     /// Whether this directory or one below is a model directory by its
     /// own files (see [`Node::is_model_dir`]).
     model_dir_below: bool,
@@ -148,46 +174,77 @@ pub(crate) fn discover(
 ) -> Discovery {
     let mut discovery = Discovery::default();
     for path in paths {
-        match fs::symlink_metadata(path) {
-            Err(e) => discovery.skipped.push(Skipped {
-                path: path.display().to_string(),
-                reason: format!("cannot read: {e}"),
-            }),
-            Ok(meta) if meta.is_dir() || meta.file_type().is_symlink() && path.is_dir() => {
-                let tree_root = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-                let scan = Scan {
-                    tree_root: &tree_root,
-                    scanned,
-                    progress,
-                };
-                let node = scan.dir(path.clone(), 0);
-                group(node, &mut discovery);
+        let meta = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                discovery
+                    .skipped
+                    .push(Skipped::unchecked(path, format!("cannot read: {e}")));
+                continue;
             }
-            Ok(meta) if meta.is_file() || path.is_file() => {
-                scanned.fetch_add(1, Ordering::Relaxed);
-                let name = file_name(path);
-                match modelseal_formats::identify_as(path, &name) {
-                    Ok(format) if is_model_format(format) => {
-                        discovery.candidates.push(lone_file(path.clone()));
-                    }
-                    Ok(_) => discovery.skipped.push(Skipped {
-                        path: path.display().to_string(),
-                        reason: "not a model file (identified by content)".to_owned(),
-                    }),
-                    Err(e) => discovery.skipped.push(Skipped {
-                        path: path.display().to_string(),
-                        reason: e.to_string(),
-                    }),
+        };
+        if meta.is_dir() {
+            scan_root(path, scanned, progress, &mut discovery);
+        } else if meta.is_file() {
+            scanned.fetch_add(1, Ordering::Relaxed);
+            match modelseal_formats::identify_as(path, &file_name(path)) {
+                Ok(format) if is_model_format(format) => {
+                    discovery.candidates.push(lone_file(path.clone()));
                 }
+                Ok(_) => discovery.skipped.push(Skipped::not_a_model(
+                    path,
+                    "not a model file (identified by content)".to_owned(),
+                )),
+                Err(e) => discovery
+                    .skipped
+                    .push(Skipped::unchecked(path, e.to_string())),
             }
-            Ok(_) => discovery.skipped.push(Skipped {
-                path: path.display().to_string(),
-                reason: "not a regular file or directory".to_owned(),
-            }),
+        } else {
+            discovery.skipped.push(Skipped::unchecked(
+                path,
+                "not a regular file or directory".to_owned(),
+            ));
         }
     }
     discovery.files_scanned = scanned.load(Ordering::Relaxed);
     discovery
+}
+
+/// One directory given on the command line. A hub cache repository, or a
+/// snapshot of one, is its own layout; a folder inside a snapshot is
+/// scanned with the repository as the tree its links may point into.
+fn scan_root(path: &Path, scanned: &AtomicU64, progress: Option<&ProgressFn>, out: &mut Discovery) {
+    let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let name = file_name(&canonical);
+    if hub_repo_kind(&name, &canonical) == Some("models") {
+        match hub_snapshots(&name, &canonical) {
+            Ok(found) => out.candidates.extend(found),
+            Err(reason) => out.skipped.push(Skipped::unchecked(path, reason)),
+        }
+        return;
+    }
+    let repo = modelseal_hash::hub_cache_repo(&canonical);
+    if let Some(repo) = &repo {
+        let is_snapshot = canonical.parent() == Some(repo.join("snapshots").as_path());
+        let repo_name = file_name(repo);
+        if is_snapshot && hub_repo_kind(&repo_name, repo) == Some("models") {
+            match hub_snapshots(&repo_name, repo) {
+                Ok(found) => out
+                    .candidates
+                    .extend(found.into_iter().filter(|c| c.path == canonical)),
+                Err(reason) => out.skipped.push(Skipped::unchecked(path, reason)),
+            }
+            return;
+        }
+    }
+    let tree_root = repo.unwrap_or(canonical);
+    let scan = Scan {
+        tree_root: &tree_root,
+        scanned,
+        progress,
+    };
+    let node = scan.dir(path.to_owned(), 0);
+    group(node, out);
 }
 
 struct Scan<'a> {
@@ -205,19 +262,15 @@ impl Scan<'_> {
             ..Node::default()
         };
         if depth > MAX_DEPTH {
-            node.skipped.push(Skipped {
-                path: node.path.display().to_string(),
-                reason: format!("nested deeper than {MAX_DEPTH} directories"),
-            });
+            let reason = format!("nested deeper than {MAX_DEPTH} directories");
+            node.skipped.push(Skipped::unchecked(&node.path, reason));
             return node;
         }
         let entries = match fs::read_dir(&node.path) {
             Ok(entries) => entries,
             Err(e) => {
-                node.skipped.push(Skipped {
-                    path: node.path.display().to_string(),
-                    reason: format!("cannot list: {e}"),
-                });
+                let reason = format!("cannot list: {e}");
+                node.skipped.push(Skipped::unchecked(&node.path, reason));
                 return node;
             }
         };
@@ -227,10 +280,8 @@ impl Scan<'_> {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    node.skipped.push(Skipped {
-                        path: node.path.display().to_string(),
-                        reason: format!("cannot list: {e}"),
-                    });
+                    let reason = format!("cannot list: {e}");
+                    node.skipped.push(Skipped::unchecked(&node.path, reason));
                     continue;
                 }
             };
@@ -244,14 +295,12 @@ impl Scan<'_> {
                 Ok(t) if t.is_file() => files.push((name, path, None)),
                 Ok(t) if t.is_symlink() => match self.link_target(&path) {
                     Ok(target) if target.is_file() => files.push((name, path, Some(target))),
-                    Ok(_) => node.skipped.push(Skipped {
-                        path: path.display().to_string(),
-                        reason: "a link to a directory: not followed".to_owned(),
-                    }),
-                    Err(reason) => node.skipped.push(Skipped {
-                        path: path.display().to_string(),
-                        reason,
-                    }),
+                    // Its content is inside the tree, and scanned there.
+                    Ok(_) => node.skipped.push(Skipped::not_a_model(
+                        &path,
+                        "a link to a directory inside the tree: not followed".to_owned(),
+                    )),
+                    Err(reason) => node.skipped.push(Skipped::unchecked(&path, reason)),
                 },
                 _ => {}
             }
@@ -268,16 +317,20 @@ impl Scan<'_> {
         let names: Vec<&str> = dirs.iter().map(|(n, _)| n.as_str()).collect();
         if names.contains(&"manifests") && names.contains(&"blobs") {
             match super::ollama::store_models(&node.path) {
-                Ok(found) if !found.is_empty() => {
+                Ok((found, unread)) if !found.is_empty() || !unread.is_empty() => {
                     node.special = found;
+                    node.skipped.extend(
+                        unread
+                            .into_iter()
+                            .map(|(path, reason)| Skipped::unchecked(&path, reason)),
+                    );
                     // The blobs are the models' content: not lone files.
                     dirs.retain(|(n, _)| n != "blobs" && n != "manifests");
                 }
                 Ok(_) => {}
-                Err(reason) => node.skipped.push(Skipped {
-                    path: node.path.join("manifests").display().to_string(),
-                    reason,
-                }),
+                Err(reason) => node
+                    .skipped
+                    .push(Skipped::unchecked(&node.path.join("manifests"), reason)),
             }
         }
         let mut hub = Vec::new();
@@ -293,16 +346,11 @@ impl Scan<'_> {
             if kind == "models" {
                 match hub_snapshots(&name, &path) {
                     Ok(found) => node.special.extend(found),
-                    Err(reason) => node.skipped.push(Skipped {
-                        path: path.display().to_string(),
-                        reason,
-                    }),
+                    Err(reason) => node.skipped.push(Skipped::unchecked(&path, reason)),
                 }
             } else {
-                node.skipped.push(Skipped {
-                    path: path.display().to_string(),
-                    reason: format!("a hub cache {kind} repository, not a model"),
-                });
+                let reason = format!("a hub cache {kind} repository, not a model");
+                node.skipped.push(Skipped::not_a_model(&path, reason));
             }
         }
 
@@ -313,14 +361,20 @@ impl Scan<'_> {
                 if let Some(progress) = self.progress {
                     progress(1);
                 }
-                let content = target.as_deref().unwrap_or(&path);
-                match modelseal_formats::identify_as(content, &name) {
+                // A file listed as regular is opened refusing links: one
+                // swapped for a link meanwhile is not followed out.
+                let identified = match &target {
+                    Some(target) => modelseal_formats::identify_as(target, &name),
+                    None => modelseal_formats::identify_as_with(
+                        &path,
+                        &name,
+                        modelseal_hash::Links::Refuse,
+                    ),
+                };
+                match identified {
                     Ok(format) if is_model_format(format) => Ok(Some(path)),
                     Ok(_) => Ok(None),
-                    Err(e) => Err(Skipped {
-                        path: path.display().to_string(),
-                        reason: e.to_string(),
-                    }),
+                    Err(e) => Err(Skipped::unchecked(&path, e.to_string())),
                 }
             })
             .collect();
@@ -339,6 +393,8 @@ impl Scan<'_> {
         node.children.sort_by(|a, b| a.path.cmp(&b.path));
         node.weights_below =
             node.weights.len() + node.children.iter().map(|c| c.weights_below).sum::<usize>();
+        node.weights_near =
+            node.weights.len() + node.children.iter().map(|c| c.weights.len()).sum::<usize>();
         node.model_dir_below =
             node.is_model_dir_by_itself() || node.children.iter().any(|c| c.model_dir_below);
         node
@@ -371,12 +427,13 @@ impl Node {
     }
 
     /// [`Node::is_model_dir_by_itself`], or repository files with weights
-    /// only in subdirectories (`config.json` beside `weights/`, `onnx/`)
-    /// when no directory below is a model directory of its own: a project
-    /// folder's `config.json` does not swallow the models inside it.
+    /// only in immediate subdirectories (`config.json` beside `weights/`,
+    /// `onnx/`) when no directory below is a model directory of its own: a
+    /// project folder's `config.json` does not swallow the models inside
+    /// it, nor a weights file deep in its tree.
     fn is_model_dir(&self) -> bool {
         self.is_model_dir_by_itself()
-            || (self.markers.repo_file && self.weights_below > 0 && !self.model_dir_below)
+            || (self.markers.repo_file && self.weights_near > 0 && !self.model_dir_below)
     }
 }
 
@@ -445,7 +502,7 @@ fn lone_file(path: PathBuf) -> Candidate {
     }
 }
 
-fn file_name(path: &Path) -> String {
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -192,6 +192,9 @@ pub enum SignatureStatus {
     Refused,
     /// The signature file could not be read as a bundle.
     Malformed,
+    /// The model could not be read to check it (an unreadable folder or
+    /// file: see its `problems`).
+    Unchecked,
 }
 
 impl SignatureStatus {
@@ -205,6 +208,7 @@ impl SignatureStatus {
             Self::Failed => "failed",
             Self::Refused => "refused",
             Self::Malformed => "malformed",
+            Self::Unchecked => "unchecked",
         }
     }
 }
@@ -303,15 +307,21 @@ pub struct DatasetRef {
 pub struct RequireReport {
     /// `signed` or `verified`.
     pub level: Requirement,
-    /// True when every model meets it.
+    /// True when models were found, every one meets it, and nothing was
+    /// left unchecked.
     pub passed: bool,
-    /// The paths of the models that do not.
+    /// The paths of the models that do not meet it.
     pub falling_short: Vec<String>,
+    /// Skipped entries that may hide model content (unreadable, links out
+    /// of the tree): a requirement cannot pass over what was not looked at.
+    pub unchecked: Vec<String>,
 }
 
 impl InventoryReport {
     /// Checks every model against `requirement` and records the outcome
-    /// in [`InventoryReport::require`]; returns whether all meet it.
+    /// in [`InventoryReport::require`]; returns whether it passed: models
+    /// were found, all meet it, and no skipped entry is
+    /// [`Skipped::unchecked`].
     pub fn require(&mut self, requirement: Requirement) -> bool {
         let falling_short: Vec<String> = self
             .models
@@ -319,11 +329,18 @@ impl InventoryReport {
             .filter(|m| !m.meets(requirement))
             .map(|m| m.path.clone())
             .collect();
-        let passed = falling_short.is_empty();
+        let unchecked: Vec<String> = self
+            .skipped
+            .iter()
+            .filter(|s| s.unchecked)
+            .map(|s| s.path.clone())
+            .collect();
+        let passed = !self.models.is_empty() && falling_short.is_empty() && unchecked.is_empty();
         self.require = Some(RequireReport {
             level: requirement,
             passed,
             falling_short,
+            unchecked,
         });
         passed
     }
@@ -366,7 +383,7 @@ pub fn inventory(paths: &[PathBuf], options: &InventoryOptions) -> Result<Invent
     let mut models = Vec::with_capacity(discovery.candidates.len());
     let mut cache: Option<crate::CacheReport> = None;
     for candidate in &discovery.candidates {
-        let (model, stats) = assess::assess(candidate, options)?;
+        let (model, stats) = assess::assess(candidate, options, true)?;
         if let Some(stats) = stats {
             let total = cache.get_or_insert(crate::CacheReport {
                 hits: 0,
@@ -429,10 +446,7 @@ pub(crate) fn inventory_model(
     let candidate = discover::Candidate {
         layout,
         path: path.to_owned(),
-        name: path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
+        name: discover::file_name(path),
         refs: Vec::new(),
         revision: None,
         store: None,
@@ -441,7 +455,8 @@ pub(crate) fn inventory_model(
         cache_dir,
         ..InventoryOptions::default()
     };
-    assess::assess(&candidate, &options).map(|(model, _)| model)
+    // The report has verified the signature: the inventory lists the files.
+    assess::assess(&candidate, &options, false).map(|(model, _)| model)
 }
 
 fn summarize(models: &[InventoryModel]) -> InventorySummary {

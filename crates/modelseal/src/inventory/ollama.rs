@@ -23,15 +23,29 @@ const MAX_LAYERS: usize = 1024;
 /// and `blobs/`), named as `ollama list` names it: `MODEL:TAG` for the
 /// default registry's library, `NAMESPACE/MODEL:TAG` for its other
 /// namespaces, `HOST/NAMESPACE/MODEL:TAG` otherwise.
-pub(crate) fn store_models(store: &Path) -> Result<Vec<Candidate>, String> {
+/// Directories that could not be listed are returned beside, with why.
+pub(crate) fn store_models(store: &Path) -> Result<(Vec<Candidate>, Vec<Unread>), String> {
     let manifests = store.join("manifests");
     let mut found = Vec::new();
+    let mut unread = Vec::new();
+    let list = |dir: &Path, unread: &mut Vec<Unread>| match read_dirs(dir) {
+        Ok(dirs) => dirs,
+        Err(reason) => {
+            unread.push((dir.to_owned(), reason));
+            Vec::new()
+        }
+    };
     // HOST / NAMESPACE / MODEL / TAG: exactly four levels.
     for host in read_dirs(&manifests)? {
-        for namespace in read_dirs(&host)? {
-            for model in read_dirs(&namespace)? {
-                let entries = fs::read_dir(&model)
-                    .map_err(|e| format!("cannot list `{}`: {e}", model.display()))?;
+        for namespace in list(&host, &mut unread) {
+            for model in list(&namespace, &mut unread) {
+                let entries = match fs::read_dir(&model) {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        unread.push((model.clone(), format!("cannot list: {e}")));
+                        continue;
+                    }
+                };
                 for tag in entries.flatten() {
                     if !tag.file_type().is_ok_and(|t| t.is_file()) {
                         continue;
@@ -61,8 +75,11 @@ pub(crate) fn store_models(store: &Path) -> Result<Vec<Candidate>, String> {
         }
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(found)
+    Ok((found, unread))
 }
+
+/// A directory that could not be listed, and why.
+pub(crate) type Unread = (PathBuf, String);
 
 fn read_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries = fs::read_dir(dir).map_err(|e| format!("cannot list `{}`: {e}", dir.display()))?;
@@ -202,6 +219,7 @@ mod tests {
         }
         let names: Vec<String> = store_models(dir.path())
             .expect("store")
+            .0
             .into_iter()
             .map(|c| c.name)
             .collect();
