@@ -53,6 +53,13 @@ pub enum Command {
     /// came from and whether its signature holds; CycloneDX ML-BOM with
     /// `--format cyclonedx`.
     Inventory(InventoryArgs),
+    /// The known-good store: signed models that verified, kept as an OCI
+    /// image layout (add, list, verify, gc).
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Restore a stored version into a directory: written beside it,
+    /// verified, then moved into place in one rename.
+    Restore(RestoreArgs),
     /// Identify every file of a model and check it: safetensors and GGUF
     /// headers validated, pickle-based files (which run code when loaded)
     /// flagged with the globals they import.
@@ -94,6 +101,84 @@ pub struct InventoryArgs {
     /// Output format: text, the JSON report, or a CycloneDX 1.6 ML-BOM.
     #[arg(long, value_enum, default_value_t)]
     pub format: InventoryFormat,
+}
+
+/// `modelseal store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Store a model directory that verifies (any trust `verify` takes),
+    /// with its signature and attestations, as NAME:VERSION.
+    Add(StoreAddArgs),
+    /// List the stored versions.
+    List(StoreArgs),
+    /// Check every blob against its digest, and with a trust every
+    /// version's signature over its stored files.
+    Verify(StoreVerifyArgs),
+    /// Remove blobs no stored version refers to.
+    Gc(StoreArgs),
+}
+
+/// A store and an output format.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store: an OCI image layout directory.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `modelseal store add`.
+#[derive(Debug, Args)]
+pub struct StoreAddArgs {
+    /// The model directory.
+    pub model: PathBuf,
+
+    /// NAME:VERSION (default: the directory name and the first 12 digits
+    /// of its signed root digest).
+    #[arg(long, value_name = "NAME:VERSION")]
+    pub tag: Option<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `modelseal store verify`.
+#[derive(Debug, Args)]
+pub struct StoreVerifyArgs {
+    /// With a trust, every version's signature is verified over its
+    /// stored files; without, only the blob digests are checked.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `modelseal restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The stored version, NAME:VERSION.
+    pub name: String,
+
+    /// Where to restore it (a directory; never overwritten without
+    /// --force).
+    pub dest: PathBuf,
+
+    /// Replace an existing DEST (atomically where the system allows).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// `inventory --require`.
@@ -141,6 +226,16 @@ pub enum SchemaDocument {
     Inspect,
     /// `modelseal inventory --format json`.
     Inventory,
+    /// `modelseal store add --format json`.
+    StoreAdd,
+    /// `modelseal store list --format json`.
+    StoreList,
+    /// `modelseal store verify --format json`.
+    StoreVerify,
+    /// `modelseal store gc --format json`.
+    StoreGc,
+    /// `modelseal restore --format json`.
+    Restore,
     /// `modelseal attest … --format json`.
     Attest,
     /// `modelseal attestations --format json`.
@@ -163,6 +258,11 @@ impl SchemaDocument {
             Self::Status => "status",
             Self::Inspect => "inspect",
             Self::Inventory => "inventory",
+            Self::StoreAdd => "store-add",
+            Self::StoreList => "store-list",
+            Self::StoreVerify => "store-verify",
+            Self::StoreGc => "store-gc",
+            Self::Restore => "restore",
             Self::Attest => "attest",
             Self::Attestations => "attestations",
             Self::Log => "log",

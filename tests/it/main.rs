@@ -11,6 +11,7 @@ mod interop;
 mod inventory;
 mod keyless;
 mod keys;
+mod known_good;
 mod layouts;
 mod report;
 mod schemas;

@@ -8,13 +8,18 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{keygen, modelseal, reference_tool, run, tiny_model};
 
-const DOCUMENTS: [&str; 11] = [
+const DOCUMENTS: [&str; 16] = [
     "hash",
     "sign",
     "verify",
     "status",
     "inspect",
     "inventory",
+    "store-add",
+    "store-list",
+    "store-verify",
+    "store-gc",
+    "restore",
     "attest",
     "attestations",
     "log",
@@ -101,6 +106,47 @@ fn every_document_validates_against_its_schema() {
         "inventory",
         "inventory",
         &[&"inventory", &dir.path(), &"--key", &public],
+        0,
+    );
+    let store = dir.path().join("store");
+    docs.capture(
+        "store-add",
+        "store-add",
+        &[
+            &"store", &"add", &model, &"--store", &store, &"--key", &public, &"--tag", &"tiny:1",
+        ],
+        0,
+    );
+    docs.capture(
+        "store-list",
+        "store-list",
+        &[&"store", &"list", &"--store", &store],
+        0,
+    );
+    docs.capture(
+        "store-verify",
+        "store-verify",
+        &[&"store", &"verify", &"--store", &store, &"--key", &public],
+        0,
+    );
+    docs.capture(
+        "store-gc",
+        "store-gc",
+        &[&"store", &"gc", &"--store", &store],
+        0,
+    );
+    docs.capture(
+        "restore",
+        "restore",
+        &[
+            &"restore",
+            &"tiny:1",
+            &dir.path().join("restored"),
+            &"--store",
+            &store,
+            &"--key",
+            &public,
+        ],
         0,
     );
     docs.capture(
@@ -215,7 +261,7 @@ fn every_document_validates_against_its_schema() {
     }
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(docs.made.len(), 20);
+    assert_eq!(docs.made.len(), 25);
 }
 
 // A schema that admits anything proves nothing: a document with an extra

@@ -7,6 +7,7 @@ mod hook;
 mod inspect;
 mod inventory;
 mod keygen;
+mod known_good;
 mod log;
 mod report;
 mod schema;
@@ -40,6 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Inventory(args) => inventory::run(&args),
+        Command::Store(command) => known_good::run(&command),
+        Command::Restore(args) => known_good::restore(&args),
         Command::Status(args) => status::run(&args),
         Command::Hook(command) => hook::run(&command),
         Command::Attest(command) => attest::run(&command),

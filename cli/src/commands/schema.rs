@@ -35,6 +35,15 @@ pub fn schema(document: SchemaDocument) -> Value {
         SchemaDocument::Inventory => {
             generator().into_root_schema_for::<modelseal::InventoryReport>()
         }
+        SchemaDocument::StoreAdd => generator().into_root_schema_for::<modelseal::StoreAddReport>(),
+        SchemaDocument::StoreList => {
+            generator().into_root_schema_for::<modelseal::StoreListReport>()
+        }
+        SchemaDocument::StoreVerify => {
+            generator().into_root_schema_for::<modelseal::StoreVerifyReport>()
+        }
+        SchemaDocument::StoreGc => generator().into_root_schema_for::<modelseal::StoreGcReport>(),
+        SchemaDocument::Restore => generator().into_root_schema_for::<modelseal::RestoreReport>(),
         SchemaDocument::Attest => generator().into_root_schema_for::<super::attest::AttestJson>(),
         SchemaDocument::Attestations => {
             generator().into_root_schema_for::<modelseal::AttestationList>()

@@ -50,6 +50,9 @@ pub enum Error {
     /// The model could not be walked or hashed.
     #[error(transparent)]
     Model(#[from] modelseal_hash::Error),
+    /// The known-good store could not be read or written.
+    #[error(transparent)]
+    Store(Box<modelseal_store::StoreError>),
     /// Signing failed.
     #[error("cannot sign")]
     Sign(#[source] modelseal_oms::SignError),

@@ -73,6 +73,7 @@ mod files;
 mod formats;
 mod inventory;
 mod keys;
+mod known_good;
 mod layout;
 mod load;
 mod report;
@@ -103,6 +104,10 @@ pub use inventory::{
 pub use keys::{
     KeyPairFiles, generate_key_pair, load_certificates, load_public_key, load_signing_key,
     public_key_path,
+};
+pub use known_good::{
+    RestoreReport, StoreAddReport, StoreGcReport, StoreListReport, StoreProblem, StoreVerifyReport,
+    StoredVersion, gc_store, list_store, restore_model, store_model, verify_store,
 };
 pub use layout::{SIGNATURE_FILE_NAME, default_signature_path};
 pub use load::{LoadOptions, SignedSafetensors, load_safetensors, open_signed_safetensors};

@@ -101,7 +101,7 @@ pub struct Skipped {
 
 impl Skipped {
     /// An entry that may hide model content.
-    fn unchecked(path: &Path, reason: String) -> Self {
+    fn may_hide_models(path: &Path, reason: String) -> Self {
         Self {
             path: path.display().to_string(),
             reason,
@@ -179,7 +179,7 @@ pub(crate) fn discover(
             Err(e) => {
                 discovery
                     .skipped
-                    .push(Skipped::unchecked(path, format!("cannot read: {e}")));
+                    .push(Skipped::may_hide_models(path, format!("cannot read: {e}")));
                 continue;
             }
         };
@@ -197,10 +197,10 @@ pub(crate) fn discover(
                 )),
                 Err(e) => discovery
                     .skipped
-                    .push(Skipped::unchecked(path, e.to_string())),
+                    .push(Skipped::may_hide_models(path, e.to_string())),
             }
         } else {
-            discovery.skipped.push(Skipped::unchecked(
+            discovery.skipped.push(Skipped::may_hide_models(
                 path,
                 "not a regular file or directory".to_owned(),
             ));
@@ -219,7 +219,7 @@ fn scan_root(path: &Path, scanned: &AtomicU64, progress: Option<&ProgressFn>, ou
     if hub_repo_kind(&name, &canonical) == Some("models") {
         match hub_snapshots(&name, &canonical) {
             Ok(found) => out.candidates.extend(found),
-            Err(reason) => out.skipped.push(Skipped::unchecked(path, reason)),
+            Err(reason) => out.skipped.push(Skipped::may_hide_models(path, reason)),
         }
         return;
     }
@@ -232,7 +232,7 @@ fn scan_root(path: &Path, scanned: &AtomicU64, progress: Option<&ProgressFn>, ou
                 Ok(found) => out
                     .candidates
                     .extend(found.into_iter().filter(|c| c.path == canonical)),
-                Err(reason) => out.skipped.push(Skipped::unchecked(path, reason)),
+                Err(reason) => out.skipped.push(Skipped::may_hide_models(path, reason)),
             }
             return;
         }
@@ -263,14 +263,16 @@ impl Scan<'_> {
         };
         if depth > MAX_DEPTH {
             let reason = format!("nested deeper than {MAX_DEPTH} directories");
-            node.skipped.push(Skipped::unchecked(&node.path, reason));
+            node.skipped
+                .push(Skipped::may_hide_models(&node.path, reason));
             return node;
         }
         let entries = match fs::read_dir(&node.path) {
             Ok(entries) => entries,
             Err(e) => {
                 let reason = format!("cannot list: {e}");
-                node.skipped.push(Skipped::unchecked(&node.path, reason));
+                node.skipped
+                    .push(Skipped::may_hide_models(&node.path, reason));
                 return node;
             }
         };
@@ -281,7 +283,8 @@ impl Scan<'_> {
                 Ok(entry) => entry,
                 Err(e) => {
                     let reason = format!("cannot list: {e}");
-                    node.skipped.push(Skipped::unchecked(&node.path, reason));
+                    node.skipped
+                        .push(Skipped::may_hide_models(&node.path, reason));
                     continue;
                 }
             };
@@ -300,7 +303,7 @@ impl Scan<'_> {
                         &path,
                         "a link to a directory inside the tree: not followed".to_owned(),
                     )),
-                    Err(reason) => node.skipped.push(Skipped::unchecked(&path, reason)),
+                    Err(reason) => node.skipped.push(Skipped::may_hide_models(&path, reason)),
                 },
                 _ => {}
             }
@@ -322,15 +325,16 @@ impl Scan<'_> {
                     node.skipped.extend(
                         unread
                             .into_iter()
-                            .map(|(path, reason)| Skipped::unchecked(&path, reason)),
+                            .map(|(path, reason)| Skipped::may_hide_models(&path, reason)),
                     );
                     // The blobs are the models' content: not lone files.
                     dirs.retain(|(n, _)| n != "blobs" && n != "manifests");
                 }
                 Ok(_) => {}
-                Err(reason) => node
-                    .skipped
-                    .push(Skipped::unchecked(&node.path.join("manifests"), reason)),
+                Err(reason) => node.skipped.push(Skipped::may_hide_models(
+                    &node.path.join("manifests"),
+                    reason,
+                )),
             }
         }
         let mut hub = Vec::new();
@@ -346,7 +350,7 @@ impl Scan<'_> {
             if kind == "models" {
                 match hub_snapshots(&name, &path) {
                     Ok(found) => node.special.extend(found),
-                    Err(reason) => node.skipped.push(Skipped::unchecked(&path, reason)),
+                    Err(reason) => node.skipped.push(Skipped::may_hide_models(&path, reason)),
                 }
             } else {
                 let reason = format!("a hub cache {kind} repository, not a model");
@@ -374,7 +378,7 @@ impl Scan<'_> {
                 match identified {
                     Ok(format) if is_model_format(format) => Ok(Some(path)),
                     Ok(_) => Ok(None),
-                    Err(e) => Err(Skipped::unchecked(&path, e.to_string())),
+                    Err(e) => Err(Skipped::may_hide_models(&path, e.to_string())),
                 }
             })
             .collect();

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 pub use card::ModelCard;
 pub use cyclonedx::{Bom, CYCLONEDX_SPEC_VERSION, to_cyclonedx};
+pub(crate) use discover::is_model_format;
 pub use discover::{Layout, Skipped};
 
 use crate::error::Error;

@@ -1,0 +1,642 @@
+//! The known-good store: a model goes in only when it verifies, and comes
+//! back out (restore) only when what is written verifies, into place in
+//! one rename, never over an existing directory without being asked.
+//!
+//! The store itself is an OCI image layout ([`modelseal_store`]); this
+//! module adds the trust: `verify` before storing, the stored bytes checked
+//! against the signed manifest before the version is named, `verify` of the
+//! restored copy before it replaces anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use modelseal_hash::{ModelFile, WalkOptions};
+use modelseal_store::{FileLayer, LayerKind, Store};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::inventory::is_model_format;
+use crate::layout::{SIGNATURE_FILE_NAME, default_signature_path};
+use crate::report::VerificationReport;
+use crate::verify::{VerifyOptions, read_unverified_manifest, verify_model};
+
+/// The attestations file's name in a model directory.
+const ATTESTATIONS_FILE_NAME: &str = "model.att.jsonl";
+
+/// What [`store_model`] did.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreAddReport {
+    /// Always `"store-add"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The store.
+    pub store: String,
+    /// `NAME:VERSION`, when stored.
+    pub name: String,
+    /// True when stored (the model verified); false: `verification` says
+    /// why not, and nothing was stored.
+    pub stored: bool,
+    /// `sha256:HEX` of the version's OCI manifest, when stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    /// Files stored (the signature and attestations included).
+    pub files: usize,
+    /// Blobs written; the others were in the store already.
+    pub new_blobs: usize,
+    /// Bytes written.
+    pub new_bytes: u64,
+    /// True when the name already held exactly this content.
+    pub unchanged: bool,
+    /// The verification the model passed (or failed) before storing.
+    pub verification: VerificationReport,
+}
+
+/// What [`restore_model`] did.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct RestoreReport {
+    /// Always `"restore"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The store.
+    pub store: String,
+    /// `NAME:VERSION`.
+    pub name: String,
+    /// Where it was restored.
+    pub destination: String,
+    /// True when the restored files verified and are in place; false:
+    /// `verification` says why, and the destination is as it was.
+    pub restored: bool,
+    /// True when an existing destination was replaced (`--force`).
+    pub replaced: bool,
+    /// Files written.
+    pub files: usize,
+    /// The verification of the restored copy, before it was moved into
+    /// place.
+    pub verification: VerificationReport,
+}
+
+fn store_error(e: modelseal_store::StoreError) -> Error {
+    Error::Store(Box::new(e))
+}
+
+/// The layer kind of a stored file, by name and content.
+fn kind_of(name: &str, path: &Path) -> LayerKind {
+    let base = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    if base == SIGNATURE_FILE_NAME {
+        return LayerKind::Signature;
+    }
+    if base.ends_with(".md") || base.starts_with("license") || base.starts_with("notice") {
+        return LayerKind::Doc;
+    }
+    if base.ends_with(".py") {
+        return LayerKind::Code;
+    }
+    match modelseal_formats::identify_as(path, name) {
+        Ok(format) if is_model_format(format) => LayerKind::Weight,
+        _ => LayerKind::Config,
+    }
+}
+
+/// Stores a model directory that verifies under `options` as
+/// `tag` (`NAME:VERSION`; default: the directory name and the first 12
+/// digits of its signed root digest) in the store at `store` (created when
+/// missing). The files stored are the ones the signature covers, plus the
+/// signature and the attestations file; before the version is named, the
+/// stored blobs are hashed with the signature's own serialization and
+/// compared with its manifest, so a file changed between the verification
+/// and the copy is never stored as known good.
+///
+/// # Errors
+/// A model that is not a directory, store and I/O errors, a stored copy
+/// that differs from the signed manifest. A model that does not verify is
+/// no error: the report says `stored: false`.
+pub fn store_model(
+    model: &Path,
+    store: &Path,
+    tag: Option<&str>,
+    options: &VerifyOptions,
+) -> Result<StoreAddReport, Error> {
+    if !model.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}`: the store takes model directories",
+            model.display()
+        )));
+    }
+    let signature = options
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(model));
+    let verification = verify_model(model, options)?;
+    let mut report = StoreAddReport {
+        kind: "store-add",
+        version: crate::REPORT_VERSION,
+        store: store.display().to_string(),
+        name: String::new(),
+        stored: false,
+        manifest_digest: None,
+        files: 0,
+        new_blobs: 0,
+        new_bytes: 0,
+        unchanged: false,
+        verification,
+    };
+    if !report.verification.verified {
+        return Ok(report);
+    }
+    let signed = read_unverified_manifest(&signature)?;
+    if signed.root_digest.to_hex() != report.verification.root_digest {
+        return Err(Error::Usage(format!(
+            "`{}` changed while the model was being stored: store it again",
+            signature.display()
+        )));
+    }
+    let walk_options = WalkOptions {
+        allow_symlinks: signed.serialization.allow_symlinks,
+        ignore_paths: signed
+            .serialization
+            .ignore_paths
+            .iter()
+            .map(PathBuf::from)
+            .collect(),
+        exclude_files: vec![
+            signature.clone(),
+            modelseal_attest::default_attestations_path(model),
+        ],
+        ..WalkOptions::default()
+    };
+    let walked = modelseal_hash::walk(model, &walk_options)?;
+    let mut layers: Vec<FileLayer> = walked
+        .files()
+        .iter()
+        .map(|f| {
+            FileLayer::new(
+                &f.name,
+                f.content_path(),
+                kind_of(&f.name, f.content_path()),
+            )
+        })
+        .collect();
+    layers.push(FileLayer::new(
+        SIGNATURE_FILE_NAME,
+        &signature,
+        LayerKind::Signature,
+    ));
+    let attestations = modelseal_attest::default_attestations_path(model);
+    if attestations.is_file() {
+        layers.push(FileLayer::new(
+            ATTESTATIONS_FILE_NAME,
+            &attestations,
+            LayerKind::Attestations,
+        ));
+    }
+    let root = report.verification.root_digest.clone();
+    let name = match tag {
+        Some(tag) => tag.to_owned(),
+        None => format!(
+            "{}:{}",
+            model
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "model".to_owned()),
+            &root[..12.min(root.len())]
+        ),
+    };
+    check_tag(&name)?;
+    let annotations = BTreeMap::from([
+        (
+            modelseal_store::ANNOTATION_ROOT_DIGEST.to_owned(),
+            format!("sha256:{root}"),
+        ),
+        (
+            modelseal_store::ANNOTATION_CREATED.to_owned(),
+            modelseal_attest::Timestamp::now().to_string(),
+        ),
+    ]);
+    let store = Store::create(store).map_err(store_error)?;
+    let stored = store
+        .add_checked(&name, &layers, annotations, |blobs| {
+            stored_matches_signed(blobs, &signed)
+        })
+        .map_err(store_error)?;
+    report.name = name;
+    report.stored = true;
+    report.manifest_digest = Some(stored.manifest_digest);
+    report.files = stored.files.len();
+    report.new_blobs = stored.new_blobs;
+    report.new_bytes = stored.new_bytes;
+    report.unchanged = stored.unchanged;
+    Ok(report)
+}
+
+/// `NAME:VERSION`, each part non-empty, printable, no whitespace or `/`
+/// in the version.
+fn check_tag(tag: &str) -> Result<(), Error> {
+    let ok = tag.rsplit_once(':').is_some_and(|(name, version)| {
+        !name.is_empty()
+            && !version.is_empty()
+            && !tag.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !version.contains('/')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "`{tag}`: a store name is NAME:VERSION (no spaces, no `/` in the version)"
+        )))
+    }
+}
+
+/// Hashes the stored file blobs (the signature's and attestations' left
+/// out) with the signed serialization and compares them with the signed
+/// manifest, resource by resource.
+fn stored_matches_signed(
+    blobs: &[(String, PathBuf)],
+    signed: &modelseal_oms::SignedManifest,
+) -> Result<(), String> {
+    let files: Vec<ModelFile> = blobs
+        .iter()
+        .filter(|(name, _)| name != SIGNATURE_FILE_NAME && name != ATTESTATIONS_FILE_NAME)
+        .map(|(name, path)| ModelFile {
+            name: name.clone(),
+            size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            path: path.clone(),
+            target: None,
+        })
+        .collect();
+    let options = modelseal_hash::HashOptions {
+        algorithm: signed.serialization.hash_type,
+        method: Some(signed.serialization.method),
+        ..modelseal_hash::HashOptions::default()
+    };
+    let hashed = modelseal_hash::hash_files(
+        &files,
+        signed.serialization.hash_type,
+        signed.serialization.method,
+        &options,
+    )
+    .map_err(|e| e.to_string())?;
+    let stored: BTreeMap<&str, String> = hashed
+        .iter()
+        .map(|r| (r.name.as_str(), r.digest.to_hex()))
+        .collect();
+    let expected: BTreeMap<&str, String> = signed
+        .resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.digest.to_hex()))
+        .collect();
+    if stored == expected {
+        Ok(())
+    } else {
+        let differing: Vec<&str> = expected
+            .iter()
+            .filter(|(name, digest)| stored.get(*name) != Some(*digest))
+            .map(|(name, _)| *name)
+            .chain(
+                stored
+                    .keys()
+                    .filter(|n| !expected.contains_key(*n))
+                    .copied(),
+            )
+            .collect();
+        Err(format!(
+            "the stored copy differs from the signed manifest ({}): a file changed while it \
+             was stored; nothing was stored as known good",
+            differing.join(", ")
+        ))
+    }
+}
+
+/// Restores the version `name` of the store at `store` into `dest`: the
+/// files are written into a fresh directory beside `dest`, verified under
+/// `options` (its signature: the stored `model.sig`), and only then moved
+/// into place in one rename; an existing `dest` is replaced only with
+/// `force` (atomically exchanged where the system allows, then removed).
+/// A failure at any point leaves `dest` as it was.
+///
+/// # Errors
+/// An unknown name, an existing `dest` without `force`, store and I/O
+/// errors. A restored copy that does not verify is no error: the report
+/// says `restored: false` and `dest` is untouched.
+pub fn restore_model(
+    store: &Path,
+    name: &str,
+    dest: &Path,
+    options: &VerifyOptions,
+    force: bool,
+) -> Result<RestoreReport, Error> {
+    let store_dir = store;
+    let store = Store::open(store).map_err(store_error)?;
+    let version = store.get(name).map_err(store_error)?;
+    let exists = std::fs::symlink_metadata(dest).is_ok();
+    if exists && !force {
+        return Err(Error::Exists {
+            path: dest.to_owned(),
+        });
+    }
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let staging = tempfile::Builder::new()
+        .prefix(".modelseal-restore-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("create a directory in", &parent, e))?;
+    let mut files = 0;
+    for (file, layer) in version.layers() {
+        if !modelseal_store::is_safe_relative_path(file) {
+            return Err(Error::Usage(format!(
+                "`{name}` in `{}` names a file `{file}` outside the model: not restored",
+                store_dir.display()
+            )));
+        }
+        let blob = store.blob(&layer.digest).map_err(store_error)?;
+        let to = staging.path().join(file);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        }
+        std::fs::copy(&blob, &to).map_err(|e| Error::io("write", &to, e))?;
+        files += 1;
+    }
+    let mut verify = options.clone();
+    verify.signature = Some(staging.path().join(SIGNATURE_FILE_NAME));
+    verify.attestations = Some(staging.path().join(ATTESTATIONS_FILE_NAME));
+    let verification = verify_model(staging.path(), &verify)?;
+    let mut report = RestoreReport {
+        kind: "restore",
+        version: crate::REPORT_VERSION,
+        store: store_dir.display().to_string(),
+        name: name.to_owned(),
+        destination: dest.display().to_string(),
+        restored: false,
+        replaced: false,
+        files,
+        verification,
+    };
+    if !report.verification.verified {
+        return Ok(report);
+    }
+    let staged = staging.keep();
+    if exists {
+        replace(&staged, dest)?;
+        report.replaced = true;
+    } else if let Err(e) = std::fs::rename(&staged, dest) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(Error::io("move into place", dest, e));
+    }
+    report.restored = true;
+    // The verification names the staging directory: name the destination.
+    report.verification.model = dest.display().to_string();
+    report.verification.signature = dest.join(SIGNATURE_FILE_NAME).display().to_string();
+    Ok(report)
+}
+
+/// Puts `staged` where `dest` is: one atomic exchange where the system has
+/// it (Linux `renameat2(RENAME_EXCHANGE)`), then the old copy is removed;
+/// elsewhere `dest` is moved aside first (a crash between the two renames
+/// leaves it beside, named `.modelseal-old-…`).
+fn replace(staged: &Path, dest: &Path) -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        if renameat_with(CWD, staged, CWD, dest, RenameFlags::EXCHANGE).is_ok() {
+            // `staged` now holds the old copy (a directory or a file).
+            return if staged.is_dir() {
+                std::fs::remove_dir_all(staged)
+            } else {
+                std::fs::remove_file(staged)
+            }
+            .map_err(|e| Error::io("remove the replaced copy", staged, e));
+        }
+    }
+    let aside = staged.with_file_name(format!(
+        ".modelseal-old-{}",
+        staged
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    std::fs::rename(dest, &aside).map_err(|e| Error::io("move aside", dest, e))?;
+    if let Err(e) = std::fs::rename(staged, dest) {
+        let _ = std::fs::rename(&aside, dest);
+        return Err(Error::io("move into place", dest, e));
+    }
+    let file = aside.is_file();
+    if file {
+        std::fs::remove_file(&aside)
+    } else {
+        std::fs::remove_dir_all(&aside)
+    }
+    .map_err(|e| Error::io("remove the replaced copy", &aside, e))
+}
+
+/// What [`verify_store`] found.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreVerifyReport {
+    /// Always `"store-verify"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The store.
+    pub store: String,
+    /// True when every blob matches its digest and every version's
+    /// signature verifies (when a trust was given) over its stored files.
+    pub verified: bool,
+    /// Blobs missing or whose content is not the digest they are named by.
+    pub problems: Vec<StoreProblem>,
+    /// Each version, with its signature checked when a trust was given.
+    pub versions: Vec<StoredVersion>,
+}
+
+/// A blob that does not match its name.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreProblem {
+    /// The blob.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// One version of a store, as [`verify_store`] and [`list_store`] see it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoredVersion {
+    /// `NAME:VERSION`.
+    pub name: String,
+    /// `sha256:HEX` of its manifest.
+    pub manifest_digest: String,
+    /// The signed root digest it was stored with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_digest: Option<String>,
+    /// When it was stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// Its files (the signature and attestations included).
+    pub files: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// With a trust: whether its signature verifies and the stored files
+    /// match the signed manifest. Without: `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_verified: Option<bool>,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+fn stored_version(version: &modelseal_store::Version) -> StoredVersion {
+    StoredVersion {
+        name: version.name.clone(),
+        manifest_digest: version.manifest_digest.clone(),
+        root_digest: version
+            .annotation(modelseal_store::ANNOTATION_ROOT_DIGEST)
+            .map(str::to_owned),
+        created: version
+            .annotation(modelseal_store::ANNOTATION_CREATED)
+            .map(str::to_owned),
+        files: version.layers().count(),
+        bytes: version.layers().map(|(_, l)| l.size).sum(),
+        signature_verified: None,
+        reason: None,
+    }
+}
+
+/// `modelseal store list`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreListReport {
+    /// Always `"store-list"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The store.
+    pub store: String,
+    /// Every stored version, in index order.
+    pub versions: Vec<StoredVersion>,
+}
+
+/// `modelseal store gc`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreGcReport {
+    /// Always `"store-gc"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The store.
+    pub store: String,
+    /// The blobs removed.
+    pub removed: Vec<String>,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// Every version of the store at `store`.
+///
+/// # Errors
+/// Not a store, a malformed index or manifest.
+pub fn list_store(store: &Path) -> Result<StoreListReport, Error> {
+    let opened = Store::open(store).map_err(store_error)?;
+    Ok(StoreListReport {
+        kind: "store-list",
+        version: crate::REPORT_VERSION,
+        store: store.display().to_string(),
+        versions: opened
+            .list()
+            .map_err(store_error)?
+            .iter()
+            .map(stored_version)
+            .collect(),
+    })
+}
+
+/// Removes the blobs of the store at `store` that no version refers to.
+///
+/// # Errors
+/// Not a store, a malformed index or manifest (nothing removed), I/O.
+pub fn gc_store(store: &Path) -> Result<StoreGcReport, Error> {
+    let opened = Store::open(store).map_err(store_error)?;
+    let (removed, bytes) = opened.gc().map_err(store_error)?;
+    Ok(StoreGcReport {
+        kind: "store-gc",
+        version: crate::REPORT_VERSION,
+        store: store.display().to_string(),
+        removed: removed.iter().map(|p| p.display().to_string()).collect(),
+        bytes,
+    })
+}
+
+/// Checks the store at `store`: every blob against its digest, and with
+/// `options` (a trust) every version's stored signature and its stored
+/// files against the signed manifest.
+///
+/// # Errors
+/// Not a store, a malformed index.
+pub fn verify_store(
+    store: &Path,
+    options: Option<&VerifyOptions>,
+) -> Result<StoreVerifyReport, Error> {
+    let store_dir = store;
+    let store = Store::open(store).map_err(store_error)?;
+    let problems: Vec<StoreProblem> = store
+        .verify_blobs()
+        .map_err(store_error)?
+        .into_iter()
+        .map(|p| StoreProblem {
+            path: p.path.display().to_string(),
+            reason: p.reason,
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for version in store.list().map_err(store_error)? {
+        let mut entry = stored_version(&version);
+        if let Some(options) = options {
+            match check_version(&store, &version, options) {
+                Ok(()) => entry.signature_verified = Some(true),
+                Err(reason) => {
+                    entry.signature_verified = Some(false);
+                    entry.reason = Some(reason);
+                }
+            }
+        }
+        versions.push(entry);
+    }
+    Ok(StoreVerifyReport {
+        kind: "store-verify",
+        version: crate::REPORT_VERSION,
+        store: store_dir.display().to_string(),
+        verified: problems.is_empty()
+            && versions.iter().all(|v| v.signature_verified != Some(false)),
+        problems,
+        versions,
+    })
+}
+
+/// A stored version's signature, verified with the trust, over its stored
+/// files.
+fn check_version(
+    store: &Store,
+    version: &modelseal_store::Version,
+    options: &VerifyOptions,
+) -> Result<(), String> {
+    let mut blobs = Vec::new();
+    let mut signature = None;
+    for (name, layer) in version.layers() {
+        let path = store.blob(&layer.digest).map_err(|e| e.to_string())?;
+        if name == SIGNATURE_FILE_NAME {
+            signature = Some(path.clone());
+        }
+        blobs.push((name.to_owned(), path));
+    }
+    let signature = signature.ok_or("no signature layer")?;
+    let manifest = match &options.policy {
+        Some(policy) => crate::verify::read_policy_bundle(
+            &signature,
+            policy,
+            modelseal_attest::Timestamp::now(),
+        )
+        .map(|(v, _)| v.manifest),
+        None => crate::verify::read_verified_bundle(&signature, &options.trust).map(|v| v.manifest),
+    }
+    .map_err(|e| crate::attestation::policy::chain_text(&e))?;
+    stored_matches_signed(&blobs, &manifest)
+}
