@@ -164,15 +164,31 @@ pub struct StoreVerifyArgs {
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The stored version, NAME:VERSION.
-    pub name: String,
+    #[arg(required_unless_present = "repair", conflicts_with = "repair")]
+    pub name: Option<String>,
 
     /// Where to restore it (a directory; never overwritten without
     /// --force).
-    pub dest: PathBuf,
+    #[arg(required_unless_present = "repair", conflicts_with = "repair")]
+    pub dest: Option<PathBuf>,
 
     /// Replace an existing DEST (atomically where the system allows).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "repair")]
     pub force: bool,
+
+    /// Repair this model directory in place instead: only the files
+    /// `verify` reports missing or modified against the stored version
+    /// are written (each by one rename), then it is verified.
+    #[arg(long, value_name = "MODEL", requires = "from")]
+    pub repair: Option<PathBuf>,
+
+    /// With --repair: the stored version to repair from, NAME:VERSION.
+    #[arg(long, value_name = "NAME:VERSION", requires = "repair")]
+    pub from: Option<String>,
+
+    /// With --repair: also remove files nobody signed.
+    #[arg(long, requires = "repair")]
+    pub prune: bool,
 
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -236,6 +252,8 @@ pub enum SchemaDocument {
     StoreGc,
     /// `modelseal restore --format json`.
     Restore,
+    /// `modelseal restore --repair --format json`.
+    Repair,
     /// `modelseal attest … --format json`.
     Attest,
     /// `modelseal attestations --format json`.
@@ -263,6 +281,7 @@ impl SchemaDocument {
             Self::StoreVerify => "store-verify",
             Self::StoreGc => "store-gc",
             Self::Restore => "restore",
+            Self::Repair => "repair",
             Self::Attest => "attest",
             Self::Attestations => "attestations",
             Self::Log => "log",

@@ -427,3 +427,66 @@ fn a_hostile_store_cannot_write_outside_the_destination() {
         .expect_code(2)
         .expect_stderr(&["is not a sha256 digest"]);
 }
+
+/// `restore --repair PROD --from demo:1 --store STORE --key KEY EXTRA…`.
+fn repair(s: &Setup, prod: &Path, key: &Path, extra: &[&str]) -> crate::support::Run {
+    run(modelseal()
+        .args(["restore", "--repair"])
+        .arg(prod)
+        .args(["--from", "demo:1", "--store"])
+        .arg(&s.store)
+        .arg("--key")
+        .arg(key)
+        .args(extra))
+}
+
+#[test]
+fn repair_rewrites_only_what_differs_and_prunes_only_when_asked() {
+    use std::os::unix::fs::MetadataExt as _;
+    let s = setup();
+    s.add("demo:1", false).expect_code(0);
+    let prod = s.dir.path().join("prod");
+    ms(&[
+        &"restore", &"demo:1", &prod, &"--store", &s.store, &"--key", &s.public,
+    ])
+    .expect_code(0);
+    std::fs::write(prod.join("config.json"), b"{\"tampered\": 1}").expect("tamper");
+    std::fs::remove_file(prod.join("tokenizer.json")).expect("rm");
+    std::fs::write(prod.join("extra.bin"), b"dropped in").expect("extra");
+    let untouched = |p: &Path| {
+        let m = std::fs::metadata(p).expect("stat");
+        (m.ino(), m.mtime(), m.mtime_nsec())
+    };
+    let weights_before = untouched(&prod.join("model.safetensors"));
+
+    // A trust that refuses the stored signature repairs nothing.
+    let (_, stranger, _) = keygen(s.dir.path(), "stranger", "p256");
+    repair(&s, &prod, &stranger, &[]).expect_code(1);
+    assert!(!prod.join("tokenizer.json").exists());
+
+    let out = repair(&s, &prod, &s.public, &["--format", "json"]);
+    out.expect_code(1);
+    let report = json(&out);
+    assert_eq!(
+        report["replaced"],
+        serde_json::json!(["config.json", "tokenizer.json"])
+    );
+    assert_eq!(report["unsigned"], serde_json::json!(["extra.bin"]));
+    assert_eq!(
+        report["repaired"], false,
+        "an unsigned file still fails verify"
+    );
+    assert_eq!(
+        untouched(&prod.join("model.safetensors")),
+        weights_before,
+        "a matching file was rewritten"
+    );
+
+    let out = repair(&s, &prod, &s.public, &["--prune", "--format", "json"]);
+    out.expect_code(0);
+    let report = json(&out);
+    assert_eq!(report["removed"], serde_json::json!(["extra.bin"]));
+    assert_eq!(report["replaced"], serde_json::json!([]));
+    assert_eq!(tree(&prod), tree(&s.model));
+    assert_eq!(untouched(&prod.join("model.safetensors")), weights_before);
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{keygen, modelseal, reference_tool, run, tiny_model};
 
-const DOCUMENTS: [&str; 16] = [
+const DOCUMENTS: [&str; 17] = [
     "hash",
     "sign",
     "verify",
@@ -20,6 +20,7 @@ const DOCUMENTS: [&str; 16] = [
     "store-verify",
     "store-gc",
     "restore",
+    "repair",
     "attest",
     "attestations",
     "log",
@@ -150,6 +151,22 @@ fn every_document_validates_against_its_schema() {
         0,
     );
     docs.capture(
+        "repair",
+        "repair",
+        &[
+            &"restore",
+            &"--repair",
+            &dir.path().join("restored"),
+            &"--from",
+            &"tiny:1",
+            &"--store",
+            &store,
+            &"--key",
+            &public,
+        ],
+        0,
+    );
+    docs.capture(
         "attest",
         "attest",
         &[
@@ -261,7 +278,7 @@ fn every_document_validates_against_its_schema() {
     }
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(docs.made.len(), 25);
+    assert_eq!(docs.made.len(), 26);
 }
 
 // A schema that admits anything proves nothing: a document with an extra

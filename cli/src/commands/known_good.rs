@@ -165,13 +165,21 @@ pub fn run(command: &StoreCommand) -> anyhow::Result<Status> {
 
 pub fn restore(args: &RestoreArgs) -> anyhow::Result<Status> {
     let options = required_trust(&args.trust, "restore")?;
-    let report = modelseal::restore_model(
-        &args.store.store,
-        &args.name,
-        &args.dest,
-        &options,
-        args.force,
-    )?;
+    if let (Some(model), Some(from)) = (&args.repair, &args.from) {
+        return repair(args, model, from, &options);
+    }
+    let (Some(name), Some(dest)) = (&args.name, &args.dest) else {
+        anyhow::bail!("restore takes NAME:VERSION DEST, or --repair MODEL --from NAME:VERSION");
+    };
+    let report = match modelseal::restore_model(&args.store.store, name, dest, &options, args.force)
+    {
+        Ok(report) => report,
+        // The stored signature refused by the trust: DEST untouched, exit 1.
+        Err(e) if e.is_verification_failure() => {
+            return refused(e, &format!("not restored, `{}` untouched", dest.display()));
+        }
+        Err(e) => return Err(e.into()),
+    };
     render(args.store.format, &report, |r| {
         let mut text = String::new();
         if r.restored {
@@ -198,6 +206,67 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<Status> {
         text
     })?;
     Ok(if report.restored {
+        Status::Success
+    } else {
+        Status::Failure
+    })
+}
+
+fn repair(
+    args: &RestoreArgs,
+    model: &std::path::Path,
+    from: &str,
+    options: &modelseal::VerifyOptions,
+) -> anyhow::Result<Status> {
+    let report = match modelseal::repair_model(&args.store.store, from, model, options, args.prune)
+    {
+        Ok(report) => report,
+        Err(e) if e.is_verification_failure() => {
+            return refused(e, &format!("not repaired, `{}` untouched", model.display()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    render(args.store.format, &report, |r| {
+        let mut text = String::new();
+        for file in &r.replaced {
+            let _ = writeln!(text, "  restored      {}", output::one_line(file));
+        }
+        for file in &r.removed {
+            let _ = writeln!(
+                text,
+                "  removed       {} (unsigned)",
+                output::one_line(file)
+            );
+        }
+        for file in &r.unsigned {
+            let _ = writeln!(
+                text,
+                "  unsigned      {} (left; --prune removes it)",
+                output::one_line(file)
+            );
+        }
+        let _ = writeln!(
+            text,
+            "{} `{}` from {}: {}",
+            if r.repaired {
+                "repaired"
+            } else {
+                "NOT repaired"
+            },
+            r.model,
+            r.name,
+            if r.repaired {
+                format!("{} written, verified", plural(r.replaced.len(), "file"))
+            } else {
+                "it still does not verify".to_owned()
+            }
+        );
+        if !r.repaired {
+            write_findings(&mut text, &r.verification.findings);
+        }
+        text
+    })?;
+    Ok(if report.repaired {
         Status::Success
     } else {
         Status::Failure

@@ -44,6 +44,7 @@ pub fn schema(document: SchemaDocument) -> Value {
         }
         SchemaDocument::StoreGc => generator().into_root_schema_for::<modelseal::StoreGcReport>(),
         SchemaDocument::Restore => generator().into_root_schema_for::<modelseal::RestoreReport>(),
+        SchemaDocument::Repair => generator().into_root_schema_for::<modelseal::RepairReport>(),
         SchemaDocument::Attest => generator().into_root_schema_for::<super::attest::AttestJson>(),
         SchemaDocument::Attestations => {
             generator().into_root_schema_for::<modelseal::AttestationList>()

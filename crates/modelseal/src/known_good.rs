@@ -640,3 +640,175 @@ fn check_version(
     .map_err(|e| crate::attestation::policy::chain_text(&e))?;
     stored_matches_signed(&blobs, &manifest)
 }
+
+/// What [`repair_model`] did.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct RepairReport {
+    /// Always `"repair"`.
+    pub kind: &'static str,
+    /// [`crate::REPORT_VERSION`].
+    pub version: u32,
+    /// The store.
+    pub store: String,
+    /// `NAME:VERSION` repaired from.
+    pub name: String,
+    /// The model repaired.
+    pub model: String,
+    /// True when the model verifies after the repair.
+    pub repaired: bool,
+    /// Files written from the store (missing or modified ones, the
+    /// signature when it differed).
+    pub replaced: Vec<String>,
+    /// Unsigned files removed (`--prune`).
+    pub removed: Vec<String>,
+    /// Unsigned files left in place (without `--prune`).
+    pub unsigned: Vec<String>,
+    /// The verification after the repair.
+    pub verification: VerificationReport,
+}
+
+/// Repairs `model` from the stored version `name`: the files `verify`
+/// reports missing or modified against the stored signature (verified
+/// first, with its stored files, under `options`) are written from the
+/// store, each into a temporary file beside it and renamed over it; files
+/// nobody signed are removed only with `prune`; the model's `model.sig`
+/// becomes the stored one; then the model is verified. Files that match are
+/// not touched.
+///
+/// # Errors
+/// An unknown name, a stored signature the trust refuses
+/// ([`Error::is_verification_failure`]), store and I/O errors.
+pub fn repair_model(
+    store: &Path,
+    name: &str,
+    model: &Path,
+    options: &VerifyOptions,
+    prune: bool,
+) -> Result<RepairReport, Error> {
+    let store_dir = store;
+    let store = Store::open(store).map_err(store_error)?;
+    let version = store.get(name).map_err(store_error)?;
+    let blobs: BTreeMap<String, PathBuf> = version
+        .layers()
+        .map(|(file, layer)| {
+            Ok((
+                file.to_owned(),
+                store.blob(&layer.digest).map_err(store_error)?,
+            ))
+        })
+        .collect::<Result<_, Error>>()?;
+    let stored_signature = blobs.get(SIGNATURE_FILE_NAME).cloned().ok_or_else(|| {
+        Error::Usage(format!(
+            "`{name}` in `{}` has no signature",
+            store_dir.display()
+        ))
+    })?;
+    // The stored version must verify on its own before it repairs anything.
+    check_version(&store, &version, options).map_err(|reason| Error::PolicySignature {
+        path: stored_signature.clone(),
+        reason,
+    })?;
+    if !model.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}`: --repair takes a model directory",
+            model.display()
+        )));
+    }
+    let mut against = options.clone();
+    against.signature = Some(stored_signature.clone());
+    against
+        .ignore_paths
+        .push(PathBuf::from(SIGNATURE_FILE_NAME));
+    let before = verify_model(model, &against)?;
+    let mut replace = std::collections::BTreeSet::new();
+    let mut extra = Vec::new();
+    for finding in &before.findings {
+        match finding {
+            crate::Finding::Missing { name } | crate::Finding::SizeChanged { name, .. } => {
+                replace.insert(file_of(name));
+            }
+            crate::Finding::Modified { name, .. } => {
+                replace.insert(file_of(name));
+            }
+            crate::Finding::Renamed { from, to } => {
+                replace.insert(from.clone());
+                extra.push(to.clone());
+            }
+            crate::Finding::Unsigned { name, .. } => extra.push(name.clone()),
+            _ => {}
+        }
+    }
+    let mut replaced = Vec::new();
+    for file in &replace {
+        let blob = blobs.get(file).ok_or_else(|| {
+            Error::Usage(format!(
+                "`{name}` in `{}` has no file `{file}`",
+                store_dir.display()
+            ))
+        })?;
+        write_beside(blob, model, file)?;
+        replaced.push(file.clone());
+    }
+    let own_signature = model.join(SIGNATURE_FILE_NAME);
+    let same_signature =
+        std::fs::read(&own_signature).ok() == std::fs::read(&stored_signature).ok();
+    if !same_signature {
+        write_beside(&stored_signature, model, SIGNATURE_FILE_NAME)?;
+        replaced.push(SIGNATURE_FILE_NAME.to_owned());
+    }
+    let mut removed = Vec::new();
+    let mut unsigned = Vec::new();
+    for file in extra {
+        if prune && modelseal_store::is_safe_relative_path(&file) {
+            let path = model.join(&file);
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            removed.push(file);
+        } else {
+            unsigned.push(file);
+        }
+    }
+    let mut after = options.clone();
+    after.signature = None;
+    let verification = verify_model(model, &after)?;
+    Ok(RepairReport {
+        kind: "repair",
+        version: crate::REPORT_VERSION,
+        store: store_dir.display().to_string(),
+        name: name.to_owned(),
+        model: model.display().to_string(),
+        repaired: verification.verified,
+        replaced,
+        removed,
+        unsigned,
+        verification,
+    })
+}
+
+/// The file a resource names (a shard `path:start:end` is of `path`).
+fn file_of(resource: &str) -> String {
+    modelseal_hash::parse_shard_name(resource)
+        .map_or(resource, |(file, _, _)| file)
+        .to_owned()
+}
+
+/// Writes the blob as `model/file`: a temporary file in the same folder,
+/// then one rename over the old one.
+fn write_beside(blob: &Path, model: &Path, file: &str) -> Result<(), Error> {
+    if !modelseal_store::is_safe_relative_path(file) {
+        return Err(Error::Usage(format!(
+            "`{file}` is outside the model: not written"
+        )));
+    }
+    let to = model.join(file);
+    let dir = to.parent().unwrap_or(model);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".modelseal-repair-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a file in", dir, e))?;
+    let mut from = std::fs::File::open(blob).map_err(|e| Error::io("read", blob, e))?;
+    std::io::copy(&mut from, tmp.as_file_mut()).map_err(|e| Error::io("write", &to, e))?;
+    tmp.persist(&to)
+        .map_err(|e| Error::io("replace", &to, e.error))?;
+    Ok(())
+}

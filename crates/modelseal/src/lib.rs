@@ -106,8 +106,9 @@ pub use keys::{
     public_key_path,
 };
 pub use known_good::{
-    RestoreReport, StoreAddReport, StoreGcReport, StoreListReport, StoreProblem, StoreVerifyReport,
-    StoredVersion, gc_store, list_store, restore_model, store_model, verify_store,
+    RepairReport, RestoreReport, StoreAddReport, StoreGcReport, StoreListReport, StoreProblem,
+    StoreVerifyReport, StoredVersion, gc_store, list_store, repair_model, restore_model,
+    store_model, verify_store,
 };
 pub use layout::{SIGNATURE_FILE_NAME, default_signature_path};
 pub use load::{LoadOptions, SignedSafetensors, load_safetensors, open_signed_safetensors};
