@@ -1016,6 +1016,11 @@ pub struct KeylessArgs {
 /// Arguments of `modelseal report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// The known-good store the model is kept in: 5.2.1-3 (restoring a
+    /// known good state) is met when it holds a verified copy.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
     #[command(flatten)]
     pub files: ModelFiles,
     /// The trust policy.

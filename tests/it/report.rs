@@ -689,6 +689,63 @@ fn unchecked_formats_are_not_met() {
     assert!(v.unchecked_files[0].reason.contains("not inspected"));
 }
 
+// 5.2.1-3 is met by a verified copy of the signed state in a known-good
+// store, partial without one, and partial again when the store's copy is
+// tampered with.
+#[test]
+fn the_known_good_provision_needs_a_verified_stored_copy() {
+    let demo = Demo::new(POLICY);
+    let store = demo.dir.path().join("store");
+    let (model, policy, store_s) = (
+        demo.path(&demo.model),
+        demo.path(&demo.policy),
+        demo.path(&store),
+    );
+    demo.ms(&[
+        "store", "add", &model, "--store", &store_s, "--policy", &policy, "--tag", "demo:1.0",
+    ]);
+    let report = |code: i32| -> ReportJson {
+        let out = run(modelseal()
+            .arg("report")
+            .arg(&demo.model)
+            .arg("--policy")
+            .arg(&demo.policy)
+            .arg("--store")
+            .arg(&store)
+            .args(["--format", "json"]));
+        out.expect_code(code);
+        serde_json::from_str(&out.stdout).expect("report JSON")
+    };
+    let r = report(0);
+    let p = r.provision("5.2.1-3, 5.2.1-3.1");
+    assert_eq!(p.status, "met", "{p:?}");
+    assert!(
+        p.evidence
+            .iter()
+            .any(|e| e.text.starts_with("stored as demo:1.0 in")),
+        "{:?}",
+        p.evidence
+    );
+    // Without the store: partial, saying what to give.
+    let p = demo.report(0);
+    let p = p.provision("5.2.1-3, 5.2.1-3.1");
+    assert_eq!(p.status, "partial");
+    assert!(p.missing[0].contains("--store DIR"), "{:?}", p.missing);
+    // A tampered stored copy is no known good state.
+    let blob = store
+        .join("blobs/sha256")
+        .join(crate::support::sha256sum(&demo.model.join("config.json")));
+    std::fs::write(&blob, b"{}").expect("tamper");
+    let r = report(0);
+    let p = r.provision("5.2.1-3, 5.2.1-3.1");
+    assert_eq!(p.status, "partial", "{p:?}");
+    assert!(
+        p.missing[0].contains("holds no verified copy"),
+        "{:?}",
+        p.missing
+    );
+}
+
 // 5.2.1-1 is met by the inventory with accepted dependencies only: a
 // re-signed model whose lineage and provenance name the old manifest has
 // an inventory, and nothing accepted saying what it depends on.

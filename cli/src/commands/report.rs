@@ -11,7 +11,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
     let mut options = modelseal::VerifyOptions::with_policy(modelseal::Policy::load(&args.policy)?);
     options.signature = args.files.signature.clone();
     options.attestations = args.files.attestations.clone();
-    let outcome = modelseal::evidence_report(&args.files.model, &options);
+    let outcome =
+        modelseal::evidence_report_with(&args.files.model, &options, args.store.as_deref());
     let format = match args.format {
         ReportFormat::Md => Format::Text,
         ReportFormat::Json => Format::Json,

@@ -229,6 +229,20 @@ pub struct EvaluatedRule {
 /// evaluated on the same checked attestations with the default roles
 /// (developer, data-custodian, tester) and never change the verdict.
 pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<EvidenceReport, Error> {
+    evidence_report_with(model, options, None)
+}
+
+/// [`evidence_report`], with the known-good store the model is kept in:
+/// 5.2.1-3 (restoring a known good state) is met when the store holds a
+/// version of this signed root digest whose blobs and signature verify.
+///
+/// # Errors
+/// As [`evidence_report`]; a store that cannot be read.
+pub fn evidence_report_with(
+    model: &Path,
+    options: &VerifyOptions,
+    store: Option<&Path>,
+) -> Result<EvidenceReport, Error> {
     let policy = options
         .policy
         .clone()
@@ -248,6 +262,16 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
     }
     let v = verify_model_checked(model, &options)?;
     let inventory = crate::inventory::inventory_model(model, options.cache_dir.clone())?;
+    let known_good = store
+        .map(|store| {
+            crate::known_good::stored_copy(
+                store,
+                &format!("sha256:{}", v.report.root_digest),
+                &options,
+            )
+            .map(|found| (store.to_owned(), found))
+        })
+        .transpose()?;
     let (Some(outcome), Some(facts)) = (v.report.policy.clone(), v.facts.clone()) else {
         return Err(Error::Usage("the policy was not evaluated".to_owned()));
     };
@@ -268,6 +292,7 @@ pub fn evidence_report(model: &Path, options: &VerifyOptions) -> Result<Evidence
         model_signer: &outcome.model_signer,
         manifest_digest: &outcome.manifest_digest,
         inventory: &inventory,
+        known_good: known_good.as_ref(),
     };
     let provisions = ctx.provisions();
     let report = &v.report;
@@ -365,6 +390,9 @@ struct Ctx<'a> {
     model_signer: &'a str,
     manifest_digest: &'a str,
     inventory: &'a crate::inventory::InventoryModel,
+    /// The store given, and the verified stored copy of this root digest
+    /// in it, if any.
+    known_good: Option<&'a (std::path::PathBuf, Option<crate::known_good::StoredVersion>)>,
 }
 
 impl Ctx<'_> {
@@ -852,20 +880,62 @@ impl Ctx<'_> {
         }
     }
 
+    /// 5.2.1-3: a verified copy of this signed state in a known-good
+    /// store, from which `restore` brings it back.
     fn known_good(&self) -> Provision {
+        let pin = EvidenceItem::note(
+            "manifest",
+            format!(
+                "the signature pins the known-good state (root sha256:{}); verify lists \
+                 exactly what differs",
+                self.v.report.root_digest
+            ),
+        );
+        let (status, evidence, missing) = match self.known_good {
+            None => (
+                ProvisionStatus::Partial,
+                vec![pin],
+                vec!["no known-good store given (`report --store DIR`): nothing shows a copy to restore from".to_owned()],
+            ),
+            Some((store, None)) => (
+                ProvisionStatus::Partial,
+                vec![pin],
+                vec![format!(
+                    "the store `{}` holds no verified copy of root sha256:{} (`modelseal store add`)",
+                    store.display(),
+                    self.v.report.root_digest
+                )],
+            ),
+            Some((store, Some(version))) => (
+                ProvisionStatus::Met,
+                vec![
+                    pin,
+                    EvidenceItem::note(
+                        "store",
+                        format!(
+                            "stored as {} in `{}` (OCI manifest {}, stored {}): every blob and the \
+                             signature over the stored files verified; `modelseal restore {} DEST \
+                             --store {}` restores it, verified before it is moved into place",
+                            version.name,
+                            store.display(),
+                            version.manifest_digest,
+                            version.created.as_deref().unwrap_or("?"),
+                            version.name,
+                            store.display()
+                        ),
+                    ),
+                ],
+                Vec::new(),
+            ),
+        };
+        let mut missing = missing;
+        let status = self.gate(status, &mut missing);
         Provision {
             id: "5.2.1-3, 5.2.1-3.1",
             title: "a known good state can be restored",
-            status: ProvisionStatus::Partial,
-            evidence: vec![EvidenceItem::note(
-                "manifest",
-                format!(
-                    "the signature pins the known-good state (root sha256:{}); verify lists \
-                     exactly what differs",
-                    self.v.report.root_digest
-                ),
-            )],
-            missing: vec!["restoring from a known-good store is not provided yet".to_owned()],
+            status,
+            evidence,
+            missing,
         }
     }
 }

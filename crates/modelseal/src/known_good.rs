@@ -812,3 +812,33 @@ fn write_beside(blob: &Path, model: &Path, file: &str) -> Result<(), Error> {
         .map_err(|e| Error::io("replace", &to, e.error))?;
     Ok(())
 }
+
+/// The version of the store at `store` holding the signed root digest
+/// `root` (`sha256:HEX`) whose blobs match their digests and whose stored
+/// signature verifies under `options` over its stored files, if any.
+///
+/// # Errors
+/// Not a store, a malformed index.
+pub(crate) fn stored_copy(
+    store: &Path,
+    root: &str,
+    options: &VerifyOptions,
+) -> Result<Option<StoredVersion>, Error> {
+    let report = verify_store(store, Some(options))?;
+    let bad_blobs: std::collections::BTreeSet<&str> =
+        report.problems.iter().map(|p| p.path.as_str()).collect();
+    let opened = Store::open(store).map_err(store_error)?;
+    for version in opened.list().map_err(store_error)? {
+        let entry = report.versions.iter().find(|v| v.name == version.name);
+        let sound = entry.is_some_and(|v| v.signature_verified == Some(true))
+            && version.layers().all(|(_, layer)| {
+                opened
+                    .blob(&layer.digest)
+                    .is_ok_and(|p| !bad_blobs.contains(p.display().to_string().as_str()))
+            });
+        if sound && version.annotation(modelseal_store::ANNOTATION_ROOT_DIGEST) == Some(root) {
+            return Ok(entry.cloned());
+        }
+    }
+    Ok(None)
+}

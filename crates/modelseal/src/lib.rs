@@ -90,7 +90,7 @@ pub use attest::{
 pub use error::Error;
 pub use evidence::{
     EvaluatedRule, EvidenceItem, EvidenceReport, PolicyRef, Provision, ProvisionStatus, STANDARD,
-    STANDARD_EDITION, StandardRef, ToolRef, evidence_report,
+    STANDARD_EDITION, StandardRef, ToolRef, evidence_report, evidence_report_with,
 };
 pub use formats::{
     FormatGate, InspectReport, InspectedFile, UnsafeFormats, check_files, inspect_model,
