@@ -141,6 +141,11 @@ pub struct StoreAddArgs {
     #[arg(long, value_name = "NAME:VERSION")]
     pub tag: Option<String>,
 
+    /// The signature (default: MODEL/model.sig); stored as the version's
+    /// model.sig.
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+
     #[command(flatten)]
     pub trust: TrustArgs,
 

@@ -490,3 +490,37 @@ fn repair_rewrites_only_what_differs_and_prunes_only_when_asked() {
     assert_eq!(tree(&prod), tree(&s.model));
     assert_eq!(untouched(&prod.join("model.safetensors")), weights_before);
 }
+
+#[test]
+fn a_model_signed_with_blake3_shards_is_stored_and_restored() {
+    let s = setup();
+    run(modelseal()
+        .arg("sign")
+        .arg(&s.model)
+        .arg("--key")
+        .arg(&s.key)
+        .args([
+            "--force",
+            "--hash",
+            "blake3",
+            "--method",
+            "shards",
+            "--shard-size",
+            "256",
+        ]))
+    .expect_code(0);
+    // The stored copy is re-hashed with the signature's own serialization.
+    s.add("shards:1", false).expect_code(0);
+    let dest = s.dir.path().join("restored");
+    ms(&[
+        &"restore",
+        &"shards:1",
+        &dest,
+        &"--store",
+        &s.store,
+        &"--key",
+        &s.public,
+    ])
+    .expect_code(0);
+    assert_eq!(tree(&dest), tree(&s.model));
+}

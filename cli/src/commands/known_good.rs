@@ -40,7 +40,8 @@ fn refused(e: modelseal::Error, what: &str) -> anyhow::Result<Status> {
 pub fn run(command: &StoreCommand) -> anyhow::Result<Status> {
     match command {
         StoreCommand::Add(args) => {
-            let options = required_trust(&args.trust, "store add")?;
+            let mut options = required_trust(&args.trust, "store add")?;
+            options.signature.clone_from(&args.signature);
             let report = match modelseal::store_model(
                 &args.model,
                 &args.store.store,

@@ -338,12 +338,18 @@ impl Store {
             return Ok((format!("sha256:{hex}"), size, false));
         }
         tmp.as_file().sync_all().map_err(io("sync", &path))?;
-        tmp.persist(&path).map_err(|e| StoreError::Io {
-            action: "write",
-            path: path.clone(),
-            source: e.error,
-        })?;
-        Ok((format!("sha256:{hex}"), size, true))
+        // Two identical files copied at once: the first one in wins.
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => Ok((format!("sha256:{hex}"), size, true)),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                Ok((format!("sha256:{hex}"), size, false))
+            }
+            Err(e) => Err(StoreError::Io {
+                action: "write",
+                path,
+                source: e.error,
+            }),
+        }
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<T, StoreError> {
@@ -480,7 +486,16 @@ impl Store {
                     ),
                 ));
             }
-            let (digest, size, new) = self.put_file(&file.path)?;
+        }
+        // Copied (and hashed) in parallel, one file per thread at a time.
+        let copied: Vec<(String, u64, bool)> = {
+            use rayon::prelude::*;
+            files
+                .par_iter()
+                .map(|file| self.put_file(&file.path))
+                .collect::<Result<_, _>>()?
+        };
+        for (file, (digest, size, new)) in files.iter().zip(copied) {
             if new {
                 stored.new_blobs += 1;
                 stored.new_bytes += size;

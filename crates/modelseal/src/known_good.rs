@@ -256,9 +256,30 @@ fn stored_matches_signed(
     blobs: &[(String, PathBuf)],
     signed: &modelseal_oms::SignedManifest,
 ) -> Result<(), String> {
+    let is_file = |name: &str| name != SIGNATURE_FILE_NAME && name != ATTESTATIONS_FILE_NAME;
+    let expected: BTreeMap<&str, String> = signed
+        .resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.digest.to_hex()))
+        .collect();
+    // SHA-256 over whole files is how blobs are named: each blob's name,
+    // computed as it was copied, is the digest to compare.
+    if signed.serialization.hash_type == modelseal_hash::HashAlgorithm::Sha256
+        && signed.serialization.method == modelseal_hash::Method::Files
+    {
+        let stored: BTreeMap<&str, String> = blobs
+            .iter()
+            .filter(|(name, _)| is_file(name))
+            .map(|(name, path)| {
+                let hex = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                (name.as_str(), hex.unwrap_or_default())
+            })
+            .collect();
+        return compare_stored(&stored, &expected);
+    }
     let files: Vec<ModelFile> = blobs
         .iter()
-        .filter(|(name, _)| name != SIGNATURE_FILE_NAME && name != ATTESTATIONS_FILE_NAME)
+        .filter(|(name, _)| is_file(name))
         .map(|(name, path)| ModelFile {
             name: name.clone(),
             size: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
@@ -282,11 +303,13 @@ fn stored_matches_signed(
         .iter()
         .map(|r| (r.name.as_str(), r.digest.to_hex()))
         .collect();
-    let expected: BTreeMap<&str, String> = signed
-        .resources
-        .iter()
-        .map(|r| (r.name.as_str(), r.digest.to_hex()))
-        .collect();
+    compare_stored(&stored, &expected)
+}
+
+fn compare_stored(
+    stored: &BTreeMap<&str, String>,
+    expected: &BTreeMap<&str, String>,
+) -> Result<(), String> {
     if stored == expected {
         Ok(())
     } else {
@@ -841,4 +864,28 @@ pub(crate) fn stored_copy(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_copy_that_differs_is_named() {
+        let expected = BTreeMap::from([("a.bin", "11".to_owned()), ("b.bin", "22".to_owned())]);
+        assert!(compare_stored(&expected.clone(), &expected).is_ok());
+        let changed = BTreeMap::from([("a.bin", "11".to_owned()), ("b.bin", "33".to_owned())]);
+        let error = compare_stored(&changed, &expected).expect_err("differs");
+        assert!(error.contains("(b.bin)"), "{error}");
+        let extra = BTreeMap::from([
+            ("a.bin", "11".to_owned()),
+            ("b.bin", "22".to_owned()),
+            ("c.bin", "44".to_owned()),
+        ]);
+        assert!(
+            compare_stored(&extra, &expected)
+                .expect_err("extra")
+                .contains("c.bin")
+        );
+    }
 }
