@@ -12,7 +12,7 @@ Usage:
                 cache (+4 GiB for case g).
   --only GROUP  hash (a-d), sign (e), formats (f-g), status (h-j), policy (k),
                 layouts (l), keyless (n), memory (m), python (p), inventory
-                (q) or all (default).
+                (q), store (r) or all (default).
   --runs N      runs of each side of a seconds case (default 3). Millisecond
                 cases always make 10 (case i: 5), after one warm-up run.
   --no-build    use the existing release binaries (no `cargo build`).
@@ -558,6 +558,36 @@ CASES = [
                    pre=lambda c: shutil.rmtree(c.inv_cache, ignore_errors=True)),
          bytes=lambda c: c.inv_bytes, needs=("inventory",), base_needs=("aisbom",), env=INV_ENV,
          setup=lambda c: None if c.inv_bytes else setup_inventory(c), after=lambda c, r: compare_aisbom(c, r)),
+    # store: r1-r3, the known-good store (issue 19)
+    Case("r1", "store", "r. store add model/ (P-256; {files} files)",
+         baseline=Side("`modelseal hash` + `cp -r` + `sync` (baseline: hashing plus one durable copy)",
+                       lambda c: ["sh", "-c", '"$0" hash "$1" >/dev/null && cp -r "$1" "$2" && sync',
+                                  c.bin, c.model, f"{c.scratch}/cp-copy"],
+                       pre=lambda c: shutil.rmtree(f"{c.scratch}/cp-copy", ignore_errors=True)),
+         tool=Side("`modelseal store add` (verify, then copy + hash in parallel, fsync each blob)",
+                   lambda c: [c.bin, "store", "add", c.model, "--store", c.store_dir, "--key", c.p256_pub,
+                              "--signature", c.ms_sig, "--tag", "bench:1"],
+                   pre=lambda c: shutil.rmtree(c.store_dir, ignore_errors=True)),
+         bytes=lambda c: c.model_bytes, needs=("store", "sign"), targets=(Ratio(1 / 1.1, shown="≥ 0.91× (≤ 1.1 × hashing + copy)"),),
+         setup=lambda c: c.setup_p1()),
+    Case("r2", "store", "r. restore model/ from the local store",
+         baseline=Side("`cp -r` of model/ (baseline)",
+                       lambda c: ["cp", "-r", c.model, f"{c.scratch}/cp-restore"],
+                       pre=lambda c: shutil.rmtree(f"{c.scratch}/cp-restore", ignore_errors=True)),
+         tool=Side("`modelseal restore` (staged copy, verified, one rename)",
+                   lambda c: [c.bin, "restore", "bench:1", f"{c.scratch}/restored", "--store", c.store_dir,
+                              "--key", c.p256_pub],
+                   pre=lambda c: shutil.rmtree(f"{c.scratch}/restored", ignore_errors=True)),
+         bytes=lambda c: c.model_bytes, needs=("store",),
+         targets=(Ratio(1 / 1.5, shown="≥ 0.67× (within 1.5 × cp -r)"),),
+         setup=lambda c: setup_store(c)),
+    Case("r3", "store", "r. restore --repair after one 1 GiB file changed",
+         tool=Side("`modelseal restore --repair` (rewrites the changed file only)",
+                   lambda c: [c.bin, "restore", "--repair", f"{c.scratch}/repair", "--from", "bench:1",
+                              "--store", c.store_dir, "--key", c.p256_pub],
+                   pre=lambda c: damage_one(c)),
+         bytes=lambda c: UNIT, needs=("store",), setup=lambda c: setup_repair(c),
+         after=lambda c, r: check_repair(c, r)),
     # memory: m
     Case("m", "memory", "m. verify with one hostile 16 MiB input (before trust: issue 13, finding 1)",
          tool=Side("`modelseal verify` of the 7 models at once, each expected to fail (exit 1)",
@@ -568,7 +598,7 @@ CASES = [
          setup=lambda c: setup_hostile(c), after=lambda c, r: check_hostile(c, r)),
 ]
 GROUPS = ["hash", "sign", "formats", "status", "policy", "layouts", "keyless", "memory", "python",
-          "inventory"]
+          "inventory", "store"]
 KEYLESS = f"{REPO}/fixtures/keyless/v1.1.0"
 AISBOM_VERSION = "1.7.0"
 INV_LAYOUT = f"modelseal-bench inventory tree v1, {INV_NOISE} files"
@@ -587,6 +617,54 @@ HOSTILE = [
     ("pickle-zip", "extra.pt, unsigned: a PyTorch ZIP whose data.pkl inflates to 512 MiB of BINBYTES8",
      "extra.pt"),
 ]
+
+
+def setup_store(c) -> Optional[str]:
+    """r2, r3: the store holds model/ as bench:1 (r1 leaves it; alone, made here)."""
+    why = c.setup_p1()
+    if why:
+        return why
+    p = c.run([c.bin, "store", "add", c.model, "--store", c.store_dir, "--key", c.p256_pub,
+               "--signature", c.ms_sig, "--tag", "bench:1"])
+    return None if p.returncode == 0 else f"modelseal store add failed: {tail_text(p.stderr)}"
+
+
+def setup_repair(c) -> Optional[str]:
+    why = setup_store(c)
+    if why:
+        return why
+    target = f"{c.scratch}/repair"
+    shutil.rmtree(target, ignore_errors=True)
+    p = c.run([c.bin, "restore", "bench:1", target, "--store", c.store_dir, "--key", c.p256_pub])
+    if p.returncode != 0:
+        return f"modelseal restore failed: {tail_text(p.stderr)}"
+    c.repair_stats = {}
+    return None
+
+
+def damage_one(c) -> None:
+    """r3, before each run: one byte of weights-00001 changed in place; the
+    other files' inodes and mtimes recorded."""
+    target = f"{c.scratch}/repair"
+    with open(f"{target}/weights-00001-of-00004.bin", "r+b") as f:
+        f.seek(12345)
+        b = f.read(1)
+        f.seek(12345)
+        f.write(bytes([b[0] ^ 0xFF]))
+    c.repair_stats = {p: (os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in walk_files(target)
+                      if not p.endswith(("weights-00001-of-00004.bin", "model.sig"))}
+
+
+def check_repair(c, r) -> None:
+    if not (r.tool and r.tool.ok):
+        return
+    target = f"{c.scratch}/repair"
+    changed = [p for p, stat in c.repair_stats.items()
+               if (os.stat(p).st_ino, os.stat(p).st_mtime_ns) != stat]
+    c.check(not changed, f"r3. --repair touched {len(changed)} of the {len(c.repair_stats)} unchanged files "
+                         "(inode and mtime compared)")
+    p = c.run([c.bin, "verify", target, "--key", c.p256_pub])
+    c.check(p.returncode == 0, f"r3. the repaired model verifies (exit {p.returncode})")
 
 
 def setup_inventory(c) -> Optional[str]:
@@ -846,6 +924,7 @@ class Ctx:
         self.hub_snapshot = f"{self.hub_repo}/snapshots/{HUB_REV}"
         self.hub_sig = f"{d}/hub.sig"
         self.inv_dir, self.inv_cache = f"{d}/inventory", f"{d}/inventory-cache"
+        self.store_dir = f"{d}/store"
         self.inv_big = f"{self.inv_dir}/work/bench-model"
         self.aisbom = self.aisbom_note = ""
         self.inv_files = self.inv_bytes = 0
@@ -1720,6 +1799,8 @@ def cleanup(c: Ctx, cases: list) -> None:
         c.restore_config()
     except OSError as e:
         say(f"could not restore {c.config_json} from {c.config_orig}: {e}")
+    if any(case.group == "store" for case in cases) and not c.args.keep:
+        shutil.rmtree(c.store_dir, ignore_errors=True)
     if not c.args.keep:
         for sig in c.sigs_made:
             c.remove(sig)

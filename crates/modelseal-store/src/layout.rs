@@ -309,10 +309,14 @@ impl Store {
         Ok((format!("sha256:{hex}"), true))
     }
 
-    /// Copies a file into a blob, hashing as it copies: its digest, size,
-    /// and whether a new blob was written (an existing blob of the same
-    /// digest is kept, the copy dropped).
-    fn put_file(&self, source: &Path) -> Result<(String, u64, bool), StoreError> {
+    /// Copies a file into a temporary file among the blobs, hashing as it
+    /// copies: the copy (`None` when a blob of that digest exists already),
+    /// its SHA-256 (hex) and size. Nothing is synced or named yet: see
+    /// [`Store::persist_blobs`].
+    fn copy_file(
+        &self,
+        source: &Path,
+    ) -> Result<(Option<tempfile::NamedTempFile>, String, u64), StoreError> {
         let dir = self.root.join("blobs/sha256");
         let mut input =
             modelseal_hash::open_regular(source, Links::Follow).map_err(io("read", source))?;
@@ -333,23 +337,51 @@ impl Store {
             size += n as u64;
         }
         let hex = hasher.finalize().to_hex();
-        let path = self.blob_path(&hex);
-        if path.exists() {
-            return Ok((format!("sha256:{hex}"), size, false));
-        }
-        tmp.as_file().sync_all().map_err(io("sync", &path))?;
-        // Two identical files copied at once: the first one in wins.
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => Ok((format!("sha256:{hex}"), size, true)),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                Ok((format!("sha256:{hex}"), size, false))
+        let fresh = !self.blob_path(&hex).exists();
+        Ok((fresh.then_some(tmp), hex, size))
+    }
+
+    /// Makes the copies durable, then names them: a blob's name only ever
+    /// appears once its bytes are on disk, so a crash cannot leave a blob
+    /// whose name says content it does not hold. One `syncfs` on Linux
+    /// (as `sync` would), each file's `fsync` elsewhere; then the renames
+    /// and the directory's `fsync`. Returns which copies became new blobs
+    /// (two identical files copied at once: the first one named wins).
+    fn persist_blobs(
+        &self,
+        copies: Vec<(Option<tempfile::NamedTempFile>, String)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let dir = self.root.join("blobs/sha256");
+        let dir_file = std::fs::File::open(&dir).map_err(io("open", &dir))?;
+        #[cfg(target_os = "linux")]
+        rustix::fs::syncfs(&dir_file).map_err(|e| io("sync", &dir)(e.into()))?;
+        #[cfg(not(target_os = "linux"))]
+        for (tmp, _) in &copies {
+            if let Some(tmp) = tmp {
+                tmp.as_file().sync_all().map_err(io("sync", tmp.path()))?;
             }
-            Err(e) => Err(StoreError::Io {
-                action: "write",
-                path,
-                source: e.error,
-            }),
         }
+        let mut new = Vec::with_capacity(copies.len());
+        for (tmp, hex) in copies {
+            let Some(tmp) = tmp else {
+                new.push(false);
+                continue;
+            };
+            let path = self.blob_path(&hex);
+            match tmp.persist_noclobber(&path) {
+                Ok(_) => new.push(true),
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => new.push(false),
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        action: "write",
+                        path,
+                        source: e.error,
+                    });
+                }
+            }
+        }
+        dir_file.sync_all().map_err(io("sync", &dir))?;
+        Ok(new)
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<T, StoreError> {
@@ -488,14 +520,21 @@ impl Store {
             }
         }
         // Copied (and hashed) in parallel, one file per thread at a time.
-        let copied: Vec<(String, u64, bool)> = {
+        let copied: Vec<(Option<tempfile::NamedTempFile>, String, u64)> = {
             use rayon::prelude::*;
             files
                 .par_iter()
-                .map(|file| self.put_file(&file.path))
+                .map(|file| self.copy_file(&file.path))
                 .collect::<Result<_, _>>()?
         };
-        for (file, (digest, size, new)) in files.iter().zip(copied) {
+        let sizes: Vec<(String, u64)> = copied
+            .iter()
+            .map(|(_, hex, size)| (hex.clone(), *size))
+            .collect();
+        let fresh =
+            self.persist_blobs(copied.into_iter().map(|(tmp, hex, _)| (tmp, hex)).collect())?;
+        for ((file, (hex, size)), new) in files.iter().zip(sizes).zip(fresh) {
+            let digest = format!("sha256:{hex}");
             if new {
                 stored.new_blobs += 1;
                 stored.new_bytes += size;
