@@ -564,7 +564,7 @@ CASES = [
                        lambda c: ["sh", "-c", '"$0" hash "$1" >/dev/null && cp -r "$1" "$2" && sync',
                                   c.bin, c.model, f"{c.scratch}/cp-copy"],
                        pre=lambda c: shutil.rmtree(f"{c.scratch}/cp-copy", ignore_errors=True)),
-         tool=Side("`modelseal store add` (verify, then copy + hash in parallel, fsync each blob)",
+         tool=Side("`modelseal store add` (verify, then copy + hash in parallel, one syncfs)",
                    lambda c: [c.bin, "store", "add", c.model, "--store", c.store_dir, "--key", c.p256_pub,
                               "--signature", c.ms_sig, "--tag", "bench:1"],
                    pre=lambda c: shutil.rmtree(c.store_dir, ignore_errors=True)),
