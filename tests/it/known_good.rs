@@ -208,9 +208,9 @@ fn only_a_model_that_verifies_is_stored() {
                 &s.store,
                 &"--format",
                 &"json"
-            ]))
-            .as_array()
-            .is_some_and(Vec::is_empty),
+            ]))["versions"]
+                .as_array()
+                .is_some_and(Vec::is_empty),
         "nothing stored"
     );
     // No trust at all: a usage error.
@@ -274,8 +274,8 @@ fn a_tampered_store_is_found_and_restores_nothing() {
     let out = ms(&[
         &"restore", &"demo:1", &dest, &"--store", &s.store, &"--key", &s.public, &"--force",
     ]);
-    out.expect_code(1);
-    assert!(out.stdout.contains("untouched"), "{}", out.stdout);
+    out.expect_code(1)
+        .expect_stderr(&["untouched", "not the 139 bytes"]);
     assert_eq!(
         std::fs::read(dest.join("keep.txt")).expect("read"),
         b"current"
@@ -414,8 +414,10 @@ fn a_hostile_store_cannot_write_outside_the_destination() {
     let out = ms(&[
         &"restore", &"demo:1", &dest, &"--store", &s.store, &"--key", &s.public,
     ]);
-    out.expect_code(2)
-        .expect_stderr(&["outside the model", "../../escaped.json"]);
+    // Refused before anything is written: the stored files are not the
+    // signed ones (the path names a file the signature does not cover).
+    out.expect_code(1)
+        .expect_stderr(&["does not verify", "../../escaped.json", "untouched"]);
     assert!(!s.dir.path().join("a/escaped.json").exists());
     assert!(!s.dir.path().join("escaped.json").exists());
     assert!(!dest.exists());
@@ -523,4 +525,88 @@ fn a_model_signed_with_blake3_shards_is_stored_and_restored() {
     ])
     .expect_code(0);
     assert_eq!(tree(&dest), tree(&s.model));
+}
+
+#[test]
+fn blobs_are_checked_as_they_are_copied_out() {
+    let s = setup();
+    s.add("demo:1", false).expect_code(0);
+    let prod = s.dir.path().join("prod");
+    ms(&[
+        &"restore", &"demo:1", &prod, &"--store", &s.store, &"--key", &s.public,
+    ])
+    .expect_code(0);
+    std::fs::remove_file(prod.join("config.json")).expect("rm");
+    // A stored blob swapped for a link to a secret, then for other bytes:
+    // neither reaches the model, and restore writes no DEST.
+    let secret = s.dir.path().join("secret.txt");
+    std::fs::write(&secret, b"aws_secret_access_key=...").expect("w");
+    let blob = s
+        .store
+        .join("blobs/sha256")
+        .join(sha256sum(&s.model.join("config.json")));
+    let original = std::fs::read(&blob).expect("read");
+    std::fs::remove_file(&blob).expect("rm");
+    std::os::unix::fs::symlink(&secret, &blob).expect("symlink");
+    let out = repair(&s, &prod, &s.public, &[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        !prod.join("config.json").exists(),
+        "a linked blob was copied"
+    );
+    let dest = s.dir.path().join("fresh");
+    assert_ne!(
+        ms(&[
+            &"restore", &"demo:1", &dest, &"--store", &s.store, &"--key", &s.public
+        ])
+        .code,
+        0
+    );
+    assert!(!dest.exists());
+    std::fs::remove_file(&blob).expect("rm");
+    let mut changed = original.clone();
+    changed[0] ^= 1;
+    std::fs::write(&blob, &changed).expect("w");
+    let out = repair(&s, &prod, &s.public, &[]);
+    assert_ne!(out.code, 0);
+    assert!(
+        !prod.join("config.json").exists(),
+        "a tampered blob was copied"
+    );
+    std::fs::write(&blob, &original).expect("w");
+    repair(&s, &prod, &s.public, &[]).expect_code(0);
+    assert_eq!(tree(&prod), tree(&s.model));
+}
+
+#[test]
+fn repair_does_not_write_through_a_linked_folder() {
+    let s = setup();
+    std::fs::create_dir(s.model.join("sub")).expect("mkdir");
+    std::fs::write(s.model.join("sub/w.bin"), b"weights").expect("w");
+    run(modelseal()
+        .arg("sign")
+        .arg(&s.model)
+        .arg("--key")
+        .arg(&s.key)
+        .arg("--force"))
+    .expect_code(0);
+    s.add("demo:1", false).expect_code(0);
+    let prod = s.dir.path().join("prod");
+    ms(&[
+        &"restore", &"demo:1", &prod, &"--store", &s.store, &"--key", &s.public,
+    ])
+    .expect_code(0);
+    // `sub` becomes a link to a folder outside the model.
+    let elsewhere = s.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    std::fs::remove_dir_all(prod.join("sub")).expect("rm");
+    std::os::unix::fs::symlink(&elsewhere, prod.join("sub")).expect("symlink");
+    let out = repair(&s, &prod, &s.public, &["--prune"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    out.expect_stderr(&["symbolic link"]);
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).expect("ls").count(),
+        0,
+        "written through the link"
+    );
 }

@@ -225,9 +225,79 @@ impl Store {
         if value["imageLayoutVersion"] != "1.0.0" {
             return Err(invalid(&layout, "imageLayoutVersion is not \"1.0.0\""));
         }
+        // A layout unpacked from a tarball may carry links: `gc` must not
+        // delete files behind a linked blobs folder.
+        for dir in [root.join("blobs"), root.join("blobs/sha256")] {
+            match std::fs::symlink_metadata(&dir) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    return Err(invalid(
+                        &dir,
+                        "not a directory (a link?): refusing this store",
+                    ));
+                }
+                Err(e) => return Err(io("read", &dir)(e)),
+            }
+        }
         Ok(Self {
             root: root.to_owned(),
         })
+    }
+
+    /// Copies the blob `descriptor` names to `to` (a new file), reading it
+    /// as a regular file (no link, no FIFO), at most its descriptor's size,
+    /// hashing as it copies: a blob whose bytes are not the ones its digest
+    /// names is refused and `to` removed. What restore and repair write is
+    /// always what the manifest says.
+    ///
+    /// # Errors
+    /// A malformed digest, a missing, linked or special blob, a size or
+    /// digest that differs, I/O.
+    pub fn copy_blob(&self, descriptor: &Descriptor, to: &Path) -> Result<(), StoreError> {
+        let path = self.blob(&descriptor.digest)?;
+        let input =
+            modelseal_hash::open_regular(&path, Links::Refuse).map_err(io("read", &path))?;
+        let mut output = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(to)
+            .map_err(io("create", to))?;
+        let mut limited = input.take(descriptor.size.saturating_add(1));
+        let mut hasher = Hasher::new(HashAlgorithm::Sha256);
+        let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
+        let result = loop {
+            let n = match limited.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(io("read", &path)(e)),
+            };
+            hasher.update(&buf[..n]);
+            size += n as u64;
+            if let Err(e) = output.write_all(&buf[..n]) {
+                break Err(io("write", to)(e));
+            }
+        };
+        let actual = format!("sha256:{}", hasher.finalize().to_hex());
+        let result = result.and_then(|()| {
+            if size != descriptor.size || actual != descriptor.digest {
+                Err(invalid(
+                    &path,
+                    format!(
+                        "holds {size} bytes of {actual}, not the {} bytes of {} the manifest names",
+                        descriptor.size, descriptor.digest
+                    ),
+                ))
+            } else {
+                output.sync_all().map_err(io("sync", to))
+            }
+        });
+        if result.is_err() {
+            drop(output);
+            let _ = std::fs::remove_file(to);
+        }
+        result
     }
 
     /// Opens the store at `root`, creating an empty one (`oci-layout`,
@@ -337,8 +407,10 @@ impl Store {
             size += n as u64;
         }
         let hex = hasher.finalize().to_hex();
-        let fresh = !self.blob_path(&hex).exists();
-        Ok((fresh.then_some(tmp), hex, size))
+        // An existing blob of that name is replaced by this copy, whose
+        // bytes were just hashed: a corrupted blob is never taken as the
+        // known-good copy because its name matches.
+        Ok((Some(tmp), hex, size))
     }
 
     /// Makes the copies durable, then names them: a blob's name only ever
@@ -346,7 +418,7 @@ impl Store {
     /// whose name says content it does not hold. One `syncfs` on Linux
     /// (as `sync` would), each file's `fsync` elsewhere; then the renames
     /// and the directory's `fsync`. Returns which copies became new blobs
-    /// (two identical files copied at once: the first one named wins).
+    /// (an existing blob of the same name is replaced by the fresh copy).
     fn persist_blobs(
         &self,
         copies: Vec<(Option<tempfile::NamedTempFile>, String)>,
@@ -368,17 +440,13 @@ impl Store {
                 continue;
             };
             let path = self.blob_path(&hex);
-            match tmp.persist_noclobber(&path) {
-                Ok(_) => new.push(true),
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => new.push(false),
-                Err(e) => {
-                    return Err(StoreError::Io {
-                        action: "write",
-                        path,
-                        source: e.error,
-                    });
-                }
-            }
+            let existed = path.exists();
+            tmp.persist(&path).map_err(|e| StoreError::Io {
+                action: "write",
+                path: path.clone(),
+                source: e.error,
+            })?;
+            new.push(!existed);
         }
         dir_file.sync_all().map_err(io("sync", &dir))?;
         Ok(new)

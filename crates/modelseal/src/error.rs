@@ -53,6 +53,15 @@ pub enum Error {
     /// The known-good store could not be read or written.
     #[error(transparent)]
     Store(Box<modelseal_store::StoreError>),
+    /// A stored version is not what was signed (a blob changed, a file
+    /// the signature does not cover, a signature the trust refuses).
+    #[error("the stored copy `{name}` does not verify: {reason}")]
+    StoredCopy {
+        /// `NAME:VERSION`.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// Signing failed.
     #[error("cannot sign")]
     Sign(#[source] modelseal_oms::SignError),
@@ -118,6 +127,7 @@ impl Error {
                 ..
             } => false,
             Error::Signature { .. }
+            | Error::StoredCopy { .. }
             | Error::PolicySignature { .. }
             | Error::FormatGate(_)
             | Error::Tensors { .. } => true,

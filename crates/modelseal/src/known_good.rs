@@ -81,6 +81,18 @@ fn store_error(e: modelseal_store::StoreError) -> Error {
     Error::Store(Box::new(e))
 }
 
+/// A blob that is not what its digest names is a stored copy that does
+/// not verify (exit 1); other store errors are I/O (exit 2).
+fn stored_copy_error(name: &str, e: modelseal_store::StoreError) -> Error {
+    match e {
+        modelseal_store::StoreError::Invalid { path, reason } => Error::StoredCopy {
+            name: name.to_owned(),
+            reason: format!("`{}`: {reason}", path.display()),
+        },
+        other => store_error(other),
+    }
+}
+
 /// The layer kind of a stored file, by name and content.
 fn kind_of(name: &str, path: &Path) -> LayerKind {
     let base = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
@@ -124,11 +136,33 @@ pub fn store_model(
             model.display()
         )));
     }
-    let signature = options
+    let given = options
         .signature
         .clone()
         .unwrap_or_else(|| default_signature_path(model));
-    let verification = verify_model(model, options)?;
+    // The signature is read once: the bytes verified are the bytes stored.
+    let bytes = modelseal_hash::read_regular(
+        &given,
+        modelseal_hash::Links::Follow,
+        modelseal_oms::bundle::MAX_BUNDLE_SIZE as u64,
+    )
+    .map_err(|e| Error::io("read", &given, e))?;
+    let held =
+        tempfile::NamedTempFile::new().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+    std::fs::write(held.path(), &bytes).map_err(|e| Error::io("write", held.path(), e))?;
+    let signature = held.path().to_owned();
+    let mut options = options.clone();
+    options.signature = Some(signature.clone());
+    // The model's own signature file stays out of the walk, as when it is
+    // the one verified.
+    let inside = |p: &Path| matches!((p.canonicalize(), model.canonicalize()), (Ok(p), Ok(m)) if p.starts_with(&m));
+    if inside(&given) {
+        options.ignore_paths.push(given.clone());
+    }
+    let options = &options;
+    let mut verification = verify_model(model, options)?;
+    verification.signature = given.display().to_string();
+    verification.unused_ignore_paths.clear();
     let mut report = StoreAddReport {
         kind: "store-add",
         version: crate::REPORT_VERSION,
@@ -161,7 +195,7 @@ pub fn store_model(
             .map(PathBuf::from)
             .collect(),
         exclude_files: vec![
-            signature.clone(),
+            given.clone(),
             modelseal_attest::default_attestations_path(model),
         ],
         ..WalkOptions::default()
@@ -218,7 +252,9 @@ pub fn store_model(
     let store = Store::create(store).map_err(store_error)?;
     let stored = store
         .add_checked(&name, &layers, annotations, |blobs| {
-            stored_matches_signed(blobs, &signed)
+            stored_matches_signed(blobs, &signed).map_err(|e| {
+                format!("{e}: a file changed while it was stored; nothing was stored as known good")
+            })
         })
         .map_err(store_error)?;
     report.name = name;
@@ -325,8 +361,7 @@ fn compare_stored(
             )
             .collect();
         Err(format!(
-            "the stored copy differs from the signed manifest ({}): a file changed while it \
-             was stored; nothing was stored as known good",
+            "the stored files differ from the signed manifest ({})",
             differing.join(", ")
         ))
     }
@@ -367,20 +402,37 @@ pub fn restore_model(
         .prefix(".modelseal-restore-")
         .tempdir_in(&parent)
         .map_err(|e| Error::io("create a directory in", &parent, e))?;
+    // Only what the stored signature covers (checked under the trust
+    // first), its signature and attestations: a layer a hostile manifest
+    // adds under an ignored path is never written.
+    let manifest =
+        check_version(&store, &version, options).map_err(|reason| Error::StoredCopy {
+            name: name.to_owned(),
+            reason,
+        })?;
+    let signed: std::collections::BTreeSet<String> = manifest
+        .resources
+        .iter()
+        .map(|r| file_of(&r.name, &manifest))
+        .collect();
     let mut files = 0;
     for (file, layer) in version.layers() {
+        if !signed.contains(file) && file != SIGNATURE_FILE_NAME && file != ATTESTATIONS_FILE_NAME {
+            continue;
+        }
         if !modelseal_store::is_safe_relative_path(file) {
             return Err(Error::Usage(format!(
                 "`{name}` in `{}` names a file `{file}` outside the model: not restored",
                 store_dir.display()
             )));
         }
-        let blob = store.blob(&layer.digest).map_err(store_error)?;
         let to = staging.path().join(file);
         if let Some(dir) = to.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }
-        std::fs::copy(&blob, &to).map_err(|e| Error::io("write", &to, e))?;
+        store
+            .copy_blob(layer, &to)
+            .map_err(|e| stored_copy_error(name, e))?;
         files += 1;
     }
     let mut verify = options.clone();
@@ -401,6 +453,9 @@ pub fn restore_model(
     if !report.verification.verified {
         return Ok(report);
     }
+    // Durable before it replaces anything; readable as a directory made
+    // by `cp` would be (the staging directory is created 0700).
+    sync_tree(staging.path())?;
     let staged = staging.keep();
     if exists {
         replace(&staged, dest)?;
@@ -416,6 +471,24 @@ pub fn restore_model(
     Ok(report)
 }
 
+/// Syncs every file of the staged tree (one `syncfs` on Linux) and gives
+/// its root directory the mode a new directory gets (the staging
+/// directory is created 0700).
+fn sync_tree(root: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io("set the mode of", root, e))?;
+    }
+    let dir = std::fs::File::open(root).map_err(|e| Error::io("open", root, e))?;
+    #[cfg(target_os = "linux")]
+    rustix::fs::syncfs(&dir).map_err(|e| Error::io("sync", root, e.into()))?;
+    #[cfg(not(target_os = "linux"))]
+    dir.sync_all().map_err(|e| Error::io("sync", root, e))?;
+    Ok(())
+}
+
 /// Puts `staged` where `dest` is: one atomic exchange where the system has
 /// it (Linux `renameat2(RENAME_EXCHANGE)`), then the old copy is removed;
 /// elsewhere `dest` is moved aside first (a crash between the two renames
@@ -425,13 +498,15 @@ fn replace(staged: &Path, dest: &Path) -> Result<(), Error> {
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         if renameat_with(CWD, staged, CWD, dest, RenameFlags::EXCHANGE).is_ok() {
-            // `staged` now holds the old copy (a directory or a file).
-            return if staged.is_dir() {
+            // `staged` now holds the old copy (a directory or a file). DEST
+            // is restored either way: an old copy that cannot be removed
+            // is left beside it, not reported as a failed restore.
+            let _ = if staged.is_dir() {
                 std::fs::remove_dir_all(staged)
             } else {
                 std::fs::remove_file(staged)
-            }
-            .map_err(|e| Error::io("remove the replaced copy", staged, e));
+            };
+            return Ok(());
         }
     }
     let aside = staged.with_file_name(format!(
@@ -614,7 +689,11 @@ pub fn verify_store(
         let mut entry = stored_version(&version);
         if let Some(options) = options {
             match check_version(&store, &version, options) {
-                Ok(()) => entry.signature_verified = Some(true),
+                Ok(manifest) => {
+                    entry.signature_verified = Some(true);
+                    // The signed root, not the (unsigned) annotation.
+                    entry.root_digest = Some(format!("sha256:{}", manifest.root_digest.to_hex()));
+                }
                 Err(reason) => {
                     entry.signature_verified = Some(false);
                     entry.reason = Some(reason);
@@ -640,7 +719,7 @@ fn check_version(
     store: &Store,
     version: &modelseal_store::Version,
     options: &VerifyOptions,
-) -> Result<(), String> {
+) -> Result<modelseal_oms::SignedManifest, String> {
     let mut blobs = Vec::new();
     let mut signature = None;
     for (name, layer) in version.layers() {
@@ -661,7 +740,8 @@ fn check_version(
         None => crate::verify::read_verified_bundle(&signature, &options.trust).map(|v| v.manifest),
     }
     .map_err(|e| crate::attestation::policy::chain_text(&e))?;
-    stored_matches_signed(&blobs, &manifest)
+    stored_matches_signed(&blobs, &manifest)?;
+    Ok(manifest)
 }
 
 /// What [`repair_model`] did.
@@ -693,14 +773,17 @@ pub struct RepairReport {
 /// Repairs `model` from the stored version `name`: the files `verify`
 /// reports missing or modified against the stored signature (verified
 /// first, with its stored files, under `options`) are written from the
-/// store, each into a temporary file beside it and renamed over it; files
-/// nobody signed are removed only with `prune`; the model's `model.sig`
-/// becomes the stored one; then the model is verified. Files that match are
-/// not touched.
+/// store, each blob checked against its digest as it is copied into a
+/// temporary file beside its target and renamed over it; files nobody
+/// signed are removed only with `prune`; the model's `model.sig` becomes
+/// the stored one; then the model is verified. Files that match are not
+/// touched. Every blob is checked, and every target's folders refused if
+/// one is a link, before the first file is written.
 ///
 /// # Errors
 /// An unknown name, a stored signature the trust refuses
-/// ([`Error::is_verification_failure`]), store and I/O errors.
+/// ([`Error::is_verification_failure`]), a stored blob that is not what
+/// its digest says, a link on the way to a target, store and I/O errors.
 pub fn repair_model(
     store: &Path,
     name: &str,
@@ -711,24 +794,19 @@ pub fn repair_model(
     let store_dir = store;
     let store = Store::open(store).map_err(store_error)?;
     let version = store.get(name).map_err(store_error)?;
-    let blobs: BTreeMap<String, PathBuf> = version
+    let layers: BTreeMap<String, modelseal_store::Descriptor> = version
         .layers()
-        .map(|(file, layer)| {
-            Ok((
-                file.to_owned(),
-                store.blob(&layer.digest).map_err(store_error)?,
-            ))
-        })
-        .collect::<Result<_, Error>>()?;
-    let stored_signature = blobs.get(SIGNATURE_FILE_NAME).cloned().ok_or_else(|| {
+        .map(|(file, layer)| (file.to_owned(), layer.clone()))
+        .collect();
+    let signature_layer = layers.get(SIGNATURE_FILE_NAME).cloned().ok_or_else(|| {
         Error::Usage(format!(
             "`{name}` in `{}` has no signature",
             store_dir.display()
         ))
     })?;
     // The stored version must verify on its own before it repairs anything.
-    check_version(&store, &version, options).map_err(|reason| Error::PolicySignature {
-        path: stored_signature.clone(),
+    let signed = check_version(&store, &version, options).map_err(|reason| Error::StoredCopy {
+        name: name.to_owned(),
         reason,
     })?;
     if !model.is_dir() {
@@ -737,6 +815,12 @@ pub fn repair_model(
             model.display()
         )));
     }
+    // The stored signature, copied (checked) out of the store once.
+    let held = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+    let stored_signature = held.path().join(SIGNATURE_FILE_NAME);
+    store
+        .copy_blob(&signature_layer, &stored_signature)
+        .map_err(|e| stored_copy_error(name, e))?;
     let mut against = options.clone();
     against.signature = Some(stored_signature.clone());
     against
@@ -747,11 +831,10 @@ pub fn repair_model(
     let mut extra = Vec::new();
     for finding in &before.findings {
         match finding {
-            crate::Finding::Missing { name } | crate::Finding::SizeChanged { name, .. } => {
-                replace.insert(file_of(name));
-            }
-            crate::Finding::Modified { name, .. } => {
-                replace.insert(file_of(name));
+            crate::Finding::Missing { name }
+            | crate::Finding::SizeChanged { name, .. }
+            | crate::Finding::Modified { name, .. } => {
+                replace.insert(file_of(name, &signed));
             }
             crate::Finding::Renamed { from, to } => {
                 replace.insert(from.clone());
@@ -761,34 +844,41 @@ pub fn repair_model(
             _ => {}
         }
     }
-    let mut replaced = Vec::new();
+    let own_signature = model.join(SIGNATURE_FILE_NAME);
+    let cap = modelseal_oms::bundle::MAX_BUNDLE_SIZE as u64;
+    let read = |p: &Path| modelseal_hash::read_regular(p, modelseal_hash::Links::Refuse, cap).ok();
+    if read(&own_signature) != read(&stored_signature) {
+        replace.insert(SIGNATURE_FILE_NAME.to_owned());
+    }
+    // Everything checked before the first write: each file is in the
+    // store, a plain relative path, and no folder on its way is a link.
+    let mut plan = Vec::new();
     for file in &replace {
-        let blob = blobs.get(file).ok_or_else(|| {
+        let layer = layers.get(file).ok_or_else(|| {
             Error::Usage(format!(
                 "`{name}` in `{}` has no file `{file}`",
                 store_dir.display()
             ))
         })?;
-        write_beside(blob, model, file)?;
-        replaced.push(file.clone());
+        no_links_on_the_way(model, file)?;
+        plan.push((file.clone(), layer));
     }
-    let own_signature = model.join(SIGNATURE_FILE_NAME);
-    let same_signature =
-        std::fs::read(&own_signature).ok() == std::fs::read(&stored_signature).ok();
-    if !same_signature {
-        write_beside(&stored_signature, model, SIGNATURE_FILE_NAME)?;
-        replaced.push(SIGNATURE_FILE_NAME.to_owned());
-    }
+    // Unsigned files first: one named `tok` must not block `tok/x`.
     let mut removed = Vec::new();
     let mut unsigned = Vec::new();
     for file in extra {
-        if prune && modelseal_store::is_safe_relative_path(&file) {
+        if prune && no_links_on_the_way(model, &file).is_ok() {
             let path = model.join(&file);
             std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
             removed.push(file);
         } else {
             unsigned.push(file);
         }
+    }
+    let mut replaced = Vec::new();
+    for (file, layer) in plan {
+        write_beside(&store, layer, model, &file)?;
+        replaced.push(file);
     }
     let mut after = options.clone();
     after.signature = None;
@@ -807,33 +897,69 @@ pub fn repair_model(
     })
 }
 
-/// The file a resource names (a shard `path:start:end` is of `path`).
-fn file_of(resource: &str) -> String {
-    modelseal_hash::parse_shard_name(resource)
-        .map_or(resource, |(file, _, _)| file)
-        .to_owned()
-}
-
-/// Writes the blob as `model/file`: a temporary file in the same folder,
-/// then one rename over the old one.
-fn write_beside(blob: &Path, model: &Path, file: &str) -> Result<(), Error> {
+/// `file` is a plain relative path, and no existing folder between
+/// `model` and it is a symbolic link (nor the file itself): a write or a
+/// removal there stays inside the model.
+fn no_links_on_the_way(model: &Path, file: &str) -> Result<(), Error> {
     if !modelseal_store::is_safe_relative_path(file) {
         return Err(Error::Usage(format!(
             "`{file}` is outside the model: not written"
         )));
     }
+    let mut path = model.to_owned();
+    for part in file.split('/') {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(Error::Usage(format!(
+                    "`{}` is a symbolic link: --repair does not write through links",
+                    path.display()
+                )));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// The file a resource names: a shard `path:start:end` is of `path`
+/// (only under the shards method: a file's own name may hold colons).
+fn file_of(resource: &str, signed: &modelseal_oms::SignedManifest) -> String {
+    match signed.serialization.method {
+        modelseal_hash::Method::Shards { .. } => modelseal_hash::parse_shard_name(resource)
+            .map_or(resource, |(file, _, _)| file)
+            .to_owned(),
+        modelseal_hash::Method::Files => resource.to_owned(),
+    }
+}
+
+/// Writes the blob as `model/file`: checked against its digest as it is
+/// copied into a temporary file in the same folder, then one rename over
+/// the old one.
+fn write_beside(
+    store: &Store,
+    layer: &modelseal_store::Descriptor,
+    model: &Path,
+    file: &str,
+) -> Result<(), Error> {
     let to = model.join(file);
     let dir = to.parent().unwrap_or(model);
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".modelseal-repair-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a file in", dir, e))?;
-    let mut from = std::fs::File::open(blob).map_err(|e| Error::io("read", blob, e))?;
-    std::io::copy(&mut from, tmp.as_file_mut()).map_err(|e| Error::io("write", &to, e))?;
-    tmp.persist(&to)
-        .map_err(|e| Error::io("replace", &to, e.error))?;
-    Ok(())
+    // `copy_blob` creates its target: hand it a fresh name in that folder.
+    let staged = tmp.path().with_extension("part");
+    drop(tmp);
+    store
+        .copy_blob(layer, &staged)
+        .map_err(|e| stored_copy_error(file, e))?;
+    std::fs::rename(&staged, &to).map_err(|e| {
+        let _ = std::fs::remove_file(&staged);
+        Error::io("replace", &to, e)
+    })
 }
 
 /// The version of the store at `store` holding the signed root digest
@@ -851,16 +977,22 @@ pub(crate) fn stored_copy(
     let bad_blobs: std::collections::BTreeSet<&str> =
         report.problems.iter().map(|p| p.path.as_str()).collect();
     let opened = Store::open(store).map_err(store_error)?;
-    for version in opened.list().map_err(store_error)? {
-        let entry = report.versions.iter().find(|v| v.name == version.name);
-        let sound = entry.is_some_and(|v| v.signature_verified == Some(true))
+    // `verify_store` lists the versions in index order: pair by position
+    // (two entries may carry one name), and match the verified root.
+    for (version, entry) in opened
+        .list()
+        .map_err(store_error)?
+        .iter()
+        .zip(&report.versions)
+    {
+        let sound = entry.signature_verified == Some(true)
             && version.layers().all(|(_, layer)| {
                 opened
                     .blob(&layer.digest)
                     .is_ok_and(|p| !bad_blobs.contains(p.display().to_string().as_str()))
             });
-        if sound && version.annotation(modelseal_store::ANNOTATION_ROOT_DIGEST) == Some(root) {
-            return Ok(entry.cloned());
+        if sound && entry.root_digest.as_deref() == Some(root) {
+            return Ok(Some(entry.clone()));
         }
     }
     Ok(None)
