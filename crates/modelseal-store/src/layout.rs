@@ -244,7 +244,7 @@ impl Store {
         })
     }
 
-    /// Copies the blob `descriptor` names to `to` (a new file), reading it
+    /// Copies the blob `descriptor` names to `to` (a new file, not synced), reading it
     /// as a regular file (no link, no FIFO), at most its descriptor's size,
     /// hashing as it copies: a blob whose bytes are not the ones its digest
     /// names is refused and `to` removed. What restore and repair write is
@@ -290,7 +290,9 @@ impl Store {
                     ),
                 ))
             } else {
-                output.sync_all().map_err(io("sync", to))
+                // Durability is the caller's: restore syncs its whole
+                // staged tree at once, repair each file it renames.
+                Ok(())
             }
         });
         if result.is_err() {
